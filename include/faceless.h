@@ -1,0 +1,141 @@
+/*
+ * faceless.h: the one public header of libfaceless.
+ *
+ * faceless removes or scrambles the face and ears in head MRI and CT so that a
+ * 3D render can no longer identify the person, while every brain voxel stays
+ * exactly as it was.
+ *
+ * Conventions (see docs in README.md):
+ *  - Every fallible function returns a faceless_status; on failure the reason
+ *    (with the file name) is stored in the faceless_ctx the caller owns and can
+ *    be read with faceless_ctx_error(). Outputs are set only on success.
+ *  - _new/_free pairs; every _free accepts NULL.
+ *  - Thread safety: a faceless_ctx and the objects made with it belong to one
+ *    thread at a time. Different contexts may be used from different threads.
+ *    Compute kernels use OpenMP internally with a fixed partition, so results
+ *    are bit-identical for any thread count.
+ */
+#ifndef FACELESS_H
+#define FACELESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FACELESS_VERSION_STRING "0.1.0"
+
+/* Status codes. The CLI uses these numbers as its exit codes (README.md). */
+typedef enum faceless_status {
+    FACELESS_OK = 0,
+    /* 1 is reserved for "findings" (faceless scan) */
+    FACELESS_ERR_USAGE = 2,       /* bad command-line arguments */
+    FACELESS_ERR_INPUT = 3,       /* input missing, unreadable or malformed */
+    FACELESS_ERR_UNSUPPORTED = 4, /* valid input that faceless does not handle */
+    FACELESS_ERR_OUTPUT = 5,      /* output exists, is the input, or cannot be written */
+    FACELESS_ERR_UNTRUSTED = 6,   /* registration or mask failed its trust check */
+    FACELESS_ERR_MEMORY = 7,      /* out of memory, or the input would need too much */
+    FACELESS_ERR_INTERNAL = 8,    /* a bug: please report it */
+    FACELESS_ERR_CANCELLED = 9    /* stopped by the progress callback or a signal */
+} faceless_status;
+
+/* A short English name of a status ("input error", ...). Never NULL. */
+const char *faceless_status_name(faceless_status s);
+
+/* ------------------------------------------------------------------------ */
+/* Context: thread count, seed, log callback, last error, warnings.          */
+
+typedef struct faceless_ctx faceless_ctx;
+
+typedef enum faceless_log_level {
+    FACELESS_LOG_ERROR = 0,
+    FACELESS_LOG_WARN = 1,
+    FACELESS_LOG_INFO = 2,
+    FACELESS_LOG_DEBUG = 3
+} faceless_log_level;
+
+typedef void (*faceless_log_fn)(void *user, faceless_log_level level, const char *message);
+
+faceless_ctx *faceless_ctx_new(void);
+void faceless_ctx_free(faceless_ctx *ctx);
+
+/* 0 means "OpenMP default". Results do not depend on it. */
+void faceless_ctx_set_threads(faceless_ctx *ctx, int threads);
+int faceless_ctx_threads(const faceless_ctx *ctx);
+
+void faceless_ctx_set_seed(faceless_ctx *ctx, uint64_t seed);
+uint64_t faceless_ctx_seed(const faceless_ctx *ctx);
+
+/* Messages at or below max_level go to fn. Default: no logging at all. */
+void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user,
+                          faceless_log_level max_level);
+
+/* The message of the last failure ("file: reason"), or "" if none. */
+const char *faceless_ctx_error(const faceless_ctx *ctx);
+
+/* Warnings collected since the context was made (for the JSON report). */
+size_t faceless_ctx_warning_count(const faceless_ctx *ctx);
+const char *faceless_ctx_warning(const faceless_ctx *ctx, size_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Volumes                                                                   */
+
+/* Voxel types as stored in the file. */
+typedef enum faceless_dtype {
+    FACELESS_DT_UINT8,
+    FACELESS_DT_INT8,
+    FACELESS_DT_UINT16,
+    FACELESS_DT_INT16,
+    FACELESS_DT_UINT32,
+    FACELESS_DT_INT32,
+    FACELESS_DT_UINT64,
+    FACELESS_DT_INT64,
+    FACELESS_DT_FLOAT32,
+    FACELESS_DT_FLOAT64
+} faceless_dtype;
+
+const char *faceless_dtype_name(faceless_dtype t);
+size_t faceless_dtype_size(faceless_dtype t);
+
+/* Where the voxel-to-world matrix came from. */
+typedef enum faceless_matrix_source {
+    FACELESS_MATRIX_SFORM,
+    FACELESS_MATRIX_QFORM,
+    FACELESS_MATRIX_PIXDIM, /* no orientation in the file: a warning is recorded */
+    FACELESS_MATRIX_DICOM   /* ImagePositionPatient / ImageOrientationPatient */
+} faceless_matrix_source;
+
+typedef struct faceless_volume faceless_volume;
+
+/* Reads a NIfTI-1/2 (.nii, .nii.gz, .hdr/.img) file or a DICOM series. */
+faceless_status faceless_volume_read(faceless_ctx *ctx, const char *path, faceless_volume **out);
+void faceless_volume_free(faceless_volume *v);
+
+/* Grid: nx, ny, nz and nt (nt = 1 for 3D). */
+void faceless_volume_dims(const faceless_volume *v, int64_t dims[4]);
+void faceless_volume_voxel_size(const faceless_volume *v, double mm[3]);
+void faceless_volume_vox2ras(const faceless_volume *v, double m[4][4]);
+faceless_dtype faceless_volume_dtype(const faceless_volume *v);
+faceless_matrix_source faceless_volume_matrix_source(const faceless_volume *v);
+/* Three letters, the world direction each storage axis points to, e.g. "RAS", "PSR". */
+void faceless_volume_orientation(const faceless_volume *v, char code[4]);
+
+/* Options for writing a volume back to a file in the format of its source. */
+typedef struct faceless_write_options {
+    int overwrite; /* 1: replace an existing output (CLI --force) */
+} faceless_write_options;
+
+/* Writes v to path. The format (.nii, .nii.gz, .hdr/.img) follows the output
+ * name; header fields and every voxel not changed by an operation are kept
+ * bit for bit. Writes a temporary file in the target folder, flushes it, then
+ * renames it, so a crash never leaves a half-written output. Refuses to write
+ * over the input or over an existing file unless opts->overwrite. */
+faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
+                                      const faceless_write_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FACELESS_H */

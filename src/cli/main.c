@@ -1,0 +1,45 @@
+/* faceless: command-line entry point; dispatches to the subcommands. */
+#include "cli/commands.h"
+#include "faceless.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command COMMANDS[] = {
+    {"deface", "remove the face and ears from a head image", cmd_deface},
+    {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "faceless %s: remove the face and ears from head MRI and CT, keep every brain voxel\n\n",
+            FACELESS_VERSION_STRING);
+    fprintf(f, "usage: faceless COMMAND [options] ...\n       faceless COMMAND --help\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\nexit codes: 0 ok, 1 findings (scan), 2 usage, 3 bad input, 4 unsupported input,\n"
+               "            5 output error, 6 result not trusted, 7 out of memory, 8 internal error,\n"
+               "            9 cancelled\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return FACELESS_ERR_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_help(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("faceless %s\n", FACELESS_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name))
+            return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "faceless: unknown command '%s' (try faceless --help)\n", argv[1]);
+    return FACELESS_ERR_USAGE;
+}

@@ -1,0 +1,34 @@
+/* Private view of faceless_ctx for the modules of libfaceless. */
+#ifndef FACELESS_CORE_CONTEXT_H
+#define FACELESS_CORE_CONTEXT_H
+
+#include "faceless.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define FACELESS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FACELESS_PRINTF(a, b)
+#endif
+
+/* Records "message" as the context's error and returns status, so that a
+ * failing function can end with `return ctx_fail(ctx, FACELESS_ERR_INPUT, ...)`.
+ * Messages name the file and the reason, on one line. */
+faceless_status ctx_fail(faceless_ctx *ctx, faceless_status status, const char *fmt, ...)
+    FACELESS_PRINTF(3, 4);
+
+/* Records a warning (kept for the report) and passes it to the log callback. */
+void ctx_warn(faceless_ctx *ctx, const char *fmt, ...) FACELESS_PRINTF(2, 3);
+
+/* Passes a message to the log callback, if one is set for that level. */
+void ctx_log(faceless_ctx *ctx, faceless_log_level level, const char *fmt, ...)
+    FACELESS_PRINTF(3, 4);
+
+/* Clears the last error (the warnings stay). */
+void ctx_clear_error(faceless_ctx *ctx);
+
+/* The thread count to pass to OpenMP (>= 1). */
+int ctx_omp_threads(const faceless_ctx *ctx);
+
+#endif

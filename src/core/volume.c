@@ -1,0 +1,178 @@
+/* faceless_volume: accessors and voxel conversions. */
+#include "volume.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+faceless_volume *volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nt, faceless_dtype dtype,
+                            const double voxel_mm[3])
+{
+    faceless_volume *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->nx = nx;
+    v->ny = ny;
+    v->nz = nz;
+    v->nt = nt;
+    v->dtype = dtype;
+    v->data = calloc((size_t)(nx * ny * nz * nt), faceless_dtype_size(dtype));
+    if (!v->data) {
+        free(v);
+        return NULL;
+    }
+    for (int a = 0; a < 3; a++) {
+        v->voxel_mm[a] = voxel_mm[a];
+        v->vox2ras[a][a] = voxel_mm[a];
+    }
+    v->vox2ras[3][3] = 1.0;
+    v->matrix_source = FACELESS_MATRIX_SFORM;
+    v->scl_slope = 1.0;
+    return v;
+}
+
+void faceless_volume_free(faceless_volume *v)
+{
+    if (!v)
+        return;
+    if (v->source && v->source_free)
+        v->source_free(v->source);
+    free(v->data);
+    free(v->path);
+    free(v);
+}
+
+const char *faceless_dtype_name(faceless_dtype t)
+{
+    static const char *names[] = {"uint8", "int8", "uint16", "int16", "uint32",
+                                  "int32", "uint64", "int64", "float32", "float64"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+size_t faceless_dtype_size(faceless_dtype t)
+{
+    static const size_t sizes[] = {1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+    return (unsigned)t < sizeof sizes / sizeof sizes[0] ? sizes[t] : 0;
+}
+
+void faceless_volume_dims(const faceless_volume *v, int64_t dims[4])
+{
+    dims[0] = v->nx;
+    dims[1] = v->ny;
+    dims[2] = v->nz;
+    dims[3] = v->nt;
+}
+
+void faceless_volume_voxel_size(const faceless_volume *v, double mm[3]) { memcpy(mm, v->voxel_mm, sizeof v->voxel_mm); }
+void faceless_volume_vox2ras(const faceless_volume *v, double m[4][4]) { memcpy(m, v->vox2ras, sizeof v->vox2ras); }
+faceless_dtype faceless_volume_dtype(const faceless_volume *v) { return v->dtype; }
+faceless_matrix_source faceless_volume_matrix_source(const faceless_volume *v) { return v->matrix_source; }
+void faceless_volume_orientation(const faceless_volume *v, char code[4]) { volume_orientation_code(v->vox2ras, code); }
+
+double volume_get_stored(const faceless_volume *v, int64_t idx)
+{
+    switch (v->dtype) {
+    case FACELESS_DT_UINT8: return ((const uint8_t *)v->data)[idx];
+    case FACELESS_DT_INT8: return ((const int8_t *)v->data)[idx];
+    case FACELESS_DT_UINT16: return ((const uint16_t *)v->data)[idx];
+    case FACELESS_DT_INT16: return ((const int16_t *)v->data)[idx];
+    case FACELESS_DT_UINT32: return ((const uint32_t *)v->data)[idx];
+    case FACELESS_DT_INT32: return ((const int32_t *)v->data)[idx];
+    case FACELESS_DT_UINT64: return (double)((const uint64_t *)v->data)[idx];
+    case FACELESS_DT_INT64: return (double)((const int64_t *)v->data)[idx];
+    case FACELESS_DT_FLOAT32: return ((const float *)v->data)[idx];
+    case FACELESS_DT_FLOAT64: return ((const double *)v->data)[idx];
+    }
+    return 0.0;
+}
+
+static double clamp_round(double x, double lo, double hi)
+{
+    if (!(x == x))
+        return 0.0;
+    x = nearbyint(x);
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+void volume_set_stored(faceless_volume *v, int64_t idx, double x)
+{
+    switch (v->dtype) {
+    case FACELESS_DT_UINT8: ((uint8_t *)v->data)[idx] = (uint8_t)clamp_round(x, 0, UINT8_MAX); break;
+    case FACELESS_DT_INT8: ((int8_t *)v->data)[idx] = (int8_t)clamp_round(x, INT8_MIN, INT8_MAX); break;
+    case FACELESS_DT_UINT16: ((uint16_t *)v->data)[idx] = (uint16_t)clamp_round(x, 0, UINT16_MAX); break;
+    case FACELESS_DT_INT16: ((int16_t *)v->data)[idx] = (int16_t)clamp_round(x, INT16_MIN, INT16_MAX); break;
+    case FACELESS_DT_UINT32: ((uint32_t *)v->data)[idx] = (uint32_t)clamp_round(x, 0, UINT32_MAX); break;
+    case FACELESS_DT_INT32: ((int32_t *)v->data)[idx] = (int32_t)clamp_round(x, INT32_MIN, INT32_MAX); break;
+    /* 2^64-2048 and 2^63-1024 are the largest doubles below the integer limits. */
+    case FACELESS_DT_UINT64: ((uint64_t *)v->data)[idx] = (uint64_t)clamp_round(x, 0, 18446744073709549568.0); break;
+    case FACELESS_DT_INT64:
+        ((int64_t *)v->data)[idx] = (int64_t)clamp_round(x, -9223372036854775808.0, 9223372036854774784.0);
+        break;
+    case FACELESS_DT_FLOAT32: ((float *)v->data)[idx] = (float)x; break;
+    case FACELESS_DT_FLOAT64: ((double *)v->data)[idx] = x; break;
+    }
+}
+
+float *volume_frame_to_float(const faceless_volume *v, int64_t t)
+{
+    int64_t n = volume_voxels3(v);
+    float *out = malloc((size_t)n * sizeof *out);
+    if (!out)
+        return NULL;
+    int identity = (v->scl_slope == 0.0 || v->scl_slope == 1.0) && v->scl_inter == 0.0;
+    double slope = v->scl_slope == 0.0 ? 1.0 : v->scl_slope;
+    int64_t base = t * n;
+    for (int64_t i = 0; i < n; i++) {
+        double x = volume_get_stored(v, base + i);
+        if (!identity)
+            x = x * slope + v->scl_inter;
+        out[i] = isfinite(x) ? (float)x : 0.0f;
+    }
+    return out;
+}
+
+void volume_stored_range(const faceless_volume *v, double *lo, double *hi)
+{
+    double a = INFINITY, b = -INFINITY;
+    int64_t n = volume_voxels(v);
+    for (int64_t i = 0; i < n; i++) {
+        double x = volume_get_stored(v, i);
+        if (!isfinite(x))
+            continue;
+        if (x < a)
+            a = x;
+        if (x > b)
+            b = x;
+    }
+    if (a > b)
+        a = b = 0.0;
+    *lo = a;
+    *hi = b;
+}
+
+void volume_orientation_code(const double m[4][4], char code[4])
+{
+    static const char pos[3] = {'R', 'A', 'S'}, neg[3] = {'L', 'P', 'I'};
+    int used[3] = {0, 0, 0};
+    for (int col = 0; col < 3; col++) {
+        int best = -1;
+        double bestv = 0.0;
+        for (int row = 0; row < 3; row++) {
+            double len = 0.0;
+            for (int r = 0; r < 3; r++)
+                len += m[r][col] * m[r][col];
+            double c = len > 0 ? fabs(m[row][col]) / sqrt(len) : 0.0;
+            if (!used[row] && c > bestv) {
+                bestv = c;
+                best = row;
+            }
+        }
+        if (best < 0) {
+            code[col] = '?';
+            continue;
+        }
+        used[best] = 1;
+        code[col] = m[best][col] >= 0 ? pos[best] : neg[best];
+    }
+    code[3] = '\0';
+}

@@ -1,0 +1,59 @@
+/* Private definition of faceless_volume, shared by io, register, mask and render.
+ *
+ * One volume type for the whole core: the grid, the voxels as stored (in
+ * native byte order), the voxel-to-world (RAS mm) matrix, and an opaque handle
+ * back to the source so the writer can put everything else back untouched.
+ * Registration and masking never see files. */
+#ifndef FACELESS_CORE_VOLUME_H
+#define FACELESS_CORE_VOLUME_H
+
+#include "faceless.h"
+
+/* Which reader made the volume; tells faceless_volume_write how to write it. */
+typedef enum volume_source_kind {
+    VOLUME_SOURCE_NONE,  /* made in memory (tests, phantoms) */
+    VOLUME_SOURCE_NIFTI, /* source is an io_nifti_source (src/io/nifti.h) */
+    VOLUME_SOURCE_DICOM  /* source is a DICOM series handle (src/io/dicom.h) */
+} volume_source_kind;
+
+struct faceless_volume {
+    int64_t nx, ny, nz, nt;   /* nt >= 1; voxel (i,j,k,t) at ((t*nz+k)*ny+j)*nx+i */
+    double voxel_mm[3];       /* spacing along i, j, k */
+    double vox2ras[4][4];     /* (i,j,k,1) -> (x,y,z,1) in RAS mm */
+    faceless_matrix_source matrix_source;
+    faceless_dtype dtype;     /* as stored in the file */
+    double scl_slope;         /* as stored; 0 or 1 with inter 0 means identity */
+    double scl_inter;
+    void *data;               /* nx*ny*nz*nt voxels of dtype, native byte order; owned */
+    char *path;               /* the file or folder it was read from; owned, may be NULL */
+    volume_source_kind source_kind;
+    void *source;             /* owned; freed by the reader's free function */
+    void (*source_free)(void *source);
+};
+
+/* Number of voxels in one 3D volume, and in all of them. */
+static inline int64_t volume_voxels3(const faceless_volume *v) { return v->nx * v->ny * v->nz; }
+static inline int64_t volume_voxels(const faceless_volume *v) { return volume_voxels3(v) * v->nt; }
+
+/* A zero-filled volume with an identity-scaled grid; NULL when out of memory.
+ * vox2ras is set from voxel_mm (a plain scaling). */
+faceless_volume *volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nt, faceless_dtype dtype,
+                            const double voxel_mm[3]);
+
+/* Stored value of voxel idx as a double (no scaling). */
+double volume_get_stored(const faceless_volume *v, int64_t idx);
+
+/* Sets voxel idx to the stored value `value`, rounded and clamped to dtype. */
+void volume_set_stored(faceless_volume *v, int64_t idx, double value);
+
+/* Frame t as float32 in scaled (physical) units, nx*ny*nz values; caller frees.
+ * NaN and Inf in float inputs become 0. NULL when out of memory. */
+float *volume_frame_to_float(const faceless_volume *v, int64_t t);
+
+/* Smallest and largest stored value over all frames (finite values only). */
+void volume_stored_range(const faceless_volume *v, double *lo, double *hi);
+
+/* Three letters naming the world direction of the +i, +j, +k storage axes. */
+void volume_orientation_code(const double vox2ras[4][4], char code[4]);
+
+#endif

@@ -1,0 +1,35 @@
+/* Affine registration of a template head to a subject head (issue 3).
+ *
+ * Contract (ARCHITECTURE.md): takes the subject volume and the template set,
+ * returns an affine (template world -> subject world, RAS mm) and a trust
+ * measure. Nothing else: no files, no printing, no resampling of the subject. */
+#ifndef FACELESS_REGISTER_H
+#define FACELESS_REGISTER_H
+
+#include "core/volume.h"
+#include "templates/template_set.h"
+
+typedef struct register_options {
+    int ignore_orientation; /* 1: also search the 24 axis-aligned orientations */
+    double min_trust;       /* below this the result is refused (0..1) */
+} register_options;
+
+void register_options_default(register_options *opts);
+
+typedef struct register_result {
+    double tpl2subj[4][4];   /* template world (RAS mm) -> subject world (RAS mm) */
+    double trust;            /* 0..1, higher is better; compared with min_trust */
+    double final_cost;       /* cost at the optimum (documented in the report) */
+    double head_overlap;     /* Dice of template head mask vs subject head mask */
+    int trusted;             /* trust >= min_trust */
+    double seconds;          /* wall time of the registration */
+} register_result;
+
+/* Registers tpl's head to frame 0 of subject. Returns FACELESS_OK with *out set
+ * whenever a result was computed, trusted or not (the caller decides, so that
+ * --force can still write); an error status only when it could not run. */
+faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subject,
+                                const template_set *tpl, const register_options *opts,
+                                register_result *out);
+
+#endif

@@ -1,0 +1,32 @@
+/* A template set: the images in template space that registration and masking
+ * use, built by templates/build_template.sh from Debian's mricron-data and
+ * embedded in the binary (issue 3); --template DIR loads another set with the
+ * same file layout. */
+#ifndef FACELESS_TEMPLATE_SET_H
+#define FACELESS_TEMPLATE_SET_H
+
+#include "faceless.h"
+
+/* One float image on a template grid. data: nx*ny*nz floats, x fastest. */
+typedef struct template_image {
+    int64_t nx, ny, nz;
+    double vox2ras[4][4];
+    float *data;
+} template_image;
+
+typedef struct template_set {
+    template_image head;   /* T1w head, scalp and skull included */
+    template_image brain;  /* brain mask (1 = brain), same grid as head */
+    template_image face;   /* face + ear removal mask (1 = remove), may have a padded grid */
+    template_image guard;  /* brain guard (1 = never change) before the margin */
+    char checksum[65];     /* SHA-256 (hex) over the set's files, for the report */
+    char *name;            /* "embedded colin27" or the folder given */
+} template_set;
+
+/* The embedded default set. */
+faceless_status template_set_load_embedded(faceless_ctx *ctx, template_set **out);
+/* A set from a folder with the same layout as templates/ (see templates/README.md). */
+faceless_status template_set_load_dir(faceless_ctx *ctx, const char *dir, template_set **out);
+void template_set_free(template_set *t);
+
+#endif
