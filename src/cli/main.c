@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const cli_command COMMANDS[] = {
-    {"deface", "remove the face and ears from a head image", cmd_deface},
+    {"convert", "rewrite an image in another NIfTI form, header and voxels kept", cmd_convert},
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

@@ -37,7 +37,7 @@ void faceless_volume_free(faceless_volume *v)
         return;
     if (v->source && v->source_free)
         v->source_free(v->source);
-    free(v->data);
+    free(v->data_block ? v->data_block : v->data);
     free(v->path);
     free(v);
 }

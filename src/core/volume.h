@@ -24,7 +24,10 @@ struct faceless_volume {
     faceless_dtype dtype;     /* as stored in the file */
     double scl_slope;         /* as stored; 0 or 1 with inter 0 means identity */
     double scl_inter;
-    void *data;               /* nx*ny*nz*nt voxels of dtype, native byte order; owned */
+    void *data;               /* nx*ny*nz*nt voxels of dtype, native byte order */
+    void *data_block;         /* what to free for data when data points inside a larger
+                                 block (the reader keeps the file's header bytes in front
+                                 of the voxels so the writer needs no copy); else NULL */
     char *path;               /* the file or folder it was read from; owned, may be NULL */
     volume_source_kind source_kind;
     void *source;             /* owned; freed by the reader's free function */

@@ -1,0 +1,17 @@
+/* Small shared pieces of the CLI: printing errors, the log callback. */
+#ifndef FACELESS_CLI_UTIL_H
+#define FACELESS_CLI_UTIL_H
+
+#include "faceless.h"
+
+/* Prints "faceless: <ctx error>" on stderr and returns st (as an exit code). */
+int cli_fail(const faceless_ctx *ctx, faceless_status st);
+
+/* A log callback that prints warnings and errors on stderr ("faceless: warning: ..."). */
+void cli_log_stderr(void *user, faceless_log_level level, const char *message);
+
+/* A context with logging set from the verbosity (0 quiet: errors only through
+ * cli_fail; 1 warnings; 2 info). NULL when out of memory. */
+faceless_ctx *cli_ctx_new(int verbosity);
+
+#endif

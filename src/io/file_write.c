@@ -1,0 +1,154 @@
+/* Writing outputs safely: refuse to clobber the input or an existing file,
+ * write to a temporary in the target folder, fsync, rename. */
+#include "io/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int io_has_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    return n >= m && memcmp(path + n - m, suffix, m) == 0;
+}
+
+faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, const char *out_path, int overwrite)
+{
+    struct stat so;
+    if (stat(out_path, &so) != 0)
+        return FACELESS_OK; /* does not exist yet */
+    struct stat si;
+    if (in_path && stat(in_path, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output is the input file; refusing to overwrite the input",
+                        out_path);
+    if (S_ISDIR(so.st_mode))
+        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output is a directory", out_path);
+    if (!overwrite)
+        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output exists (use --force to replace it)", out_path);
+    return FACELESS_OK;
+}
+
+/* dirname without modifying the argument; caller frees. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    size_t n = (size_t)(slash - path);
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n)
+{
+    char *dir = dir_of(path);
+    if (!dir)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t tlen = strlen(dir) + strlen(IO_TEMP_PREFIX) + strlen(base) + 16;
+    char *tmp = malloc(tlen);
+    if (!tmp) {
+        free(dir);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+    }
+    snprintf(tmp, tlen, "%s/%s%s.XXXXXX", dir, IO_TEMP_PREFIX, base);
+    free(dir);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot create a file in its folder (%s)", path,
+                                      strerror(errno));
+        free(tmp);
+        return st;
+    }
+    const char *why = NULL;
+    int err = 0;
+    for (size_t p = 0; p < n && !why; p++) {
+        const uint8_t *d = parts[p].data;
+        size_t left = parts[p].size;
+        while (left > 0) {
+            ssize_t w = write(fd, d, left > (1u << 30) ? (1u << 30) : left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                err = w < 0 ? errno : ENOSPC;
+                why = "write failed";
+                break;
+            }
+            d += w;
+            left -= (size_t)w;
+        }
+    }
+    /* Default mode of a new file (0666 & ~umask), not mkstemp's 0600. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (!why && fchmod(fd, 0666 & ~mask) != 0) {
+        err = errno;
+        why = "cannot set permissions";
+    }
+    if (!why && fsync(fd) != 0) {
+        err = errno;
+        why = "flush to disk failed";
+    }
+    if (close(fd) != 0 && !why) {
+        err = errno;
+        why = "close failed";
+    }
+    if (!why && rename(tmp, path) != 0) {
+        err = errno;
+        why = "rename failed";
+    }
+    if (why) {
+        unlink(tmp);
+        free(tmp);
+        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: %s (%s)", path, why, strerror(err));
+    }
+    free(tmp);
+    return FACELESS_OK;
+}
+
+faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_t n, int level, io_bytes *out)
+{
+    size_t total = 0;
+    for (size_t p = 0; p < n; p++)
+        total += parts[p].size;
+    /* libdeflate compresses from one contiguous buffer; join the parts unless
+     * there is only one. */
+    uint8_t *joined = NULL;
+    const uint8_t *src = n == 1 ? parts[0].data : NULL;
+    if (n != 1) {
+        joined = malloc(total ? total : 1);
+        if (!joined)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory compressing %zu bytes", total);
+        size_t off = 0;
+        for (size_t p = 0; p < n; p++) {
+            if (parts[p].size)
+                memcpy(joined + off, parts[p].data, parts[p].size);
+            off += parts[p].size;
+        }
+        src = joined;
+    }
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    size_t bound = c ? libdeflate_gzip_compress_bound(c, total) : 0;
+    uint8_t *buf = c ? malloc(bound) : NULL;
+    size_t len = buf ? libdeflate_gzip_compress(c, src, total, buf, bound) : 0;
+    libdeflate_free_compressor(c);
+    free(joined);
+    if (!len) {
+        free(buf);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory compressing %zu bytes", total);
+    }
+    out->data = buf;
+    out->size = len;
+    return FACELESS_OK;
+}

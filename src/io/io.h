@@ -1,0 +1,57 @@
+/* Private helpers of src/io: whole-file reads, gzip, atomic writes. Only
+ * src/io touches files (STYLE.md rule 7). */
+#ifndef FACELESS_IO_H
+#define FACELESS_IO_H
+
+#include "core/context.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A byte buffer owned by whoever holds it; free with free(data). */
+typedef struct io_bytes {
+    uint8_t *data;
+    size_t size;
+} io_bytes;
+
+/* Checks that path names a readable regular file and returns its size.
+ * Errors name the file and the reason (missing, a directory, no permission). */
+faceless_status io_check_input_file(faceless_ctx *ctx, const char *path, int64_t *size);
+
+/* Reads at most max_bytes from the start of the content of path (gzip is
+ * decompressed transparently, detected by magic). *is_gzip may be NULL. */
+faceless_status io_read_prefix(faceless_ctx *ctx, const char *path, size_t max_bytes, io_bytes *out,
+                               int *is_gzip);
+
+/* Reads the whole content of path (gzip decompressed) into a new buffer.
+ * Content longer than max_bytes is refused as FACELESS_ERR_MEMORY. */
+faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_bytes, io_bytes *out);
+
+/* Bytes of memory this machine has (physical), for refusing absurd inputs. */
+uint64_t io_physical_memory(void);
+
+/* 1 if the first bytes are the gzip magic. */
+int io_is_gzip_magic(const uint8_t *p, size_t n);
+
+/* Compresses parts[0..n) (concatenated) into one gzip member. Level 1..12
+ * (libdeflate); 6 is close to gzip -6 in size and several times faster. */
+faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_t n, int level,
+                                 io_bytes *out);
+
+/* 1 if the path ends with suffix (case-sensitive). */
+int io_has_suffix(const char *path, const char *suffix);
+
+/* Refuses to write `out_path` when it names the same file as `in_path`, or
+ * exists and overwrite is 0. in_path may be NULL. */
+faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, const char *out_path,
+                                     int overwrite);
+
+/* Writes parts (concatenated) to path atomically: a temporary file in the
+ * target folder, fsync, rename. On any failure the temporary is removed and
+ * nothing is left at path. */
+faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n);
+
+/* Temporary file names start with this, so a batch can clean stale ones. */
+#define IO_TEMP_PREFIX ".faceless-tmp-"
+
+#endif

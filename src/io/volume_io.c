@@ -1,0 +1,21 @@
+/* faceless_volume_read / faceless_volume_write: pick the reader or writer
+ * that fits the path and the volume's source. */
+#include "io/io.h"
+#include "io/nifti.h"
+
+#include <stddef.h>
+
+faceless_status faceless_volume_read(faceless_ctx *ctx, const char *path, faceless_volume **out)
+{
+    *out = NULL;
+    ctx_clear_error(ctx);
+    return nifti_read(ctx, path, out);
+}
+
+faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
+                                      const faceless_write_options *opts)
+{
+    ctx_clear_error(ctx);
+    int overwrite = opts ? opts->overwrite : 0;
+    return nifti_write(ctx, v, path, overwrite);
+}
