@@ -65,13 +65,14 @@ faceless_status io_read_prefix(faceless_ctx *ctx, const char *path, size_t max_b
     }
     int n = gzread(g, buf, (unsigned)max_bytes);
     int gz_err = 0;
-    const char *msg = gzerror(g, &gz_err);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s", gzerror(g, &gz_err)); /* the string dies with gzclose */
     gzclose(g);
     /* A truncated gzip stream still yields its first bytes; the caller checks
      * the length it needs. Z_BUF_ERROR here means "ended early", not corrupt. */
     if (n < 0 || (gz_err != Z_OK && gz_err != Z_BUF_ERROR && n == 0)) {
         free(buf);
-        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: corrupt gzip data (%s)", path, msg ? msg : "read error");
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: corrupt gzip data (%s)", path, msg[0] ? msg : "read error");
     }
     out->data = buf;
     out->size = (size_t)n;

@@ -141,7 +141,7 @@ static int write_file(const char *path, const uint8_t *a, size_t na, const uint8
     FILE *f = fopen(path, "wb");
     if (!f)
         return -1;
-    int ok = fwrite(a, 1, na, f) == na && fwrite(b, 1, nb, f) == nb;
+    int ok = (na == 0 || fwrite(a, 1, na, f) == na) && (nb == 0 || fwrite(b, 1, nb, f) == nb);
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
