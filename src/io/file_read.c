@@ -197,7 +197,9 @@ faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_
     if (raw.size >= 18) {
         const uint8_t *t = raw.data + raw.size - 4;
         uint64_t isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
-        if (isize > 0 && isize <= max_bytes) {
+        /* Deflate cannot expand more than 1032:1; a larger claim is a lie
+         * (a corrupt or hostile trailer) and is left to the zlib path. */
+        if (isize > 0 && isize <= max_bytes && isize <= (uint64_t)raw.size * 1032u) {
             uint8_t *buf = malloc((size_t)isize);
             struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
             if (buf && d) {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a set
+# time. Seeds: Debian's ch2, ../shared/data NIfTI, and the malformed corpus.
+# Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+# A crash leaves its input in build-fuzz/crashes/; turn each into a regression
+# file in tests/ with its fix.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${1:-60}
+shift || true
+build=$root/build-fuzz
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACELESS_FUZZ=ON \
+  -DBUILD_TESTING=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target faceless_fuzzers make_malformed >/dev/null
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=($(cd "$build/tests/fuzz" && ls fuzz_* 2>/dev/null))
+mkdir -p "$build/crashes"
+for t in "${targets[@]}"; do
+  corpus=$build/corpus/$t
+  mkdir -p "$corpus"
+  seeds=$build/seeds/$t
+  if [ ! -d "$seeds" ]; then
+    mkdir -p "$seeds"
+    case $t in
+      fuzz_nifti*)
+        "$build/tests/make_malformed" "$seeds" >/dev/null
+        # small real headers: first 64 KiB of each head (gzip'd and plain)
+        for f in /usr/share/mricron/templates/ch2.nii.gz "$root"/../shared/data/nifti/*.nii.gz; do
+          [ -f "$f" ] || continue
+          gzip -dc "$f" | head -c 65536 >"$seeds/$(basename "$f" .nii.gz).nii" || true
+        done ;;
+      *)
+        [ -d "$root/tests/fuzz/seeds/$t" ] && cp -r "$root/tests/fuzz/seeds/$t/." "$seeds/" ;;
+    esac
+  fi
+  echo "== $t for ${secs}s"
+  "$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
+    -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 "$corpus" "$seeds" 2>&1 |
+    grep -E "stat::|Done|ERROR|SUMMARY|cov:" | tail -12
+done
