@@ -135,6 +135,13 @@ typedef struct faceless_write_options {
 faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
                                       const faceless_write_options *opts);
 
+/* The name of the temporary file that a write to out_path in this process
+ * uses before renaming it (in out_path's folder, ".faceless-tmp-NAME.PID").
+ * Lets a signal handler remove it without allocating. Returns its length,
+ * or -1 if buf is too small. Async-signal-safe only in the sense that it
+ * calls snprintf and getpid: call it before installing the handler. */
+int faceless_temp_path(const char *out_path, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* faceless convert IN OUT: read an image and write it back, e.g. .hdr/.img to
  * .nii.gz, keeping every header field and voxel bit for bit. Also the
  * round-trip the tests use to check the reader and writer. */
+#include "cli/cli_signals.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -39,6 +40,7 @@ int cmd_convert(int argc, char **argv)
     faceless_volume *v = NULL;
     faceless_status st = faceless_volume_read(ctx, pos[0], &v);
     if (st == FACELESS_OK) {
+        cli_signals_protect_output(pos[1]);
         faceless_write_options wo = {force};
         st = faceless_volume_write(ctx, v, pos[1], &wo);
     }

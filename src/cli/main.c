@@ -1,4 +1,5 @@
 /* faceless: command-line entry point; dispatches to the subcommands. */
+#include "cli/cli_signals.h"
 #include "cli/commands.h"
 #include "faceless.h"
 
@@ -25,6 +26,7 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cli_signals_install();
     if (argc < 2) {
         print_help(stderr);
         return FACELESS_ERR_USAGE;

@@ -33,38 +33,31 @@ faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, con
     return FACELESS_OK;
 }
 
-/* dirname without modifying the argument; caller frees. */
-static char *dir_of(const char *path)
+int faceless_temp_path(const char *out_path, char *buf, size_t size)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    size_t n = (size_t)(slash - path);
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, path, n);
-        d[n] = '\0';
-    }
-    return d;
+    const char *slash = strrchr(out_path, '/');
+    int dir_len = slash ? (int)(slash - out_path) : 1;
+    const char *dir = slash ? out_path : ".";
+    const char *base = slash ? slash + 1 : out_path;
+    if (slash == out_path)
+        dir_len = 0; /* "/x": the folder is the root */
+    int n = snprintf(buf, size, "%.*s/%s%s.%ld", dir_len, dir, IO_TEMP_PREFIX, base, (long)getpid());
+    return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n)
 {
-    char *dir = dir_of(path);
-    if (!dir)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    size_t tlen = strlen(dir) + strlen(IO_TEMP_PREFIX) + strlen(base) + 16;
+    /* The temporary's name is known in advance (faceless_temp_path), so a
+     * signal handler can remove it without allocating. */
+    size_t tlen = strlen(path) + strlen(IO_TEMP_PREFIX) + 32;
     char *tmp = malloc(tlen);
-    if (!tmp) {
-        free(dir);
+    if (!tmp || faceless_temp_path(path, tmp, tlen) < 0) {
+        free(tmp);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
     }
-    snprintf(tmp, tlen, "%s/%s%s.XXXXXX", dir, IO_TEMP_PREFIX, base);
-    free(dir);
-    int fd = mkstemp(tmp);
+    /* A leftover with our pid belongs to a dead process that had this pid. */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot create a file in its folder (%s)", path,
                                       strerror(errno));
@@ -88,13 +81,6 @@ faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_by
             d += w;
             left -= (size_t)w;
         }
-    }
-    /* Default mode of a new file (0666 & ~umask), not mkstemp's 0600. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (!why && fchmod(fd, 0666 & ~mask) != 0) {
-        err = errno;
-        why = "cannot set permissions";
     }
     if (!why && fsync(fd) != 0) {
         err = errno;
