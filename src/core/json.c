@@ -1,0 +1,378 @@
+/* Recursive-descent JSON parser with a depth limit. */
+#include "core/json.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_MAX_DEPTH 64
+
+typedef struct parser {
+    const char *p, *end, *start;
+    char *err;
+    size_t err_size;
+    int failed;
+} parser;
+
+static void *fail(parser *ps, const char *why)
+{
+    if (!ps->failed && ps->err)
+        snprintf(ps->err, ps->err_size, "%s at byte %ld", why, (long)(ps->p - ps->start));
+    ps->failed = 1;
+    return NULL;
+}
+
+static void skip_ws(parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+
+static int put_utf8(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+static int hex4(parser *ps, uint32_t *cp)
+{
+    if (ps->end - ps->p < 4)
+        return 0;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = ps->p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return 0;
+    }
+    ps->p += 4;
+    *cp = v;
+    return 1;
+}
+
+/* Parses a string starting at the opening quote; returns a new buffer. */
+static char *parse_string(parser *ps)
+{
+    ps->p++; /* opening quote */
+    /* Decoded text is never longer than the escaped text. */
+    const char *q = ps->p;
+    while (q < ps->end && *q != '"') {
+        if (*q == '\\')
+            q++;
+        q++;
+    }
+    if (q >= ps->end)
+        return fail(ps, "unterminated string");
+    char *out = malloc((size_t)(q - ps->p) + 1);
+    if (!out)
+        return fail(ps, "out of memory");
+    size_t n = 0;
+    while (ps->p < ps->end && *ps->p != '"') {
+        unsigned char c = (unsigned char)*ps->p++;
+        if (c < 0x20) {
+            free(out);
+            return fail(ps, "control character in string");
+        }
+        if (c != '\\') {
+            out[n++] = (char)c;
+            continue;
+        }
+        if (ps->p >= ps->end)
+            break;
+        char e = *ps->p++;
+        uint32_t cp;
+        switch (e) {
+        case '"': out[n++] = '"'; break;
+        case '\\': out[n++] = '\\'; break;
+        case '/': out[n++] = '/'; break;
+        case 'b': out[n++] = '\b'; break;
+        case 'f': out[n++] = '\f'; break;
+        case 'n': out[n++] = '\n'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 't': out[n++] = '\t'; break;
+        case 'u':
+            if (!hex4(ps, &cp)) {
+                free(out);
+                return fail(ps, "bad \\u escape");
+            }
+            if (cp >= 0xd800 && cp < 0xdc00 && ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u') {
+                uint32_t lo;
+                ps->p += 2;
+                if (hex4(ps, &lo) && lo >= 0xdc00 && lo < 0xe000)
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                else
+                    cp = 0xfffd;
+            } else if (cp >= 0xd800 && cp < 0xe000) {
+                cp = 0xfffd;
+            }
+            /* \u escapes take 6 bytes and decode to at most 4. */
+            n += (size_t)put_utf8(out + n, cp);
+            break;
+        default:
+            free(out);
+            return fail(ps, "bad escape");
+        }
+    }
+    if (ps->p >= ps->end) {
+        free(out);
+        return fail(ps, "unterminated string");
+    }
+    ps->p++; /* closing quote */
+    out[n] = '\0';
+    return out;
+}
+
+static json_value *parse_value(parser *ps, int depth);
+
+static int append(json_value *v, json_value *item, char *key, size_t *cap)
+{
+    if (v->count == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        json_value **ni = realloc(v->items, nc * sizeof *ni);
+        if (!ni)
+            return 0;
+        v->items = ni;
+        if (v->type == JSON_OBJECT) {
+            char **nk = realloc(v->keys, nc * sizeof *nk);
+            if (!nk)
+                return 0;
+            v->keys = nk;
+        }
+        *cap = nc;
+    }
+    v->items[v->count] = item;
+    if (v->type == JSON_OBJECT)
+        v->keys[v->count] = key;
+    v->count++;
+    return 1;
+}
+
+static json_value *parse_container(parser *ps, int depth, json_type type)
+{
+    char close = type == JSON_ARRAY ? ']' : '}';
+    json_value *v = calloc(1, sizeof *v);
+    if (!v)
+        return fail(ps, "out of memory");
+    v->type = type;
+    size_t cap = 0;
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        return v;
+    }
+    for (;;) {
+        char *key = NULL;
+        skip_ws(ps);
+        if (type == JSON_OBJECT) {
+            if (ps->p >= ps->end || *ps->p != '"') {
+                json_free(v);
+                return fail(ps, "expected a member name");
+            }
+            key = parse_string(ps);
+            if (!key) {
+                json_free(v);
+                return NULL;
+            }
+            skip_ws(ps);
+            if (ps->p >= ps->end || *ps->p != ':') {
+                free(key);
+                json_free(v);
+                return fail(ps, "expected ':'");
+            }
+            ps->p++;
+        }
+        json_value *item = parse_value(ps, depth + 1);
+        if (!item || !append(v, item, key, &cap)) {
+            if (item)
+                json_free(item);
+            free(key);
+            json_free(v);
+            return ps->failed ? NULL : fail(ps, "out of memory");
+        }
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            return v;
+        }
+        json_free(v);
+        return fail(ps, type == JSON_ARRAY ? "expected ',' or ']'" : "expected ',' or '}'");
+    }
+}
+
+static json_value *parse_number(parser *ps)
+{
+    const char *s = ps->p;
+    if (ps->p < ps->end && *ps->p == '-')
+        ps->p++;
+    int digits = 0;
+    while (ps->p < ps->end && ((*ps->p >= '0' && *ps->p <= '9') || *ps->p == '.' || *ps->p == 'e' ||
+                               *ps->p == 'E' || *ps->p == '+' || *ps->p == '-')) {
+        digits += *ps->p >= '0' && *ps->p <= '9';
+        ps->p++;
+    }
+    if (!digits || ps->p - s > 64)
+        return fail(ps, "bad number");
+    char buf[72];
+    memcpy(buf, s, (size_t)(ps->p - s));
+    buf[ps->p - s] = '\0';
+    char *endp;
+    double x = strtod(buf, &endp);
+    if (*endp)
+        return fail(ps, "bad number");
+    json_value *v = calloc(1, sizeof *v);
+    if (!v)
+        return fail(ps, "out of memory");
+    v->type = JSON_NUMBER;
+    v->number = x;
+    return v;
+}
+
+static json_value *literal(parser *ps, const char *word, json_type type, int b)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
+        return fail(ps, "unexpected character");
+    ps->p += n;
+    json_value *v = calloc(1, sizeof *v);
+    if (!v)
+        return fail(ps, "out of memory");
+    v->type = type;
+    v->boolean = b;
+    return v;
+}
+
+static json_value *parse_value(parser *ps, int depth)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return fail(ps, "nesting too deep");
+    skip_ws(ps);
+    if (ps->p >= ps->end)
+        return fail(ps, "unexpected end");
+    switch (*ps->p) {
+    case '{': return parse_container(ps, depth, JSON_OBJECT);
+    case '[': return parse_container(ps, depth, JSON_ARRAY);
+    case '"': {
+        char *s = parse_string(ps);
+        if (!s)
+            return NULL;
+        json_value *v = calloc(1, sizeof *v);
+        if (!v) {
+            free(s);
+            return fail(ps, "out of memory");
+        }
+        v->type = JSON_STRING;
+        v->string = s;
+        return v;
+    }
+    case 't': return literal(ps, "true", JSON_BOOL, 1);
+    case 'f': return literal(ps, "false", JSON_BOOL, 0);
+    case 'n': return literal(ps, "null", JSON_NULL, 0);
+    default: return parse_number(ps);
+    }
+}
+
+json_value *json_parse(const char *text, size_t len, char *err, size_t err_size)
+{
+    parser ps = {text, text + len, text, err, err_size, 0};
+    if (err && err_size)
+        err[0] = '\0';
+    json_value *v = parse_value(&ps, 0);
+    if (!v)
+        return NULL;
+    skip_ws(&ps);
+    if (ps.p != ps.end) {
+        json_free(v);
+        return fail(&ps, "trailing characters");
+    }
+    return v;
+}
+
+void json_free(json_value *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->count; i++) {
+        json_free(v->items[i]);
+        if (v->keys)
+            free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->string);
+    free(v);
+}
+
+const json_value *json_get(const json_value *obj, const char *key)
+{
+    if (!obj || obj->type != JSON_OBJECT)
+        return NULL;
+    for (size_t i = 0; i < obj->count; i++)
+        if (!strcmp(obj->keys[i], key))
+            return obj->items[i];
+    return NULL;
+}
+
+const json_value *json_path(const json_value *root, const char *path)
+{
+    const json_value *v = root;
+    char part[256];
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        path += n + (path[n] == '.');
+        if (v->type == JSON_ARRAY) {
+            char *endp;
+            unsigned long i = strtoul(part, &endp, 10);
+            v = (*endp || i >= v->count) ? NULL : v->items[i];
+        } else {
+            v = json_get(v, part);
+        }
+    }
+    return v;
+}
+
+const char *json_path_string(const json_value *root, const char *path, const char *fallback)
+{
+    const json_value *v = json_path(root, path);
+    return v && v->type == JSON_STRING ? v->string : fallback;
+}
+
+double json_path_number(const json_value *root, const char *path, double fallback)
+{
+    const json_value *v = json_path(root, path);
+    return v && v->type == JSON_NUMBER ? v->number : fallback;
+}

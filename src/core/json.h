@@ -1,0 +1,36 @@
+/* A small JSON reader (RFC 8259) for faceless's own files: deface reports
+ * read back by batch (resume, summary) and by the QC page builder. Depth and
+ * size are bounded, so a hostile file cannot exhaust the stack. */
+#ifndef FACELESS_CORE_JSON_H
+#define FACELESS_CORE_JSON_H
+
+#include <stddef.h>
+
+typedef enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_type;
+
+typedef struct json_value {
+    json_type type;
+    int boolean;
+    double number;
+    char *string;               /* JSON_STRING: decoded UTF-8, NUL-terminated */
+    size_t count;               /* JSON_ARRAY / JSON_OBJECT: number of members */
+    struct json_value **items;  /* members in file order */
+    char **keys;                /* JSON_OBJECT: member names */
+} json_value;
+
+/* Parses text[0..len). On failure returns NULL and, if err is not NULL, a
+ * short reason with the byte offset. Free with json_free. */
+json_value *json_parse(const char *text, size_t len, char *err, size_t err_size);
+void json_free(json_value *v);
+
+/* The member named key of an object (first match), or NULL. */
+const json_value *json_get(const json_value *obj, const char *key);
+
+/* Follows a dotted path of keys and array indices: "images.0.input_sha256". */
+const json_value *json_path(const json_value *root, const char *path);
+
+/* Convenience: the string / number at path, or fallback. */
+const char *json_path_string(const json_value *root, const char *path, const char *fallback);
+double json_path_number(const json_value *root, const char *path, double fallback);
+
+#endif
