@@ -38,7 +38,8 @@ typedef enum faceless_status {
     FACELESS_ERR_UNTRUSTED = 6,   /* registration or mask failed its trust check */
     FACELESS_ERR_MEMORY = 7,      /* out of memory, or the input would need too much */
     FACELESS_ERR_INTERNAL = 8,    /* a bug: please report it */
-    FACELESS_ERR_CANCELLED = 9    /* stopped by the progress callback or a signal */
+    FACELESS_ERR_CANCELLED = 9,   /* stopped by the progress callback or a signal */
+    FACELESS_ERR_SOME_FAILED = 10 /* batch: some images failed (the others are done) */
 } faceless_status;
 
 /* A short English name of a status ("input error", ...). Never NULL. */
@@ -134,6 +135,10 @@ typedef struct faceless_write_options {
  * over the input or over an existing file unless opts->overwrite. */
 faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
                                       const faceless_write_options *opts);
+
+/* Copies a file byte for byte (temporary file, flush, rename), refusing to
+ * replace an existing out_path unless overwrite. */
+faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const char *out_path, int overwrite);
 
 /* The name of the temporary file that a write to out_path in this process
  * uses before renaming it (in out_path's folder, ".faceless-tmp-NAME.PID").

@@ -131,6 +131,7 @@ const char *faceless_status_name(faceless_status s)
     case FACELESS_ERR_MEMORY: return "out of memory";
     case FACELESS_ERR_INTERNAL: return "internal error";
     case FACELESS_ERR_CANCELLED: return "cancelled";
+    case FACELESS_ERR_SOME_FAILED: return "some images failed";
     }
     return "unknown status";
 }

@@ -376,3 +376,81 @@ double json_path_number(const json_value *root, const char *path, double fallbac
     const json_value *v = json_path(root, path);
     return v && v->type == JSON_NUMBER ? v->number : fallback;
 }
+
+/* ---- writing ---------------------------------------------------------- */
+
+int json_buf_append(json_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        char *nt = realloc(b->text, nc);
+        if (!nt) {
+            b->failed = 1;
+            return -1;
+        }
+        b->text = nt;
+        b->cap = nc;
+    }
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    b->text[b->len] = '\0';
+    return 0;
+}
+
+int json_buf_puts(json_buf *b, const char *s) { return json_buf_append(b, s, strlen(s)); }
+
+int json_buf_string(json_buf *b, const char *s)
+{
+    json_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            json_buf_append(b, esc, 2);
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            json_buf_append(b, esc, 6);
+        } else {
+            json_buf_append(b, (const char *)p, 1);
+        }
+    }
+    return json_buf_append(b, "\"", 1);
+}
+
+int json_buf_value(json_buf *b, const json_value *v, int indent)
+{
+    char num[64];
+    switch (v->type) {
+    case JSON_NULL: return json_buf_puts(b, "null");
+    case JSON_BOOL: return json_buf_puts(b, v->boolean ? "true" : "false");
+    case JSON_NUMBER:
+        snprintf(num, sizeof num, "%.17g", v->number);
+        return json_buf_puts(b, num);
+    case JSON_STRING: return json_buf_string(b, v->string);
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+        json_buf_puts(b, v->type == JSON_ARRAY ? "[" : "{");
+        for (size_t i = 0; i < v->count; i++) {
+            json_buf_puts(b, i ? ",\n" : "\n");
+            for (int k = 0; k < indent + 2; k++)
+                json_buf_append(b, " ", 1);
+            if (v->type == JSON_OBJECT) {
+                json_buf_string(b, v->keys[i]);
+                json_buf_puts(b, ": ");
+            }
+            json_buf_value(b, v->items[i], indent + 2);
+        }
+        if (v->count) {
+            json_buf_puts(b, "\n");
+            for (int k = 0; k < indent; k++)
+                json_buf_append(b, " ", 1);
+        }
+        return json_buf_puts(b, v->type == JSON_ARRAY ? "]" : "}");
+    }
+    return -1;
+}

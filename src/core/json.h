@@ -33,4 +33,18 @@ const json_value *json_path(const json_value *root, const char *path);
 const char *json_path_string(const json_value *root, const char *path, const char *fallback);
 double json_path_number(const json_value *root, const char *path, double fallback);
 
+/* A growing text buffer for writing JSON. Start with {0}; free(b.text). */
+typedef struct json_buf {
+    char *text;
+    size_t len, cap;
+    int failed; /* set when out of memory; later appends do nothing */
+} json_buf;
+
+int json_buf_append(json_buf *b, const char *s, size_t n);
+int json_buf_puts(json_buf *b, const char *s);
+/* s as a JSON string literal, escaped. */
+int json_buf_string(json_buf *b, const char *s);
+/* v as JSON text, pretty-printed at the given indent. */
+int json_buf_value(json_buf *b, const json_value *v, int indent);
+
 #endif

@@ -42,6 +42,20 @@ void faceless_volume_free(faceless_volume *v)
     free(v);
 }
 
+faceless_volume *volume_copy_frame(const faceless_volume *v, int64_t t)
+{
+    faceless_volume *c = volume_new(v->nx, v->ny, v->nz, 1, v->dtype, v->voxel_mm);
+    if (!c)
+        return NULL;
+    size_t bytes = (size_t)volume_voxels3(v) * faceless_dtype_size(v->dtype);
+    memcpy(c->data, (const char *)v->data + (size_t)t * bytes, bytes);
+    memcpy(c->vox2ras, v->vox2ras, sizeof c->vox2ras);
+    c->matrix_source = v->matrix_source;
+    c->scl_slope = v->scl_slope;
+    c->scl_inter = v->scl_inter;
+    return c;
+}
+
 const char *faceless_dtype_name(faceless_dtype t)
 {
     static const char *names[] = {"uint8", "int8", "uint16", "int16", "uint32",

@@ -43,6 +43,10 @@ static inline int64_t volume_voxels(const faceless_volume *v) { return volume_vo
 faceless_volume *volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nt, faceless_dtype dtype,
                             const double voxel_mm[3]);
 
+/* A copy of frame t alone (grid, matrix, type, scaling; no source handle),
+ * e.g. the "before" picture of an image about to be changed in place. */
+faceless_volume *volume_copy_frame(const faceless_volume *v, int64_t t);
+
 /* Stored value of voxel idx as a double (no scaling). */
 double volume_get_stored(const faceless_volume *v, int64_t idx);
 

@@ -2,7 +2,11 @@
  *
  * Contract (ARCHITECTURE.md): takes the subject volume and the template set,
  * returns an affine (template world -> subject world, RAS mm) and a trust
- * measure. Nothing else: no files, no printing, no resampling of the subject. */
+ * measure. Nothing else: no files, no printing, no resampling of the subject.
+ *
+ * Thread safety: register_affine may run in several threads at once with
+ * different contexts; it uses ctx's thread count for OpenMP, and its result
+ * is bit-identical for any thread count. */
 #ifndef FACELESS_REGISTER_H
 #define FACELESS_REGISTER_H
 
@@ -23,6 +27,14 @@ typedef struct register_result {
     double head_overlap;     /* Dice of template head mask vs subject head mask */
     int trusted;             /* trust >= min_trust */
     double seconds;          /* wall time of the registration */
+    /* Added fields (issue 3): */
+    double ambiguity_mm;     /* largest RMS distance (template points) to another
+                                start whose cost came within REGISTER_AMBIGUITY_COST
+                                of the best one; 0 when none did */
+    double coverage;         /* share of the subject's head samples inside the template */
+    int starts;              /* global-search starts refined */
+    const char *cost_name;   /* "correlation ratio" */
+    const char *reason;      /* why untrusted (static string), "" when trusted */
 } register_result;
 
 /* Registers tpl's head to frame 0 of subject. Returns FACELESS_OK with *out set
@@ -31,5 +43,13 @@ typedef struct register_result {
 faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subject,
                                 const template_set *tpl, const register_options *opts,
                                 register_result *out);
+
+/* Distance between two template->subject affines, in mm: the RMS over
+ * template points of |a p - b p| for three regions (brain: the brain mask
+ * voxels; face: boxes at the nose, eyes and chin; ears: boxes at both ears,
+ * MNI coordinates), region_rms[0..2] when not NULL. Returns the largest of the
+ * three. The regions follow tpl's brain mask and MNI space. */
+double register_distance_mm(const template_set *tpl, const double a[4][4], const double b[4][4],
+                            double region_rms[3]);
 
 #endif

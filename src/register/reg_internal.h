@@ -1,0 +1,165 @@
+/* Private header of src/register: working images, the cost, the optimizer
+ * and the global search. Nothing here is public; see register.h for the
+ * contract. All functions are deterministic for any OpenMP thread count:
+ * parallel loops run over fixed chunks (REG_CHUNK samples or one slab of a
+ * grid) and partial sums are reduced in chunk order. */
+#ifndef FACELESS_REG_INTERNAL_H
+#define FACELESS_REG_INTERNAL_H
+
+#include "core/context.h"
+#include "register/register.h"
+
+#include <math.h>
+#include <stdint.h>
+
+#define REG_CHUNK 4096 /* samples per chunk of the fixed partition */
+#define REG_BINS 32    /* subject intensity classes of the correlation ratio */
+#define REG_NPARAM 12
+#define REG_PI 3.14159265358979323846
+#define REG_LIN_SCALE 80.0 /* mm: a unit change of a linear parameter moves a point this far away by 1 mm */
+
+/* A float image on a grid with its voxel <-> world (RAS mm) matrices. */
+typedef struct reg_image {
+    int64_t nx, ny, nz;
+    double vox2ras[4][4];
+    double ras2vox[4][4];
+    float *v; /* owned */
+} reg_image;
+
+void reg_image_free(reg_image *im);
+/* Sets ras2vox from vox2ras; 0 when the matrix is singular. */
+int reg_image_set_matrix(reg_image *im, const double vox2ras[4][4]);
+/* Block average by an integer factor per axis (1 keeps the axis). 0 = out of memory. */
+int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, faceless_ctx *ctx);
+/* Trilinear value at voxel coordinates u; 0 outside. */
+float reg_image_sample(const reg_image *im, const double u[3]);
+
+/* Values at quantiles q[0..nq-1] (0..1) of v, from a fine histogram
+ * (resolution 1/65536 of the range). */
+void reg_quantiles(const float *v, int64_t n, const double *q, int nq, double *out);
+
+/* Head (foreground) mask of a working image: 1 head, 0 background. The
+ * background level is the median of the grid's border voxels, so a dark or a
+ * bright (inverted) background both work; holes are filled by flooding the
+ * background from the border. Caller frees. NULL = out of memory. */
+uint8_t *reg_head_mask(const reg_image *im);
+
+/* Cost samples: subject voxel centres (world mm, relative to centre c) with
+ * their intensity class. */
+typedef struct reg_samples {
+    int64_t n;
+    float *x;      /* 3n coordinates (world mm minus c) */
+    uint8_t *bin;  /* n classes in 0..REG_BINS-1 */
+    double c[3];   /* centre of the parameterisation (subject world mm) */
+} reg_samples;
+
+/* m dilated by r voxels (6-neighbour steps). Caller frees; NULL = memory. */
+uint8_t *reg_mask_dilate(const reg_image *im, const uint8_t *m, int r);
+
+/* Samples from a subject level: the voxels whose nearest voxel of kim is set
+ * in keepm (the dilated head mask: the scalp edge is the strongest feature
+ * in every contrast, far air only adds work), thinned to at most max_n by a
+ * fixed stride. Classes by histogram equalisation. 0 = out of memory. */
+int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *keepm, int64_t max_n,
+                     const double c[3], reg_samples *s);
+void reg_samples_free(reg_samples *s);
+
+/* The transform being optimised: template world y = L (x - c) + t for subject
+ * world x. p[0..2] = t (mm), p[3+3r+k] = L[r][k] * REG_LIN_SCALE. */
+void reg_params_to_affine(const double p[REG_NPARAM], const double c[3], double subj2tpl[4][4]);
+void reg_affine_to_params(const double subj2tpl[4][4], const double c[3], double p[REG_NPARAM]);
+
+/* Trilinear value and gradient (per voxel) at u. Outside the grid the
+ * nearest border value is used (gradient 0 along the clamped axis): the
+ * template's sides are air, so this is air, except under its lowest slice
+ * (z = -71 mm in MNI, the nose), where the head continues downwards like the
+ * neck does. Every sample thus always counts, so the fit cannot lower its cost
+ * by pushing awkward parts of the subject out of the template. */
+static inline void reg_tri_grad(const reg_image *im, const double uin[3], float *val, float g[3])
+{
+    double u[3];
+    int clamped[3];
+    const double hi[3] = {(double)im->nx - 1.000001, (double)im->ny - 1.000001, (double)im->nz - 1.000001};
+    for (int a = 0; a < 3; a++) {
+        clamped[a] = !(uin[a] > 0 && uin[a] < hi[a]);
+        u[a] = uin[a] > 0 ? (uin[a] < hi[a] ? uin[a] : hi[a]) : 0;
+    }
+    int64_t i = (int64_t)u[0], j = (int64_t)u[1], k = (int64_t)u[2];
+    float fx = (float)(u[0] - i), fy = (float)(u[1] - j), fz = (float)(u[2] - k);
+    const int64_t sy = im->nx, sz = im->nx * im->ny;
+    const float *p = im->v + k * sz + j * sy + i;
+    float v000 = p[0], v100 = p[1], v010 = p[sy], v110 = p[sy + 1];
+    float v001 = p[sz], v101 = p[sz + 1], v011 = p[sz + sy], v111 = p[sz + sy + 1];
+    float c00 = v000 + fx * (v100 - v000), c10 = v010 + fx * (v110 - v010);
+    float c01 = v001 + fx * (v101 - v001), c11 = v011 + fx * (v111 - v011);
+    float c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);
+    *val = c0 + fz * (c1 - c0);
+    float d00 = v100 - v000, d10 = v110 - v010, d01 = v101 - v001, d11 = v111 - v011;
+    float dx0 = d00 + fy * (d10 - d00), dx1 = d01 + fy * (d11 - d01);
+    float e0 = c10 - c00, e1 = c11 - c01;
+    g[0] = clamped[0] ? 0.0f : dx0 + fz * (dx1 - dx0);
+    g[1] = clamped[1] ? 0.0f : e0 + fz * (e1 - e0);
+    g[2] = clamped[2] ? 0.0f : c1 - c0;
+}
+
+enum { REG_COST_CR = 0, REG_COST_MI = 1 };
+
+/* Workspace for the cost (allocated once per sample set). */
+typedef struct reg_cost_ws {
+    const reg_samples *s;
+    const reg_image *tpl;
+    float *t;     /* n template values */
+    float *grad;  /* 3n template gradients (voxel units) */
+    uint8_t *in;  /* n: sample counted in the last evaluation */
+    uint8_t *use; /* n: sample selected for this level (reg_cost_select) */
+    int threads;
+    int kind;       /* REG_COST_CR or REG_COST_MI */
+    double lo, hi;  /* MI: value range of the moving image mapped onto its bins */
+    int64_t evals;
+} reg_cost_ws;
+
+int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl, int threads, int kind);
+
+/* Negative mutual information part of reg_cost_eval (reg_mi.c); G maps
+ * sample coordinates to voxel coordinates of the moving image. */
+double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], double *overlap);
+void reg_cost_ws_free(reg_cost_ws *w);
+
+/* Selects the samples that p maps inside the template grid, at least
+ * margin_vox voxels from its border; they alone count until the next call. */
+void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox);
+
+/* Correlation-ratio cost 1 - eta^2(template | subject class) in [0, 1]
+ * (lower is better) at parameters p; gradient into g when g != NULL.
+ * Returns 1 (worst) when too few samples overlap the template. */
+double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NPARAM], double *overlap);
+
+/* BFGS with backtracking line search on reg_cost_eval. step0: first step
+ * length (largest parameter change, mm); tol: stop when a step changes no
+ * parameter by more than tol. Returns the final cost; p is updated. */
+double reg_optimize(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter);
+
+/* The same on a similarity transform (translation, rotation, one scale)
+ * around p's linear part; p is updated. */
+double reg_optimize_similarity(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter);
+
+/* Global search result: a start transform and its search score. */
+typedef struct reg_start {
+    double subj2tpl[4][4];
+    double score;
+} reg_start;
+
+/* Exhaustive translation search by FFT cross-correlation of head masks for
+ * every rotation of a grid (and every axis-aligned orientation when
+ * all_orientations). Fills up to max_out best starts, best first, with
+ * distinct rotations. Returns the count, or -1 when out of memory. */
+int reg_search_global(faceless_ctx *ctx, const reg_image *subj, const uint8_t *subj_head, const reg_image *tpl,
+                      const uint8_t *tpl_head, int all_orientations, reg_start *out, int max_out);
+
+/* 4x4 helpers */
+void reg_mat_mul(const double a[4][4], const double b[4][4], double out[4][4]);
+int reg_mat_inv(const double a[4][4], double out[4][4]);
+void reg_mat_apply(const double m[4][4], const double x[3], double y[3]);
+void reg_mat_rotation(double rx_deg, double ry_deg, double rz_deg, double out[4][4]);
+
+#endif

@@ -1,0 +1,305 @@
+/* register_affine: template world -> subject world, 12 DOF, with a trust
+ * measure. The steps:
+ *  1. working pyramids: the subject block-averaged to about 2, 4 and 8 mm
+ *     (per axis, so 0.75 x 0.75 x 5.5 mm voxels become ~2.25 x 2.25 x 5.5 ...),
+ *     the template to 2, 4, 8 mm; the subject itself is never changed;
+ *  2. head masks at 4 mm (contrast-free: departure from the border median);
+ *  3. global search (reg_search.c): rotations +-30 degrees per axis, and the
+ *     24 axis orientations with ignore_orientation; translations exhaustive by
+ *     FFT; the header orientation is the start of the rotation grid;
+ *  4. each of the best starts optimised at 8 mm (12 DOF, BFGS on the
+ *     correlation ratio); the best cost goes on to 4 mm and 2 mm;
+ *  5. trust: head-mask Dice, final cost, coverage, and ambiguity (another
+ *     start that ends almost as good but elsewhere). */
+#include "register/register.h"
+
+#include "register/reg_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define N_STARTS 8
+#define N_STARTS_ALL 12
+/* Thresholds of the trust measure, set from the registration test suite
+ * (tests/unit/test_register_suite.c): every copy that registered wrongly
+ * was below at least one of them; see the report in tests/README. */
+#define TRUST_MIN_DICE 0.80
+#define TRUST_MAX_COST 0.75
+#define TRUST_MAX_COST_MI 0.95
+#define TRUST_MIN_COVERAGE 0.35
+#define REGISTER_AMBIGUITY_COST 0.01
+#define TRUST_MAX_AMBIGUITY_MM 6.0
+
+void register_options_default(register_options *opts)
+{
+    opts->ignore_orientation = 0;
+    opts->min_trust = 0.5;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct pyramid {
+    reg_image lev[3]; /* ~2, 4, 8 mm */
+} pyramid;
+
+static void pyramid_free(pyramid *p)
+{
+    for (int l = 0; l < 3; l++)
+        reg_image_free(&p->lev[l]);
+}
+
+/* Factor per axis that brings spacing sp closest to target (at least 1). */
+static void level_factors(const reg_image *im, double target, int f[3])
+{
+    for (int a = 0; a < 3; a++) {
+        double sp = sqrt(im->vox2ras[0][a] * im->vox2ras[0][a] + im->vox2ras[1][a] * im->vox2ras[1][a] +
+                         im->vox2ras[2][a] * im->vox2ras[2][a]);
+        int v = (int)floor(target / sp + 0.5);
+        f[a] = v < 1 ? 1 : v;
+    }
+}
+
+static int pyramid_build(faceless_ctx *ctx, const reg_image *base, pyramid *p)
+{
+    static const double targets[3] = {2, 4, 8};
+    const reg_image *src = base;
+    for (int l = 0; l < 3; l++) {
+        int f[3];
+        level_factors(src, targets[l], f);
+        if (!reg_image_downsample(src, f, &p->lev[l], ctx))
+            return 0;
+        src = &p->lev[l];
+    }
+    return 1;
+}
+
+/* Head-mask Dice between the subject (level grid) and the template head mask
+ * mapped through subj2tpl, over the subject voxels that land inside the
+ * template grid; *cover = share of subject head voxels that land inside. */
+static double head_dice(const reg_image *s, const uint8_t *sm, const reg_image *t, const uint8_t *tm,
+                        const double subj2tpl[4][4], double *cover)
+{
+    double M[4][4], tmp[4][4];
+    reg_mat_mul(subj2tpl, s->vox2ras, tmp);
+    reg_mat_mul(t->ras2vox, tmp, M);
+    int64_t a = 0, b = 0, ab = 0, shead = 0, sin = 0;
+    for (int64_t k = 0; k < s->nz; k++)
+        for (int64_t j = 0; j < s->ny; j++)
+            for (int64_t i = 0; i < s->nx; i++) {
+                int sv = sm[(k * s->ny + j) * s->nx + i];
+                shead += sv;
+                double u[3] = {(double)i, (double)j, (double)k}, w[3];
+                reg_mat_apply(M, u, w);
+                int64_t x = (int64_t)floor(w[0] + 0.5), y = (int64_t)floor(w[1] + 0.5), z = (int64_t)floor(w[2] + 0.5);
+                if (x < 0 || y < 0 || z < 0 || x >= t->nx || y >= t->ny || z >= t->nz)
+                    continue;
+                sin += sv;
+                int tv = tm[(z * t->ny + y) * t->nx + x];
+                a += sv;
+                b += tv;
+                ab += sv && tv;
+            }
+    *cover = shead ? (double)sin / (double)shead : 0;
+    return a + b ? 2.0 * (double)ab / (double)(a + b) : 0;
+}
+
+static faceless_status fail_memory(faceless_ctx *ctx, const faceless_volume *v)
+{
+    return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory during registration", v->path ? v->path : "subject");
+}
+
+faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subject, const template_set *tpl,
+                                const register_options *opts, register_result *out)
+{
+    double t0 = now_seconds();
+    const char *name = subject->path ? subject->path : "subject";
+    if (subject->nx < 2 || subject->ny < 2 || subject->nz < 2)
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: registration needs a 3D image (grid %lldx%lldx%lld)",
+                        name, (long long)subject->nx, (long long)subject->ny, (long long)subject->nz);
+    const int threads = ctx_omp_threads(ctx);
+    faceless_status st = FACELESS_OK;
+    reg_image sbase = {subject->nx, subject->ny, subject->nz, {{0}}, {{0}}, NULL};
+    reg_image tbase = {tpl->head.nx, tpl->head.ny, tpl->head.nz, {{0}}, {{0}}, tpl->head.data};
+    if (!reg_image_set_matrix(&sbase, subject->vox2ras))
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: voxel-to-world matrix is singular", name);
+    if (!reg_image_set_matrix(&tbase, tpl->head.vox2ras))
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template matrix is singular", tpl->name);
+    pyramid sp, tp;
+    memset(&sp, 0, sizeof sp);
+    memset(&tp, 0, sizeof tp);
+    uint8_t *smask = NULL, *tmask = NULL, *skeep = NULL, *tkeep = NULL;
+    const int cost_kind = getenv("REG_COST_MI") ? REG_COST_MI : REG_COST_CR;
+    const int tspace = 1; /* see the note on sampling at the top */
+    reg_samples samp[3];
+    reg_cost_ws ws[3];
+    memset(samp, 0, sizeof samp);
+    memset(ws, 0, sizeof ws);
+    reg_start starts[N_STARTS_ALL];
+
+    sbase.v = volume_frame_to_float(subject, 0);
+    if (!sbase.v)
+        return fail_memory(ctx, subject);
+    double tm[8];
+    tm[0] = now_seconds();
+    int ok = pyramid_build(ctx, &sbase, &sp);
+    free(sbase.v);
+    sbase.v = NULL;
+    ok = ok && pyramid_build(ctx, &tbase, &tp);
+    tm[1] = now_seconds();
+    if (ok) {
+        smask = reg_head_mask(&sp.lev[1]);
+        tmask = reg_head_mask(&tp.lev[1]);
+        skeep = smask ? reg_mask_dilate(&sp.lev[1], smask, 1) : NULL;
+        tkeep = tmask ? reg_mask_dilate(&tp.lev[1], tmask, 1) : NULL;
+        ok = smask && tmask && skeep && tkeep;
+    }
+    if (!ok) {
+        st = fail_memory(ctx, subject);
+        goto done;
+    }
+    /* Parameterisation centre: the subject head's centroid. */
+    double c[3] = {0, 0, 0};
+    {
+        int64_t cnt = 0;
+        const reg_image *l1 = tspace ? &tp.lev[1] : &sp.lev[1];
+        const uint8_t *m1 = tspace ? tmask : smask;
+        for (int64_t k = 0; k < l1->nz; k++)
+            for (int64_t j = 0; j < l1->ny; j++)
+                for (int64_t i = 0; i < l1->nx; i++)
+                    if (m1[(k * l1->ny + j) * l1->nx + i]) {
+                        double u[3] = {(double)i, (double)j, (double)k}, w[3];
+                        reg_mat_apply(l1->vox2ras, u, w);
+                        for (int a = 0; a < 3; a++)
+                            c[a] += w[a];
+                        cnt++;
+                    }
+        for (int a = 0; a < 3; a++)
+            c[a] = cnt ? c[a] / (double)cnt : 0;
+    }
+    static const int64_t max_samples[3] = {60000, 40000, 20000};
+    for (int l = 0; l < 3 && ok; l++)
+        ok = tspace ? reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
+                          reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind)
+                    : reg_samples_make(&sp.lev[l], &sp.lev[1], skeep, max_samples[l], c, &samp[l]) &&
+                          reg_cost_ws_init(&ws[l], &samp[l], &tp.lev[l], threads, cost_kind);
+    if (ok)
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: samples %lld/%lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
+                (long long)samp[2].n, (long long)samp[1].n, (long long)samp[0].n, (long long)sp.lev[2].nx,
+                (long long)sp.lev[2].ny, (long long)sp.lev[2].nz, (long long)sp.lev[1].nx, (long long)sp.lev[1].ny,
+                (long long)sp.lev[1].nz, (long long)sp.lev[0].nx, (long long)sp.lev[0].ny, (long long)sp.lev[0].nz);
+    tm[2] = now_seconds();
+    int max_starts = opts->ignore_orientation ? N_STARTS_ALL : N_STARTS;
+    int nstart = ok ? reg_search_global(ctx, &sp.lev[1], smask, &tp.lev[1], tmask, opts->ignore_orientation,
+                                        starts, max_starts)
+                    : -1;
+    if (!ok || nstart < 0) {
+        st = fail_memory(ctx, subject);
+        goto done;
+    }
+    if (nstart == 0) {
+        st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template has an empty head mask", tpl->name);
+        goto done;
+    }
+    tm[3] = now_seconds();
+    /* 8 mm: refine every start (cheap), keep all results for the ambiguity check. */
+    double p8[N_STARTS_ALL][REG_NPARAM], cost8[N_STARTS_ALL];
+    for (int s = 0; s < nstart; s++) {
+        double st2s[4][4];
+        reg_mat_inv(starts[s].subj2tpl, st2s);
+        reg_affine_to_params(tspace ? st2s : starts[s].subj2tpl, c, p8[s]);
+        reg_cost_select(&ws[2], p8[s], 0.5);
+        reg_optimize_similarity(&ws[2], p8[s], 4.0, 0.05, 40);
+        cost8[s] = reg_optimize(&ws[2], p8[s], 2.0, 0.05, 40);
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: start %d score %.1f -> cost8 %.4f", s, starts[s].score, cost8[s]);
+    }
+    int best = 0;
+    for (int s = 1; s < nstart; s++)
+        if (cost8[s] < cost8[best])
+            best = s;
+    double p[REG_NPARAM];
+    memcpy(p, p8[best], sizeof p);
+    /* 4 mm, then 2 mm. */
+    tm[4] = now_seconds();
+    reg_cost_select(&ws[1], p, 1.0);
+    reg_optimize(&ws[1], p, 2.0, 0.02, 60);
+    tm[5] = now_seconds();
+    reg_cost_select(&ws[0], p, 2.0);
+    double cost = reg_optimize(&ws[0], p, 1.0, 0.01, 40);
+
+    tm[6] = now_seconds();
+    double subj2tpl[4][4], tpl2subj[4][4];
+    reg_params_to_affine(p, c, tspace ? tpl2subj : subj2tpl);
+    if (!reg_mat_inv(tspace ? tpl2subj : subj2tpl, tspace ? subj2tpl : tpl2subj)) {
+        st = ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: registration produced a singular transform", name);
+        goto done;
+    }
+    /* Ambiguity: another start that ended (at 8 mm) within REGISTER_AMBIGUITY_COST
+     * of the best but somewhere else means the data do not pin the head down. */
+    double amb = 0;
+    for (int s = 0; s < nstart; s++) {
+        if (s == best || cost8[s] > cost8[best] + REGISTER_AMBIGUITY_COST)
+            continue;
+        double ma[4][4], mb[4][4], ia[4][4], ib[4][4];
+        reg_params_to_affine(p8[s], c, ma);
+        reg_params_to_affine(p8[best], c, mb);
+        if (tspace)
+            amb = fmax(amb, register_distance_mm(tpl, ma, mb, NULL));
+        else if (reg_mat_inv(ma, ia) && reg_mat_inv(mb, ib))
+            amb = fmax(amb, register_distance_mm(tpl, ia, ib, NULL));
+    }
+    double cover = 0;
+    double dice = head_dice(&sp.lev[1], smask, &tp.lev[1], tmask, subj2tpl, &cover);
+
+    memset(out, 0, sizeof *out);
+    memcpy(out->tpl2subj, tpl2subj, sizeof tpl2subj);
+    out->final_cost = cost;
+    out->head_overlap = dice;
+    out->ambiguity_mm = amb;
+    out->coverage = cover;
+    out->starts = nstart;
+    out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
+    out->reason = "";
+    /* trust: the Dice, pulled to 0 by any failed check. */
+    out->trust = dice;
+    if (dice < TRUST_MIN_DICE)
+        out->reason = "head masks disagree";
+    else if (cost > (cost_kind == REG_COST_MI ? TRUST_MAX_COST_MI : TRUST_MAX_COST))
+        out->reason = "intensities do not match the template";
+    else if (cover < TRUST_MIN_COVERAGE)
+        out->reason = "too little of the head lies in the template";
+    else if (amb > TRUST_MAX_AMBIGUITY_MM)
+        out->reason = "another fit is almost as good";
+    if (*out->reason)
+        out->trust = fmin(dice, 0.49);
+    out->trusted = out->trust >= opts->min_trust && !*out->reason;
+    if (!out->trusted && !*out->reason)
+        out->reason = "trust below the minimum";
+    out->seconds = now_seconds() - t0;
+    ctx_log(ctx, FACELESS_LOG_DEBUG,
+            "register: times: float %.3f pyramid %.3f masks+samples %.3f search %.3f 8mm %.3f 4mm %.3f 2mm %.3f trust %.3f",
+            tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
+            now_seconds() - tm[6]);
+    ctx_log(ctx, FACELESS_LOG_DEBUG,
+            "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld, %.3f s",
+            nstart, cost, dice, cover, amb, (long long)ws[2].evals, (long long)ws[1].evals, (long long)ws[0].evals,
+            out->seconds);
+done:
+    for (int l = 0; l < 3; l++) {
+        reg_cost_ws_free(&ws[l]);
+        reg_samples_free(&samp[l]);
+    }
+    free(smask);
+    free(tmask);
+    free(skeep);
+    free(tkeep);
+    pyramid_free(&sp);
+    pyramid_free(&tp);
+    return st;
+}

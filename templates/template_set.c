@@ -1,0 +1,344 @@
+/* Template sets: the embedded default (Colin27, templates/README.md) or a
+ * folder with the same layout given by --template DIR.
+ *
+ * The files are small gzip'd NIfTI-1 images; this file parses them from
+ * memory with its own minimal reader (NIfTI-1 header, datatypes uint8, int8,
+ * int16, uint16, int32, float32, float64, either byte order) so that the
+ * embedded bytes and the files of a folder go through one code path and the
+ * checksum is computed over exactly the bytes that were parsed. Reading the
+ * folder is the only file access here (the set is data, not a subject). */
+#include "templates/template_set.h"
+
+#include "core/context.h"
+#include "core/sha256.h"
+#include "templates/template_embedded.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Largest uncompressed template file accepted (a 1 mm float MNI head is ~28 MB). */
+#define TEMPLATE_MAX_BYTES ((size_t)256 << 20)
+
+static const char *const PART_NAMES[4] = {"head", "brain", "face", "guard"};
+
+/* Inflates gzip or zlib data; plain (uncompressed) data is copied. */
+static faceless_status inflate_all(faceless_ctx *ctx, const char *what, const unsigned char *in, size_t n,
+                                   unsigned char **out, size_t *out_n)
+{
+    if (n < 2 || !(in[0] == 0x1f && in[1] == 0x8b)) {
+        *out = malloc(n ? n : 1);
+        if (!*out)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
+        memcpy(*out, in, n);
+        *out_n = n;
+        return FACELESS_OK;
+    }
+    size_t cap = n * 4 + 4096, len = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) {
+        free(buf);
+        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: zlib init failed", what);
+    }
+    zs.next_in = (unsigned char *)in;
+    zs.avail_in = (uInt)n;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        if (len == cap) {
+            if (cap >= TEMPLATE_MAX_BYTES) {
+                rc = Z_MEM_ERROR;
+                break;
+            }
+            cap *= 2;
+            unsigned char *nb = realloc(buf, cap);
+            if (!nb) {
+                rc = Z_MEM_ERROR;
+                break;
+            }
+            buf = nb;
+        }
+        zs.next_out = buf + len;
+        zs.avail_out = (uInt)(cap - len);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        len = cap - zs.avail_out;
+        if (rc != Z_OK && rc != Z_STREAM_END)
+            break;
+        if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+            rc = Z_DATA_ERROR; /* truncated */
+            break;
+        }
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        free(buf);
+        return ctx_fail(ctx, rc == Z_MEM_ERROR ? FACELESS_ERR_MEMORY : FACELESS_ERR_INPUT,
+                        "%s: corrupt or truncated gzip data", what);
+    }
+    *out = buf;
+    *out_n = len;
+    return FACELESS_OK;
+}
+
+static uint32_t rd32(const unsigned char *p, int swap)
+{
+    return swap ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+                : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static int16_t rd16(const unsigned char *p, int swap)
+{
+    return (int16_t)(swap ? (p[0] << 8 | p[1]) : (p[1] << 8 | p[0]));
+}
+static float rdf(const unsigned char *p, int swap)
+{
+    uint32_t u = rd32(p, swap);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Quaternion to rotation (NIfTI-1 header comments, "METHOD 2"). */
+static void quatern_to_mat(double b, double c, double d, double qfac, const double pix[3], const double off[3],
+                           double m[4][4])
+{
+    double a = 1.0 - (b * b + c * c + d * d);
+    a = a < 1e-7 ? 0 : sqrt(a);
+    double r[3][3] = {{a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
+                      {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
+                      {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b}};
+    double s[3] = {pix[0], pix[1], qfac < 0 ? -pix[2] : pix[2]};
+    memset(m, 0, 16 * sizeof(double));
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            m[i][j] = r[i][j] * s[j];
+        m[i][3] = off[i];
+    }
+    m[3][3] = 1;
+}
+
+static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const unsigned char *p, size_t n,
+                                   template_image *img)
+{
+    if (n < 348)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: too short for a NIfTI-1 header", what);
+    int swap = rd32(p, 0) != 348;
+    if (rd32(p, swap) != 348 || (memcmp(p + 344, "n+1", 4) && memcmp(p + 344, "ni1", 4)))
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a single-file NIfTI-1 image", what);
+    int64_t dim[4];
+    for (int d = 0; d < 4; d++)
+        dim[d] = rd16(p + 40 + 2 * d, swap);
+    if (dim[0] < 3 || dim[1] < 2 || dim[2] < 2 || dim[3] < 2)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a 3D image", what);
+    int dt = rd16(p + 70, swap);
+    size_t bytes;
+    switch (dt) {
+    case 2: case 256: bytes = 1; break;
+    case 4: case 512: bytes = 2; break;
+    case 8: case 16: bytes = 4; break;
+    case 64: bytes = 8; break;
+    default: return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: NIfTI datatype %d not supported", what, dt);
+    }
+    size_t off = (size_t)rdf(p + 108, swap);
+    size_t nv = (size_t)(dim[1] * dim[2] * dim[3]);
+    if (off < 348 || off > n || (n - off) / bytes < nv)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: voxel data truncated", what);
+    double slope = rdf(p + 112, swap), inter = rdf(p + 116, swap);
+    if (slope == 0 || !isfinite(slope)) {
+        slope = 1;
+        inter = 0;
+    }
+    img->nx = dim[1];
+    img->ny = dim[2];
+    img->nz = dim[3];
+    double pix[3] = {fabs(rdf(p + 80, swap)), fabs(rdf(p + 84, swap)), fabs(rdf(p + 88, swap))};
+    if (rd16(p + 254, swap) > 0) {
+        memset(img->vox2ras, 0, sizeof img->vox2ras);
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 4; c++)
+                img->vox2ras[r][c] = rdf(p + 280 + 16 * r + 4 * c, swap);
+        img->vox2ras[3][3] = 1;
+    } else if (rd16(p + 252, swap) > 0) {
+        double qo[3] = {rdf(p + 268, swap), rdf(p + 272, swap), rdf(p + 276, swap)};
+        quatern_to_mat(rdf(p + 256, swap), rdf(p + 260, swap), rdf(p + 264, swap), rdf(p + 76, swap), pix, qo,
+                       img->vox2ras);
+    } else {
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template has no sform or qform orientation", what);
+    }
+    img->data = malloc(nv * sizeof(float));
+    if (!img->data)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
+    const unsigned char *v = p + off;
+    for (size_t i = 0; i < nv; i++) {
+        const unsigned char *q = v + i * bytes;
+        double x;
+        switch (dt) {
+        case 2: x = q[0]; break;
+        case 256: x = (int8_t)q[0]; break;
+        case 4: x = rd16(q, swap); break;
+        case 512: x = (uint16_t)rd16(q, swap); break;
+        case 8: x = (int32_t)rd32(q, swap); break;
+        case 16: x = rdf(q, swap); break;
+        default: {
+            uint64_t u = swap ? (uint64_t)rd32(q, 1) << 32 | rd32(q + 4, 1)
+                              : (uint64_t)rd32(q + 4, 0) << 32 | rd32(q, 0);
+            memcpy(&x, &u, 8);
+        }
+        }
+        x = x * slope + inter;
+        img->data[i] = isfinite(x) ? (float)x : 0.0f;
+    }
+    return FACELESS_OK;
+}
+
+static faceless_status load_part(faceless_ctx *ctx, const char *what, const unsigned char *bytes, size_t n,
+                                 template_image *img)
+{
+    unsigned char *raw = NULL;
+    size_t raw_n = 0;
+    faceless_status st = inflate_all(ctx, what, bytes, n, &raw, &raw_n);
+    if (st == FACELESS_OK)
+        st = parse_nifti(ctx, what, raw, raw_n, img);
+    free(raw);
+    return st;
+}
+
+static template_image *part_of(template_set *t, int i)
+{
+    template_image *parts[4] = {&t->head, &t->brain, &t->face, &t->guard};
+    return parts[i];
+}
+
+/* Fills t from the bytes of up to four files (NULL = absent); head and brain
+ * are required and must share a grid. */
+static faceless_status set_from_bytes(faceless_ctx *ctx, const char *where, const unsigned char *const bytes[4],
+                                      const size_t sizes[4], template_set *t)
+{
+    sha256_ctx sh;
+    sha256_init(&sh);
+    for (int i = 0; i < 4; i++) {
+        if (!bytes[i]) {
+            if (i < 2)
+                return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no %s.nii.gz", where, PART_NAMES[i]);
+            continue;
+        }
+        char what[4200];
+        snprintf(what, sizeof what, "%s/%s.nii.gz", where, PART_NAMES[i]);
+        faceless_status st = load_part(ctx, what, bytes[i], sizes[i], part_of(t, i));
+        if (st != FACELESS_OK)
+            return st;
+        sha256_update(&sh, bytes[i], sizes[i]);
+    }
+    if (t->brain.nx != t->head.nx || t->brain.ny != t->head.ny || t->brain.nz != t->head.nz ||
+        memcmp(t->brain.vox2ras, t->head.vox2ras, sizeof t->head.vox2ras))
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: brain.nii.gz is not on the grid of head.nii.gz", where);
+    uint8_t dig[32];
+    sha256_final(&sh, dig);
+    sha256_hex(dig, t->checksum);
+    return FACELESS_OK;
+}
+
+faceless_status template_set_load_embedded(faceless_ctx *ctx, template_set **out)
+{
+    const unsigned char *bytes[4] = {NULL, NULL, NULL, NULL};
+    size_t sizes[4] = {0, 0, 0, 0};
+    for (const template_embedded_file *f = template_embedded_files; f->name; f++)
+        for (int i = 0; i < 4; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "%s.nii.gz", PART_NAMES[i]);
+            if (!strcmp(f->name, want)) {
+                bytes[i] = f->bytes;
+                sizes[i] = f->size;
+            }
+        }
+    template_set *t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup("embedded colin27"))) {
+        free(t);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "embedded template: out of memory");
+    }
+    faceless_status st = set_from_bytes(ctx, "embedded template", bytes, sizes, t);
+    if (st != FACELESS_OK) {
+        template_set_free(t);
+        return st;
+    }
+    *out = t;
+    return FACELESS_OK;
+}
+
+/* Reads a whole file; *data NULL (and OK) when it does not exist. */
+static faceless_status read_file(faceless_ctx *ctx, const char *path, unsigned char **data, size_t *n)
+{
+    *data = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return FACELESS_OK;
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        if (len == cap) {
+            unsigned char *nb = cap < TEMPLATE_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: too large or out of memory", path);
+    if (err) {
+        free(buf);
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: read error", path);
+    }
+    *data = buf;
+    *n = len;
+    return FACELESS_OK;
+}
+
+faceless_status template_set_load_dir(faceless_ctx *ctx, const char *dir, template_set **out)
+{
+    unsigned char *bytes[4] = {NULL, NULL, NULL, NULL};
+    size_t sizes[4] = {0, 0, 0, 0};
+    faceless_status st = FACELESS_OK;
+    template_set *t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup(dir)))
+        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
+    for (int i = 0; i < 4 && st == FACELESS_OK; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.nii.gz", dir, PART_NAMES[i]);
+        st = read_file(ctx, path, &bytes[i], &sizes[i]);
+    }
+    if (st == FACELESS_OK)
+        st = set_from_bytes(ctx, dir, (const unsigned char *const *)bytes, sizes, t);
+    for (int i = 0; i < 4; i++)
+        free(bytes[i]);
+    if (st != FACELESS_OK) {
+        template_set_free(t);
+        return st;
+    }
+    *out = t;
+    return FACELESS_OK;
+}
+
+void template_set_free(template_set *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < 4; i++)
+        free(part_of(t, i)->data);
+    free(t->name);
+    free(t);
+}
