@@ -2,6 +2,7 @@
  * that fits the path and the volume's source. */
 #include "io/io.h"
 #include "io/nifti.h"
+#include "io/dicom/dicom.h"
 
 #include <stddef.h>
 
@@ -9,6 +10,8 @@ faceless_status faceless_volume_read(faceless_ctx *ctx, const char *path, facele
 {
     *out = NULL;
     ctx_clear_error(ctx);
+    if (!nifti_is_nifti_name(path) && dicom_probe(path))
+        return dicom_series_read(ctx, path, NULL, out);
     return nifti_read(ctx, path, out);
 }
 
@@ -17,5 +20,7 @@ faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *
 {
     ctx_clear_error(ctx);
     int overwrite = opts ? opts->overwrite : 0;
+    if (v->source_kind == VOLUME_SOURCE_DICOM && !nifti_is_nifti_name(path))
+        return dicom_series_write(ctx, v, path, opts);
     return nifti_write(ctx, v, path, overwrite);
 }

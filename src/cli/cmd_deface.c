@@ -1,0 +1,555 @@
+/* faceless deface: read -> register the template -> pull the face/ear mask
+ * back onto the subject's own grid minus the brain guard -> scramble ->
+ * check the invariant -> write, and the same mask on --apply-to images ->
+ * JSON report. The CLI wires the stages, prints and chooses exit codes. */
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/deface_files.h"
+
+#include "core/context.h"
+#include "core/volume.h"
+#include "mask/mask.h"
+#include "mask/report.h"
+#include "render/render.h"
+#include "register/register.h"
+#include "templates/template_set.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct deface_args {
+    const char *input, *output, *mask_out, *report_out, *render_out, *template_dir, *transform;
+    const char *apply_to[MASK_REPORT_MAX_APPLY];
+    int n_apply;
+    mask_mode mode;
+    uint64_t seed;
+    double margin;
+    double min_trust; /* NAN: the registration default */
+    const char *apply_suffix; /* added to --apply-to names (default "_defaced") */
+    int force, overwrite, threads, verbosity;
+} deface_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: faceless deface [options] INPUT [-o OUTPUT]\n"
+            "Removes the face and both ears from a head image; every brain voxel stays as it was.\n\n"
+            "  -o, --output FILE      de-faced image (default: INPUT_defaced.nii.gz beside INPUT;\n"
+            "                         same format, datatype and header as INPUT)\n"
+            "  --mode zero|noise      zero: masked voxels set to the background (0, or the minimum\n"
+            "                         when 0 is tissue, e.g. CT); noise: refilled with the subject's\n"
+            "                         own facial tissue intensities and texture (default zero)\n"
+            "  --seed N               seed of the noise mode (default 1); same seed, same output\n"
+            "  --brain-margin MM      safety margin around the brain guard (default 5)\n"
+            "  --mask-out FILE        the mask (uint8 NIfTI on INPUT's grid, 1 = changed)\n"
+            "  --report-out FILE      JSON report (docs/report.md)\n"
+            "  --render-out FILE.png  before/after montage: five surface views of INPUT above the\n"
+            "                         same views of OUTPUT, and slices with the changed region in colour\n"
+            "  --apply-to IMG...      apply the same subject mask to other images of the session;\n"
+            "                         each is written beside OUTPUT as IMG's name + _defaced\n"
+            "  --template DIR         template set folder (default: the embedded Colin27 set)\n"
+            "  --transform FILE       skip registration: template-to-subject affine (4x4 text,\n"
+            "                         RAS mm) or the word identity\n"
+            "  --min-trust X          registration trust needed to write (0..1)\n"
+            "  --apply-suffix S       suffix of the --apply-to outputs (default _defaced; \"\" keeps\n"
+            "                         the names, for an output folder other than the input's)\n"
+            "  --overwrite            replace existing outputs (but never write an untrusted result)\n"
+            "  --force                write even when the registration is not trusted, and\n"
+            "                         overwrite existing outputs\n"
+            "  --threads N            threads (0 = all; the result never depends on it)\n"
+            "  -v, --verbose          progress on stderr (twice: more)\n"
+            "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported, 5 output error,\n"
+            "            6 registration not trusted (nothing written), 7 memory, 8 internal error\n");
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno || !(x >= lo && x <= hi))
+        return 0;
+    *out = x;
+    return 1;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, deface_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->mode = MASK_MODE_ZERO;
+    a->seed = 1;
+    a->margin = MASK_DEFAULT_BRAIN_MARGIN_MM;
+    a->min_trust = NAN;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+#define NEED_VALUE()                                                                               \
+    do {                                                                                           \
+        if (!val) {                                                                                \
+            fprintf(stderr, "faceless deface: %s needs a value\n", o);                             \
+            return FACELESS_ERR_USAGE;                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
+    } while (0)
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(o, "-o") || !strcmp(o, "--output")) {
+            NEED_VALUE();
+            a->output = val;
+        } else if (!strcmp(o, "--mode")) {
+            NEED_VALUE();
+            if (!mask_mode_parse(val, &a->mode)) {
+                fprintf(stderr, "faceless deface: --mode %s: use zero or noise\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(o, "--seed")) {
+            NEED_VALUE();
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(val, &end, 10);
+            if (end == val || *end || errno || val[0] == '-') {
+                fprintf(stderr, "faceless deface: --seed %s: not a non-negative integer\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+            a->seed = s;
+        } else if (!strcmp(o, "--brain-margin")) {
+            NEED_VALUE();
+            if (!parse_number(val, 0.0, 100.0, &a->margin)) {
+                fprintf(stderr, "faceless deface: --brain-margin %s: a number of mm, 0 to 100\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(o, "--min-trust")) {
+            NEED_VALUE();
+            if (!parse_number(val, 0.0, 1.0, &a->min_trust)) {
+                fprintf(stderr, "faceless deface: --min-trust %s: a number from 0 to 1\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(o, "--threads")) {
+            NEED_VALUE();
+            if (!parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
+                fprintf(stderr, "faceless deface: --threads %s: a whole number >= 0\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+            a->threads = (int)x;
+        } else if (!strcmp(o, "--mask-out")) {
+            NEED_VALUE();
+            a->mask_out = val;
+        } else if (!strcmp(o, "--report-out")) {
+            NEED_VALUE();
+            a->report_out = val;
+        } else if (!strcmp(o, "--render-out")) {
+            NEED_VALUE();
+            a->render_out = val;
+        } else if (!strcmp(o, "--template")) {
+            NEED_VALUE();
+            a->template_dir = val;
+        } else if (!strcmp(o, "--transform")) {
+            NEED_VALUE();
+            a->transform = val;
+        } else if (!strcmp(o, "--apply-to")) {
+            int got = 0;
+            while (i + 1 < argc && argv[i + 1][0] != '-') {
+                if (a->n_apply == MASK_REPORT_MAX_APPLY) {
+                    fprintf(stderr, "faceless deface: at most %d --apply-to images\n", MASK_REPORT_MAX_APPLY);
+                    return FACELESS_ERR_USAGE;
+                }
+                a->apply_to[a->n_apply++] = argv[++i];
+                got++;
+            }
+            if (!got) {
+                fprintf(stderr, "faceless deface: --apply-to needs at least one image\n");
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(o, "--force")) {
+            a->force = 1;
+        } else if (!strcmp(o, "--overwrite")) {
+            a->overwrite = 1;
+        } else if (!strcmp(o, "--apply-suffix")) {
+            NEED_VALUE();
+            a->apply_suffix = val;
+        } else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {
+            a->verbosity++;
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "faceless deface: unknown option %s (try faceless deface --help)\n", o);
+            return FACELESS_ERR_USAGE;
+        } else if (!a->input) {
+            a->input = o;
+        } else if (!a->output) {
+            a->output = o; /* faceless deface IN OUT */
+        } else {
+            fprintf(stderr, "faceless deface: more than one INPUT (%s); use --apply-to for the others\n", o);
+            return FACELESS_ERR_USAGE;
+        }
+#undef NEED_VALUE
+    }
+    if (!a->input) {
+        usage(stderr);
+        return FACELESS_ERR_USAGE;
+    }
+    return -1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct deface_run {
+    deface_args *a;
+    faceless_ctx *ctx;
+    mask_report rep;
+    double t_stage;
+    char *output;      /* owned */
+    char *apply_out[MASK_REPORT_MAX_APPLY];
+    faceless_volume *vol;
+    template_set *tpl;
+    mask_result mask;
+} deface_run;
+
+static void stage_done(deface_run *r, const char *name)
+{
+    double t = now_seconds();
+    if (r->rep.n_stages < (int)(sizeof r->rep.stages / sizeof r->rep.stages[0])) {
+        r->rep.stages[r->rep.n_stages].name = name;
+        r->rep.stages[r->rep.n_stages].seconds = t - r->t_stage;
+        r->rep.n_stages++;
+    }
+    ctx_log(r->ctx, FACELESS_LOG_INFO, "%s: %.3f s", name, t - r->t_stage);
+    r->t_stage = t;
+}
+
+static void describe_image(mask_report_image *im, const faceless_volume *v, const char *in, const char *out)
+{
+    im->input = in;
+    im->output = out;
+    faceless_volume_dims(v, im->dims);
+    im->dtype = faceless_dtype_name(v->dtype);
+    faceless_volume_orientation(v, im->orientation);
+}
+
+static int same_grid(const faceless_volume *a, const faceless_volume *b)
+{
+    if (a->nx != b->nx || a->ny != b->ny || a->nz != b->nz)
+        return 0;
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++)
+            if (fabs(a->vox2ras[r][c] - b->vox2ras[r][c]) > 1e-3)
+                return 0;
+    return 1;
+}
+
+/* Scrambles v under m, checks the invariant and writes it to out. */
+static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, const mask_result *m,
+                                            const char *out, mask_scramble_stats *st)
+{
+    const int threads = ctx_omp_threads(r->ctx);
+    uint64_t h = mask_protected_hash(v, m, threads);
+    faceless_status s = mask_scramble_in_place(r->ctx, v, m, r->a->mode, r->a->seed, st);
+    if (s == FACELESS_OK)
+        s = mask_check_invariant(r->ctx, v, m, h);
+    if (s != FACELESS_OK)
+        return s;
+    stage_done(r, v == r->vol ? "scramble" : "apply_scramble");
+    faceless_write_options wo = {r->a->force || r->a->overwrite};
+    s = faceless_volume_write(r->ctx, v, out, &wo);
+    if (s == FACELESS_OK)
+        stage_done(r, v == r->vol ? "write" : "apply_write");
+    return s;
+}
+
+/* The mask as a uint8 image on the subject's grid (1 = changed). */
+static faceless_status write_mask(deface_run *r)
+{
+    faceless_volume *mv = volume_new(r->vol->nx, r->vol->ny, r->vol->nz, 1, FACELESS_DT_UINT8, r->vol->voxel_mm);
+    if (!mv)
+        return ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", r->a->mask_out);
+    memcpy(mv->vox2ras, r->vol->vox2ras, sizeof mv->vox2ras);
+    uint8_t *d = mv->data;
+    for (int64_t i = 0; i < volume_voxels3(mv); i++)
+        d[i] = (r->mask.flags[i] & MASK_REMOVE) ? 1 : 0;
+    faceless_write_options wo = {r->a->force || r->a->overwrite};
+    faceless_status s = faceless_volume_write(r->ctx, mv, r->a->mask_out, &wo);
+    faceless_volume_free(mv);
+    if (s == FACELESS_OK && deface_file_sha256(r->a->mask_out, r->rep.mask_sha256) != 0)
+        r->rep.mask_sha256[0] = '\0';
+    return s;
+}
+
+/* --apply-to: the same subject mask on another image of the session. Same
+ * grid: the reference mask as is. Other grid: the template masks are pulled
+ * back onto that image's own grid through the same template-to-world affine
+ * (the images share the scanner's world space within a session), with its
+ * own brain guard and margin, so that image is never resampled either. */
+static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][4])
+{
+    const char *in = r->a->apply_to[k];
+    mask_report_image *im = &r->rep.images[1 + k];
+    faceless_volume *v = NULL;
+    faceless_status s = faceless_volume_read(r->ctx, in, &v);
+    if (s != FACELESS_OK)
+        return s;
+    describe_image(im, v, in, r->apply_out[k]);
+    if (deface_file_sha256(in, im->input_sha256) != 0)
+        im->input_sha256[0] = '\0';
+    im->same_grid = same_grid(v, r->vol);
+    mask_result own = {0, 0, 0, NULL, 0, 0, 0, 0};
+    const mask_result *m = &r->mask;
+    if (!im->same_grid) {
+        mask_params p = {r->a->margin};
+        s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
+        if (s != FACELESS_OK) {
+            faceless_volume_free(v);
+            return s;
+        }
+        m = &own;
+    }
+    stage_done(r, "apply_read_mask");
+    mask_scramble_stats st;
+    s = scramble_check_write(r, v, m, r->apply_out[k], &st);
+    if (s == FACELESS_OK) {
+        im->voxels_changed = st.voxels_changed;
+        if (deface_file_sha256(r->apply_out[k], im->output_sha256) != 0)
+            im->output_sha256[0] = '\0';
+    }
+    mask_result_free(&own);
+    faceless_volume_free(v);
+    return s;
+}
+
+static faceless_status run_pipeline(deface_run *r)
+{
+    deface_args *a = r->a;
+    faceless_ctx *ctx = r->ctx;
+    mask_report *rep = &r->rep;
+    faceless_status s;
+    /* Check every output name before any work, so a clash fails fast. */
+    const char *outs[4 + MASK_REPORT_MAX_APPLY];
+    int nouts = 0;
+    outs[nouts++] = r->output;
+    if (a->mask_out)
+        outs[nouts++] = a->mask_out;
+    if (a->report_out)
+        outs[nouts++] = a->report_out;
+    for (int k = 0; k < a->n_apply; k++)
+        outs[nouts++] = r->apply_out[k];
+    for (int i = 0; i < nouts; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(outs[i], outs[j]))
+                return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: named twice as an output", outs[i]);
+    for (int i = 0; i < nouts; i++) {
+        if (!strcmp(outs[i], a->input))
+            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output would overwrite the input", outs[i]);
+        for (int k = 0; k < a->n_apply; k++)
+            if (!strcmp(outs[i], a->apply_to[k]))
+                return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output would overwrite an input", outs[i]);
+        FILE *f = a->force || a->overwrite ? NULL : fopen(outs[i], "rb");
+        if (f) {
+            fclose(f);
+            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to overwrite)", outs[i]);
+        }
+    }
+
+    s = faceless_volume_read(ctx, a->input, &r->vol);
+    if (s != FACELESS_OK)
+        return s;
+    describe_image(&rep->images[0], r->vol, a->input, r->output);
+    rep->n_images = 1;
+    if (deface_file_sha256(a->input, rep->images[0].input_sha256) != 0)
+        rep->images[0].input_sha256[0] = '\0';
+    stage_done(r, "read");
+
+    s = a->template_dir ? template_set_load_dir(ctx, a->template_dir, &r->tpl)
+                        : template_set_load_embedded(ctx, &r->tpl);
+    if (s != FACELESS_OK)
+        return s;
+    rep->template_name = r->tpl->name;
+    rep->template_sha256 = r->tpl->checksum;
+    if (!r->tpl->face.data || !r->tpl->guard.data)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face.nii.gz or guard.nii.gz",
+                        r->tpl->name ? r->tpl->name : "template");
+    stage_done(r, "template");
+
+    double tpl2subj[4][4];
+    if (a->transform) {
+        s = deface_read_transform(ctx, a->transform, tpl2subj);
+        if (s != FACELESS_OK)
+            return s;
+        rep->transform_source = "file";
+        rep->trust = NAN;
+        rep->final_cost = NAN;
+        rep->head_overlap = NAN;
+        rep->min_trust = NAN;
+        rep->trusted = 1; /* the user vouches for a given transform */
+    } else {
+        register_options ro;
+        register_options_default(&ro);
+        if (!isnan(a->min_trust))
+            ro.min_trust = a->min_trust;
+        register_result rr;
+        s = register_affine(ctx, r->vol, r->tpl, &ro, &rr);
+        if (s != FACELESS_OK)
+            return s;
+        memcpy(tpl2subj, rr.tpl2subj, sizeof tpl2subj);
+        rep->transform_source = "registration";
+        rep->trust = rr.trust;
+        rep->final_cost = rr.final_cost;
+        rep->head_overlap = rr.head_overlap;
+        rep->min_trust = ro.min_trust;
+        rep->trusted = rr.trusted;
+    }
+    memcpy(rep->tpl2subj, tpl2subj, sizeof tpl2subj);
+    rep->have_transform = 1;
+    /* Only the face and guard masks are needed from here on: release the
+     * template head and brain (peak memory is a target, issue 4). */
+    free(r->tpl->head.data);
+    free(r->tpl->brain.data);
+    r->tpl->head.data = NULL;
+    r->tpl->brain.data = NULL;
+    stage_done(r, "register");
+    if (!rep->trusted) {
+        if (!a->force)
+            return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                            "%s: registration not trusted (trust %.3f < %.3f); nothing written "
+                            "(--force writes anyway; check the result)",
+                            a->input, rep->trust, rep->min_trust);
+        ctx_warn(ctx, "%s: registration not trusted (trust %.3f < %.3f); written because of --force", a->input,
+                 rep->trust, rep->min_trust);
+    }
+
+    mask_params mp = {a->margin};
+    s = mask_build(ctx, r->vol, r->tpl, tpl2subj, &mp, &r->mask);
+    if (s != FACELESS_OK)
+        return s;
+    rep->have_mask = 1;
+    rep->n_face = r->mask.n_face;
+    rep->n_guard = r->mask.n_guard;
+    rep->n_remove = r->mask.n_remove;
+    rep->n_face_guarded = r->mask.n_face_guarded;
+    if (r->mask.n_remove == 0)
+        return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                        "%s: the face/ear mask does not reach any voxel of this image; nothing written",
+                        a->input);
+    stage_done(r, "mask");
+
+    /* The montage needs the image as it was; keep frame 0 only when asked. */
+    faceless_volume *before = a->render_out ? volume_copy_frame(r->vol, 0) : NULL;
+    if (a->render_out && !before)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+    mask_scramble_stats st;
+    s = scramble_check_write(r, r->vol, &r->mask, r->output, &st);
+    if (s == FACELESS_OK && before) {
+        uint8_t *changed = malloc((size_t)volume_voxels3(r->vol));
+        if (!changed)
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+        for (int64_t i = 0; changed && i < volume_voxels3(r->vol); i++)
+            changed[i] = (r->mask.flags[i] & MASK_REMOVE) ? 1 : 0;
+        if (changed)
+            s = render_montage(ctx, before, r->vol, changed, a->render_out);
+        free(changed);
+        if (s == FACELESS_OK)
+            stage_done(r, "render");
+    }
+    faceless_volume_free(before);
+    if (s != FACELESS_OK)
+        return s;
+    rep->images[0].voxels_changed = st.voxels_changed;
+    rep->background_stored = a->mode == MASK_MODE_ZERO ? st.background_stored : NAN;
+    rep->tissue_threshold = st.tissue_threshold;
+    rep->tissue_samples = st.tissue_samples;
+    memcpy(rep->texture_sigma_vox, st.texture_sigma_vox, sizeof st.texture_sigma_vox);
+    if (deface_file_sha256(r->output, rep->images[0].output_sha256) != 0)
+        rep->images[0].output_sha256[0] = '\0';
+    if (a->mask_out) {
+        s = write_mask(r);
+        if (s != FACELESS_OK)
+            return s;
+        stage_done(r, "mask_out");
+    }
+    for (int k = 0; k < a->n_apply; k++) {
+        rep->n_images = 2 + k;
+        s = apply_one(r, k, tpl2subj);
+        if (s != FACELESS_OK)
+            return s;
+    }
+    return FACELESS_OK;
+}
+
+int cmd_deface(int argc, char **argv)
+{
+    deface_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    deface_run r;
+    memset(&r, 0, sizeof r);
+    r.a = &a;
+    r.ctx = cli_ctx_new(1 + a.verbosity);
+    if (!r.ctx)
+        return FACELESS_ERR_MEMORY;
+    faceless_ctx_set_threads(r.ctx, a.threads);
+    faceless_ctx_set_seed(r.ctx, a.seed);
+    const double t0 = now_seconds();
+    r.t_stage = t0;
+    faceless_status s = FACELESS_OK;
+    r.output = a.output ? strdup(a.output) : deface_output_name(a.input, NULL, "_defaced");
+    char *outdir = deface_dirname(r.output ? r.output : ".");
+    for (int k = 0; k < a.n_apply; k++)
+        if (!(r.apply_out[k] = deface_output_name(a.apply_to[k], outdir, a.apply_suffix ? a.apply_suffix : "_defaced")))
+            s = FACELESS_ERR_MEMORY;
+    free(outdir);
+    if (!r.output || s != FACELESS_OK)
+        s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory");
+    else
+        s = run_pipeline(&r);
+
+    mask_report *rep = &r.rep;
+    rep->tool_version = FACELESS_VERSION_STRING;
+    rep->mode = mask_mode_name(a.mode);
+    rep->seed = a.seed;
+    rep->brain_margin_mm = a.margin;
+    rep->threads = ctx_omp_threads(r.ctx);
+    rep->force = a.force;
+    rep->mask_out = a.mask_out;
+    rep->exit_code = (int)s;
+    rep->error = s == FACELESS_OK ? "" : faceless_ctx_error(r.ctx);
+    rep->verdict = s == FACELESS_OK ? (rep->trusted ? "defaced" : "defaced_untrusted_forced")
+                   : s == FACELESS_ERR_UNTRUSTED ? "refused_untrusted"
+                                                  : "error";
+    if (!rep->have_transform)
+        rep->min_trust = NAN;
+    rep->total_seconds = now_seconds() - t0;
+    size_t nw = faceless_ctx_warning_count(r.ctx);
+    const char **warn = nw ? malloc(nw * sizeof *warn) : NULL;
+    for (size_t i = 0; warn && i < nw; i++)
+        warn[i] = faceless_ctx_warning(r.ctx, i);
+    rep->warnings = warn;
+    rep->n_warnings = warn ? nw : 0;
+    rc = s == FACELESS_OK ? 0 : cli_fail(r.ctx, s);
+    if (a.report_out) {
+        /* Written on success and on refusal alike: a batch reads the verdict. */
+        char *json = mask_report_json(rep);
+        faceless_status rs = json ? deface_write_text(r.ctx, a.report_out, json, a.force || a.overwrite)
+                                  : ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory for the report");
+        free(json);
+        if (rs != FACELESS_OK && rc == 0)
+            rc = cli_fail(r.ctx, rs);
+    }
+    free(warn);
+    mask_result_free(&r.mask);
+    template_set_free(r.tpl);
+    faceless_volume_free(r.vol);
+    free(r.output);
+    for (int k = 0; k < a.n_apply; k++)
+        free(r.apply_out[k]);
+    faceless_ctx_free(r.ctx);
+    return rc;
+}

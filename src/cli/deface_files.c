@@ -1,0 +1,124 @@
+#include "cli/deface_files.h"
+
+#include "core/context.h"
+#include "core/sha256.h"
+#include "io/io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const EXTS[] = {".nii.gz", ".nii", ".hdr.gz", ".hdr", ".img.gz", ".img"};
+
+char *deface_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, path, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *deface_output_name(const char *input, const char *outdir, const char *suffix)
+{
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t bn = strlen(base), stem = bn;
+    const char *ext = "";
+    for (size_t i = 0; i < sizeof EXTS / sizeof EXTS[0]; i++)
+        if (bn > strlen(EXTS[i]) && io_has_suffix(base, EXTS[i])) {
+            ext = EXTS[i];
+            stem = bn - strlen(ext);
+            break;
+        }
+    char *dir = outdir ? strdup(outdir) : deface_dirname(input);
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir) + 1 + stem + strlen(suffix) + strlen(ext) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%.*s%s%s", dir, (int)stem, base, suffix, ext);
+    free(dir);
+    return out;
+}
+
+int deface_file_sha256(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    sha256_ctx c;
+    sha256_init(&c);
+    unsigned char buf[1 << 16];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        sha256_update(&c, buf, k);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return -1;
+    uint8_t d[32];
+    sha256_final(&c, d);
+    sha256_hex(d, hex);
+    return 0;
+}
+
+faceless_status deface_read_transform(faceless_ctx *ctx, const char *spec, double m[4][4])
+{
+    memset(m, 0, sizeof(double) * 16);
+    m[3][3] = 1.0;
+    if (!strcmp(spec, "identity")) {
+        m[0][0] = m[1][1] = m[2][2] = 1.0;
+        return FACELESS_OK;
+    }
+    FILE *f = fopen(spec, "r");
+    if (!f)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot open the transform file", spec);
+    double v[17];
+    int n = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line, *end;
+        for (;;) {
+            double x = strtod(p, &end);
+            if (end == p)
+                break;
+            if (n < 17)
+                v[n] = x;
+            n++;
+            p = end;
+        }
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',')
+            p++;
+        if (*p) {
+            fclose(f);
+            return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a list of numbers near '%.20s'", spec, p);
+        }
+    }
+    fclose(f);
+    if (n != 12 && n != 16)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: expected 12 or 16 numbers (a 4x4 affine), found %d",
+                        spec, n);
+    for (int i = 0; i < 12; i++)
+        m[i / 4][i % 4] = v[i];
+    if (n == 16 && (v[12] != 0.0 || v[13] != 0.0 || v[14] != 0.0 || v[15] != 1.0))
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: last row must be 0 0 0 1", spec);
+    return FACELESS_OK;
+}
+
+faceless_status deface_write_text(faceless_ctx *ctx, const char *path, const char *text, int overwrite)
+{
+    faceless_status st = io_check_output_path(ctx, NULL, path, overwrite);
+    if (st != FACELESS_OK)
+        return st;
+    io_bytes part = {(uint8_t *)(uintptr_t)text, strlen(text)};
+    return io_write_atomic(ctx, path, &part, 1);
+}

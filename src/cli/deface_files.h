@@ -1,0 +1,26 @@
+/* File-side helpers of `faceless deface` (the CLI is allowed to touch files):
+ * output names, SHA-256 of files, the --transform file, text outputs. */
+#ifndef FACELESS_CLI_DEFACE_FILES_H
+#define FACELESS_CLI_DEFACE_FILES_H
+
+#include "faceless.h"
+
+/* "dir/name.nii.gz" -> "outdir/name<suffix>.nii.gz" (outdir NULL: dir of the
+ * input). Known extensions: .nii.gz .nii .hdr.gz .hdr .img.gz .img; others
+ * get the suffix at the end. Caller frees; NULL when out of memory. */
+char *deface_output_name(const char *input, const char *outdir, const char *suffix);
+
+/* The folder part of path ("." when none). Caller frees. */
+char *deface_dirname(const char *path);
+
+/* SHA-256 (hex) of the bytes of the file; 0 on success, -1 if unreadable. */
+int deface_file_sha256(const char *path, char hex[65]);
+
+/* Reads a 4x4 template-to-subject affine: "identity", or a text file with 12
+ * or 16 numbers (rows of the matrix, whitespace separated, '#' comments). */
+faceless_status deface_read_transform(faceless_ctx *ctx, const char *spec, double m[4][4]);
+
+/* Writes text to path atomically (refuses to overwrite unless overwrite). */
+faceless_status deface_write_text(faceless_ctx *ctx, const char *path, const char *text, int overwrite);
+
+#endif

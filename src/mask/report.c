@@ -1,0 +1,289 @@
+/* JSON text of the deface report: a small append-only writer (strings are
+ * escaped per RFC 8259; numbers use %.17g so they read back exactly). */
+#include "mask/report.h"
+
+#include "core/context.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct jbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} jbuf;
+
+static void jb_put(jbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *t = realloc(b->s, cap);
+        if (!t) {
+            b->oom = 1;
+            return;
+        }
+        b->s = t;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void jb_printf(jbuf *b, const char *fmt, ...) FACELESS_PRINTF(2, 3);
+static void jb_printf(jbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    jb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+static void jb_str(jbuf *b, const char *s)
+{
+    if (!s) {
+        jb_put(b, "null", 4);
+        return;
+    }
+    jb_put(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            jb_put(b, e, 2);
+        } else if (*p < 0x20) {
+            jb_printf(b, "\\u%04x", *p);
+        } else {
+            jb_put(b, (const char *)p, 1);
+        }
+    }
+    jb_put(b, "\"", 1);
+}
+
+static void jb_num(jbuf *b, double x)
+{
+    if (!isfinite(x))
+        jb_put(b, "null", 4);
+    else
+        jb_printf(b, "%.17g", x);
+}
+
+/* "key": the caller writes the value next. first: no comma before. */
+static void jb_key(jbuf *b, int *first, int indent, const char *key)
+{
+    jb_put(b, *first ? "\n" : ",\n", *first ? 1 : 2);
+    *first = 0;
+    for (int i = 0; i < indent; i++)
+        jb_put(b, "  ", 2);
+    jb_str(b, key);
+    jb_put(b, ": ", 2);
+}
+
+static void jb_end(jbuf *b, int indent, char close)
+{
+    jb_put(b, "\n", 1);
+    for (int i = 0; i < indent; i++)
+        jb_put(b, "  ", 2);
+    jb_put(b, &close, 1);
+}
+
+static void jb_hex_or_null(jbuf *b, const char *hex) { jb_str(b, hex && *hex ? hex : NULL); }
+
+static void write_image(jbuf *b, const mask_report_image *im, int indent, int with_grid_flag)
+{
+    int f = 1;
+    jb_put(b, "{", 1);
+    jb_key(b, &f, indent + 1, "input");
+    jb_str(b, im->input);
+    jb_key(b, &f, indent + 1, "output");
+    jb_str(b, im->output);
+    jb_key(b, &f, indent + 1, "input_sha256");
+    jb_hex_or_null(b, im->input_sha256);
+    jb_key(b, &f, indent + 1, "output_sha256");
+    jb_hex_or_null(b, im->output_sha256);
+    jb_key(b, &f, indent + 1, "dims");
+    jb_printf(b, "[%lld, %lld, %lld, %lld]", (long long)im->dims[0], (long long)im->dims[1],
+              (long long)im->dims[2], (long long)im->dims[3]);
+    jb_key(b, &f, indent + 1, "datatype");
+    jb_str(b, im->dtype);
+    jb_key(b, &f, indent + 1, "orientation");
+    jb_str(b, im->orientation);
+    if (with_grid_flag) {
+        jb_key(b, &f, indent + 1, "same_grid_as_reference");
+        jb_put(b, im->same_grid ? "true" : "false", im->same_grid ? 4 : 5);
+    }
+    jb_key(b, &f, indent + 1, "voxels_changed");
+    jb_printf(b, "%lld", (long long)im->voxels_changed);
+    jb_end(b, indent, '}');
+}
+
+char *mask_report_json(const mask_report *r)
+{
+    jbuf b = {NULL, 0, 0, 0};
+    int f = 1;
+    jb_put(&b, "{", 1);
+    jb_key(&b, &f, 1, "report_version");
+    jb_printf(&b, "%d", MASK_REPORT_VERSION);
+    jb_key(&b, &f, 1, "tool");
+    jb_str(&b, "faceless");
+    jb_key(&b, &f, 1, "tool_version");
+    jb_str(&b, r->tool_version);
+    jb_key(&b, &f, 1, "verdict");
+    jb_str(&b, r->verdict);
+    jb_key(&b, &f, 1, "exit_code");
+    jb_printf(&b, "%d", r->exit_code);
+    jb_key(&b, &f, 1, "error");
+    jb_str(&b, r->error && *r->error ? r->error : NULL);
+
+    jb_key(&b, &f, 1, "parameters");
+    {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "mode");
+        jb_str(&b, r->mode);
+        jb_key(&b, &g, 2, "seed");
+        jb_printf(&b, "%llu", (unsigned long long)r->seed);
+        jb_key(&b, &g, 2, "brain_margin_mm");
+        jb_num(&b, r->brain_margin_mm);
+        jb_key(&b, &g, 2, "threads");
+        jb_printf(&b, "%d", r->threads);
+        jb_key(&b, &g, 2, "force");
+        jb_put(&b, r->force ? "true" : "false", r->force ? 4 : 5);
+        jb_end(&b, 1, '}');
+    }
+
+    jb_key(&b, &f, 1, "template");
+    {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "name");
+        jb_str(&b, r->template_name);
+        jb_key(&b, &g, 2, "sha256");
+        jb_hex_or_null(&b, r->template_sha256);
+        jb_end(&b, 1, '}');
+    }
+
+    jb_key(&b, &f, 1, "registration");
+    {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "transform_source");
+        jb_str(&b, r->transform_source);
+        jb_key(&b, &g, 2, "template_to_subject");
+        if (r->have_transform) {
+            jb_put(&b, "[", 1);
+            for (int y = 0; y < 4; y++) {
+                jb_put(&b, y ? ", [" : "[", y ? 3 : 1);
+                for (int x = 0; x < 4; x++) {
+                    if (x)
+                        jb_put(&b, ", ", 2);
+                    jb_num(&b, r->tpl2subj[y][x]);
+                }
+                jb_put(&b, "]", 1);
+            }
+            jb_put(&b, "]", 1);
+        } else {
+            jb_put(&b, "null", 4);
+        }
+        jb_key(&b, &g, 2, "trust");
+        jb_num(&b, r->have_transform ? r->trust : NAN);
+        jb_key(&b, &g, 2, "min_trust");
+        jb_num(&b, r->min_trust);
+        jb_key(&b, &g, 2, "trusted");
+        jb_put(&b, r->trusted ? "true" : "false", r->trusted ? 4 : 5);
+        jb_key(&b, &g, 2, "final_cost");
+        jb_num(&b, r->have_transform ? r->final_cost : NAN);
+        jb_key(&b, &g, 2, "head_overlap");
+        jb_num(&b, r->have_transform ? r->head_overlap : NAN);
+        jb_end(&b, 1, '}');
+    }
+
+    jb_key(&b, &f, 1, "mask");
+    if (r->have_mask) {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "face_ear_voxels");
+        jb_printf(&b, "%lld", (long long)r->n_face);
+        jb_key(&b, &g, 2, "guard_voxels");
+        jb_printf(&b, "%lld", (long long)r->n_guard);
+        jb_key(&b, &g, 2, "face_ear_voxels_guarded");
+        jb_printf(&b, "%lld", (long long)r->n_face_guarded);
+        jb_key(&b, &g, 2, "masked_voxels");
+        jb_printf(&b, "%lld", (long long)r->n_remove);
+        jb_key(&b, &g, 2, "background_stored");
+        jb_num(&b, r->background_stored);
+        jb_key(&b, &g, 2, "noise_tissue_threshold");
+        jb_num(&b, r->tissue_samples ? r->tissue_threshold : NAN);
+        jb_key(&b, &g, 2, "noise_tissue_samples");
+        jb_printf(&b, "%lld", (long long)r->tissue_samples);
+        jb_key(&b, &g, 2, "noise_texture_sigma_voxels");
+        if (r->tissue_samples) {
+            jb_put(&b, "[", 1);
+            for (int a = 0; a < 3; a++) {
+                if (a)
+                    jb_put(&b, ", ", 2);
+                jb_num(&b, r->texture_sigma_vox[a]);
+            }
+            jb_put(&b, "]", 1);
+        } else {
+            jb_put(&b, "null", 4);
+        }
+        jb_key(&b, &g, 2, "mask_out");
+        jb_str(&b, r->mask_out);
+        jb_key(&b, &g, 2, "mask_out_sha256");
+        jb_hex_or_null(&b, r->mask_sha256);
+        jb_end(&b, 1, '}');
+    } else {
+        jb_put(&b, "null", 4);
+    }
+
+    jb_key(&b, &f, 1, "images");
+    jb_put(&b, "[", 1);
+    for (int i = 0; i < r->n_images; i++) {
+        jb_put(&b, i ? ",\n    " : "\n    ", i ? 6 : 5);
+        write_image(&b, &r->images[i], 2, i > 0);
+    }
+    if (r->n_images)
+        jb_end(&b, 1, ']');
+    else
+        jb_put(&b, "]", 1);
+
+    jb_key(&b, &f, 1, "timings_seconds");
+    {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        for (int i = 0; i < r->n_stages; i++) {
+            jb_key(&b, &g, 2, r->stages[i].name);
+            jb_num(&b, r->stages[i].seconds);
+        }
+        jb_key(&b, &g, 2, "total");
+        jb_num(&b, r->total_seconds);
+        jb_end(&b, 1, '}');
+    }
+
+    jb_key(&b, &f, 1, "warnings");
+    jb_put(&b, "[", 1);
+    for (size_t i = 0; i < r->n_warnings; i++) {
+        if (i)
+            jb_put(&b, ", ", 2);
+        jb_str(&b, r->warnings[i]);
+    }
+    jb_put(&b, "]", 1);
+    jb_end(&b, 0, '}');
+    jb_put(&b, "\n", 1);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}

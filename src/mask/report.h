@@ -1,0 +1,76 @@
+/* The JSON report of `faceless deface` (docs/report.md documents every
+ * field). The contract between deface and everything downstream (QC page,
+ * batch summary, resume-on-rerun): fields are only ever added, and
+ * "report_version" changes when a meaning changes.
+ *
+ * Builds the text in memory; the CLI writes it (only src/io and the CLI
+ * touch files). */
+#ifndef FACELESS_MASK_REPORT_H
+#define FACELESS_MASK_REPORT_H
+
+#include "mask/mask.h"
+
+#include <stddef.h>
+
+#define MASK_REPORT_VERSION 1
+#define MASK_REPORT_MAX_APPLY 64
+
+typedef struct mask_report_stage {
+    const char *name; /* "read", "template", "register", ... */
+    double seconds;
+} mask_report_stage;
+
+typedef struct mask_report_image {
+    const char *input, *output;  /* paths as given */
+    char input_sha256[65];       /* "" when not computed */
+    char output_sha256[65];
+    int64_t dims[4];
+    const char *dtype;
+    char orientation[4];
+    int same_grid;               /* apply-to: 1 when its grid equals the reference grid */
+    int64_t voxels_changed;      /* over all frames */
+} mask_report_image;
+
+typedef struct mask_report {
+    const char *tool_version;
+    const char *verdict;         /* see docs/report.md */
+    int exit_code;
+    const char *error;           /* "" when none */
+    /* parameters */
+    const char *mode;
+    uint64_t seed;
+    double brain_margin_mm;
+    int threads;
+    int force;
+    /* template and transform */
+    const char *template_name;
+    const char *template_sha256;
+    const char *transform_source; /* "registration" or "file" */
+    int have_transform;
+    double tpl2subj[4][4];
+    double trust, min_trust, final_cost, head_overlap;
+    int trusted;
+    /* masks (reference grid) */
+    int have_mask;
+    int64_t n_face, n_guard, n_remove, n_face_guarded;
+    double background_stored;
+    double tissue_threshold;
+    int64_t tissue_samples;
+    double texture_sigma_vox[3];
+    const char *mask_out;
+    char mask_sha256[65];
+    /* images: [0] the reference, then the --apply-to images */
+    mask_report_image images[1 + MASK_REPORT_MAX_APPLY];
+    int n_images;
+    mask_report_stage stages[16];
+    int n_stages;
+    double total_seconds;
+    const char *const *warnings;
+    size_t n_warnings;
+} mask_report;
+
+/* The report as JSON text (UTF-8, ends with a newline); caller frees.
+ * NULL when out of memory. */
+char *mask_report_json(const mask_report *r);
+
+#endif
