@@ -1,0 +1,185 @@
+/* faceless render IN OUT.png: surface renders of a head for a person to look
+ * at; with --after RESULT, the before/after QC montage that
+ * `faceless deface --render-out` writes. */
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "core/context.h"
+#include "core/volume.h"
+#include "io/io.h"
+#include "render/render.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: faceless render [options] IN OUT.png\n"
+            "Ray-casts the skin surface of IN and writes the views side by side as a PNG.\n\n"
+            "  --views LIST      comma-separated, from: right,front-right,front,front-left,left\n"
+            "                    (default: all five in that order)\n"
+            "  --threshold X     skin threshold in scaled units (default: automatic)\n"
+            "  --size N          pixels per view side (default 256)\n"
+            "  --frame T         volume of a 4D image to draw (default 0)\n"
+            "  --after RESULT    write the before/after montage of IN and RESULT instead\n"
+            "  --mask MASK       with --after: show MASK (nonzero voxels, IN's grid) in the slices\n"
+            "                    (default: the voxels that differ)\n"
+            "  --no-labels       no view names on the pictures\n"
+            "  --threads N       threads (default: all cores; the picture does not depend on it)\n"
+            "  --time            print read and render times (seconds) on stderr\n"
+            "  --force           overwrite OUT.png if it exists\n");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* Nonzero voxels of frame 0 of a mask volume on the grid of `ref`. */
+static faceless_status mask_bytes(faceless_ctx *ctx, const faceless_volume *ref, const char *path,
+                                  uint8_t **out)
+{
+    faceless_volume *m = NULL;
+    faceless_status st = faceless_volume_read(ctx, path, &m);
+    if (st != FACELESS_OK)
+        return st;
+    int64_t dr[4], dm[4];
+    faceless_volume_dims(ref, dr);
+    faceless_volume_dims(m, dm);
+    if (dr[0] != dm[0] || dr[1] != dm[1] || dr[2] != dm[2]) {
+        faceless_volume_free(m);
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: the mask's grid differs from the image's", path);
+    }
+    float *vals = NULL;
+    size_t n = (size_t)(dm[0] * dm[1] * dm[2]);
+    uint8_t *b = malloc(n);
+    if (b)
+        vals = volume_frame_to_float(m, 0);
+    if (!b || !vals) {
+        free(b);
+        free(vals);
+        faceless_volume_free(m);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < n; i++)
+        b[i] = vals[i] != 0.0f;
+    free(vals);
+    faceless_volume_free(m);
+    *out = b;
+    return FACELESS_OK;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    render_options opts;
+    render_options_default(&opts);
+    const char *pos[2] = {NULL, NULL}, *after_path = NULL, *mask_path = NULL;
+    int npos = 0, force = 0, threads = 0, frame = 0, timing = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--time")) {
+            timing = 1;
+        } else if (!strcmp(a, "--no-labels")) {
+            opts.labels = 0;
+        } else if (!strcmp(a, "--views") && has_value) {
+            opts.n_views = render_view_list_parse(argv[++i], opts.views);
+            if (opts.n_views < 0) {
+                fprintf(stderr, "faceless render: bad --views '%s' (names: right,front-right,front,front-left,left)\n",
+                        argv[i]);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(a, "--threshold") && has_value) {
+            char *end;
+            opts.threshold = strtod(argv[++i], &end);
+            if (!*argv[i] || *end || !isfinite(opts.threshold)) {
+                fprintf(stderr, "faceless render: bad --threshold '%s'\n", argv[i]);
+                return FACELESS_ERR_USAGE;
+            }
+            opts.threshold_set = 1;
+        } else if (!strcmp(a, "--size") && has_value) {
+            if (!parse_int(argv[++i], 16, 4096, &opts.view_size)) {
+                fprintf(stderr, "faceless render: bad --size '%s' (16..4096)\n", argv[i]);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(a, "--frame") && has_value) {
+            if (!parse_int(argv[++i], 0, 1 << 30, &frame)) {
+                fprintf(stderr, "faceless render: bad --frame '%s'\n", argv[i]);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(a, "--threads") && has_value) {
+            if (!parse_int(argv[++i], 1, 4096, &threads)) {
+                fprintf(stderr, "faceless render: bad --threads '%s'\n", argv[i]);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(a, "--after") && has_value) {
+            after_path = argv[++i];
+        } else if (!strcmp(a, "--mask") && has_value) {
+            mask_path = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "faceless render: unknown option or missing value: %s\n", a);
+            return FACELESS_ERR_USAGE;
+        } else if (npos < 2) {
+            pos[npos++] = a;
+        } else {
+            fprintf(stderr, "faceless render: too many arguments\n");
+            return FACELESS_ERR_USAGE;
+        }
+    }
+    if (npos != 2) {
+        usage(stderr);
+        return FACELESS_ERR_USAGE;
+    }
+    if (mask_path && !after_path) {
+        fprintf(stderr, "faceless render: --mask needs --after\n");
+        return FACELESS_ERR_USAGE;
+    }
+    faceless_ctx *ctx = cli_ctx_new(1);
+    if (!ctx)
+        return FACELESS_ERR_MEMORY;
+    faceless_ctx_set_threads(ctx, threads);
+    faceless_volume *in = NULL, *after = NULL;
+    uint8_t *mask = NULL;
+    render_image img = {0};
+    double t0 = omp_get_wtime(), t1 = t0, t2 = t0;
+    faceless_status st = io_check_output_path(ctx, pos[0], pos[1], force);
+    if (st == FACELESS_OK)
+        st = faceless_volume_read(ctx, pos[0], &in);
+    if (st == FACELESS_OK && after_path)
+        st = faceless_volume_read(ctx, after_path, &after);
+    if (st == FACELESS_OK && mask_path)
+        st = mask_bytes(ctx, in, mask_path, &mask);
+    t1 = omp_get_wtime();
+    if (st == FACELESS_OK) {
+        if (after)
+            st = render_montage_image(ctx, in, after, mask, &opts, &img);
+        else
+            st = render_views(ctx, in, frame, &opts, &img);
+    }
+    t2 = omp_get_wtime();
+    if (st == FACELESS_OK)
+        st = render_png_write(ctx, &img, pos[1]);
+    if (st == FACELESS_OK && timing)
+        fprintf(stderr, "faceless render: read %.4f s, render %.4f s, threads %d\n", t1 - t0, t2 - t1,
+                threads ? threads : omp_get_max_threads());
+    int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
+    render_image_free(&img);
+    free(mask);
+    faceless_volume_free(in);
+    faceless_volume_free(after);
+    faceless_ctx_free(ctx);
+    return rc;
+}
