@@ -1,0 +1,237 @@
+/* DICOM series in, DICOM series out (issue 6).
+ *
+ * The one C header in front of DCMTK: every DCMTK call lives in dicom_dcmtk.cpp,
+ * which catches every C++ exception and turns it into a faceless_status. The
+ * other files of this folder are plain C11:
+ *   dicom_scan.c      folder walk, grouping by SeriesInstanceUID
+ *   dicom_read.c      series -> volume, and the series listing
+ *   dicom_write.c     volume -> series
+ *   dicom_geometry.c  slice sorting, refusal checks, vox2ras (LPS -> RAS)
+ *   dicom_uid.c       deterministic new UIDs (2.25.<decimal of a UUIDv8>)
+ *   dicom_j2k.c       JPEG 2000 decode/lossless encode through OpenJPEG
+ *                     (DCMTK has no JPEG 2000 codec)
+ *
+ * Thread safety: the functions may be called from several threads with
+ * different contexts; DCMTK codecs are registered once per process (counted,
+ * under a mutex) and unregistered when the last user is done. */
+#ifndef FACELESS_IO_DICOM_H
+#define FACELESS_IO_DICOM_H
+
+#include "faceless.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Module API (used by src/io/volume_io.c and the CLI).                      */
+
+/* 1 if path is a folder, or a file that starts like DICOM Part 10 ("DICM" at
+ * offset 128) or that DCMTK can parse as a dataset without a meta header. */
+int dicom_probe(const char *path);
+
+/* One series found under a path (for `faceless info DIR` and --series). */
+typedef struct dicom_series_summary {
+    char uid[65];          /* SeriesInstanceUID */
+    char modality[17];
+    char description[65];  /* SeriesDescription, may be "" */
+    int series_number;     /* -1 when absent */
+    int n_files;
+    int n_images;          /* frames over all files */
+    int rows, cols;
+    char transfer_syntax[65];
+} dicom_series_summary;
+
+/* Lists the series under path (a file or a folder, searched recursively),
+ * ordered by SeriesNumber then UID. *out is malloc'd (caller frees) and set
+ * only on success; a path without any DICOM image is an input error.
+ * Non-DICOM files are skipped with a warning in ctx. */
+faceless_status dicom_list_series(faceless_ctx *ctx, const char *path, dicom_series_summary **out,
+                                  size_t *n_out);
+
+/* Reads one series into a volume (source_kind VOLUME_SOURCE_DICOM, the series
+ * handle as source). series_uid NULL: the only series under path, or an error
+ * that lists the UIDs. Refuses (one line naming the problem) mixed
+ * orientation, mixed size or pixel format, duplicate positions, gaps
+ * (non-uniform spacing), varying rescale, colour images and unsupported
+ * transfer syntaxes. */
+faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const char *series_uid,
+                                  faceless_volume **out);
+
+/* Writes v (read by dicom_series_read) to the folder out_dir: one file per
+ * input file, same relative names. Pixel data from v (values that differ from
+ * the input are clamped to the BitsStored range), Recognizable Visual
+ * Features = NO, De-identification Method (+ code 113102), ImageType value 1
+ * DERIVED, new SOP Instance UIDs and a new Series Instance UID derived from the
+ * old ones and the context seed (dicom_uid_derive). Lossless input keeps its
+ * transfer syntax, lossy input is written in explicit VR little endian. Every
+ * file is written to a temporary name next to its target and the files are
+ * renamed only when all have been written. Refuses existing outputs unless
+ * opts->overwrite, and refuses to write over an input file. */
+faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                   const faceless_write_options *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Internal: shared by the files of src/io/dicom only.                       */
+
+#define DICOM_UID_SIZE 65
+
+/* The pixel format every image of a series must share. */
+typedef struct dicom_pixel_format {
+    int rows, cols;
+    int bits_allocated, bits_stored, high_bit, pixel_rep, samples;
+    char photometric[17];
+} dicom_pixel_format;
+
+/* One 2D image: a single-frame file or one frame of a multi-frame file. */
+typedef struct dicom_frame {
+    int file;             /* index into the series' files */
+    int frame;            /* 0-based frame number inside that file */
+    int has_ipp, has_iop, has_spacing;
+    double ipp[3];        /* ImagePositionPatient, LPS mm */
+    double iop[6];        /* ImageOrientationPatient: row direction, column direction */
+    double spacing[2];    /* PixelSpacing: between rows, between columns (mm) */
+    double slope, inter;  /* RescaleSlope/Intercept (1, 0 when absent) */
+} dicom_frame;
+
+/* Everything the reader learns from one file's header. */
+typedef struct dicom_file {
+    char *path;     /* owned */
+    char *relpath;  /* owned; relative to the input root: the output name */
+    char sop_instance_uid[DICOM_UID_SIZE];
+    char series_uid[DICOM_UID_SIZE];
+    char sop_class_uid[DICOM_UID_SIZE];
+    char transfer_syntax[DICOM_UID_SIZE];
+    char modality[17];
+    char description[65];
+    int series_number;
+    int instance_number;
+    int n_frames;
+    int mosaic;                 /* Siemens MOSAIC: kept as one 2D image */
+    double slice_thickness;     /* 0 when absent */
+    double spacing_between;     /* SpacingBetweenSlices, 0 when absent */
+    dicom_pixel_format pf;
+    dicom_frame *frames;        /* n_frames, owned (file index filled by the series) */
+} dicom_file;
+
+void dicom_file_clear(dicom_file *f);
+
+/* dicom_scan.c: the images under a path, grouped by SeriesInstanceUID in
+ * the order first met (files in sorted name order). */
+typedef struct dicom_scan_series {
+    char uid[DICOM_UID_SIZE];
+    dicom_file *files;
+    size_t n_files, cap;
+} dicom_scan_series;
+
+typedef struct dicom_scan {
+    char *root;                /* the folder (or a single file's folder) */
+    dicom_scan_series *series;
+    size_t n_series;
+    size_t n_skipped;          /* non-DICOM files and DICOM without pixels */
+} dicom_scan;
+
+faceless_status dicom_scan_path(faceless_ctx *ctx, const char *path, dicom_scan **out);
+void dicom_scan_free(dicom_scan *s);
+
+/* The source handle of a volume read from DICOM (faceless_volume.source):
+ * what the writer needs to put every file back. Slice k of the volume is
+ * slices[k], i.e. frame slices[k].frame of files[slices[k].file]. */
+typedef struct dicom_series {
+    char *root;
+    char uid[DICOM_UID_SIZE];
+    dicom_file *files;
+    size_t n_files;
+    dicom_frame *slices;
+    size_t n_slices;
+    dicom_pixel_format pf;
+} dicom_series;
+
+void dicom_series_free(void *series);
+
+/* Transfer syntax classes. */
+typedef enum dicom_ts_kind {
+    DICOM_TS_UNSUPPORTED,
+    DICOM_TS_NATIVE,    /* implicit/explicit LE, explicit BE, deflated */
+    DICOM_TS_LOSSLESS,  /* RLE, JPEG lossless, JPEG-LS lossless, J2K lossless */
+    DICOM_TS_LOSSY      /* JPEG baseline/extended, JPEG-LS near-lossless, J2K */
+} dicom_ts_kind;
+dicom_ts_kind dicom_ts_classify(const char *ts_uid);
+
+/* dicom_dcmtk.cpp: the only code that calls DCMTK. */
+
+/* Reads the header of path into *f (frames malloc'd). Returns FACELESS_OK,
+ * FACELESS_ERR_UNSUPPORTED when path is not DICOM (f->path untouched, the
+ * reason in ctx), FACELESS_ERR_INPUT for a broken DICOM file. `not_image` is
+ * set to 1 (status OK) for DICOM files without pixel data (DICOMDIR, SR...). */
+faceless_status dicom_dcmtk_scan(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image);
+
+/* Decodes every frame of file f into dst (n_frames * rows * cols samples of
+ * bits_allocated/8 bytes, native byte order, frames in file order). */
+faceless_status dicom_dcmtk_decode(faceless_ctx *ctx, const dicom_file *f, void *dst);
+
+/* New values written into every output file. */
+typedef struct dicom_write_attrs {
+    char sop_instance_uid[DICOM_UID_SIZE];
+    char series_uid[DICOM_UID_SIZE];
+    const char *method;  /* De-identification Method text (LO, <= 64 chars) */
+} dicom_write_attrs;
+
+/* Supplies the pixels to write: called once by dicom_dcmtk_write with the
+ * input file's decoded pixels (orig, layout as dicom_dcmtk_decode); fills
+ * dst (same layout) and returns how many values differ from orig. */
+typedef size_t (*dicom_pixel_fn)(void *user, const void *orig, void *dst);
+
+/* Loads f once, decodes its pixels, asks fn for the new ones, and writes the
+ * file to out_path with the attributes above. A lossless file whose pixels
+ * did not change keeps its stored pixel data untouched; otherwise the new
+ * pixels are encoded in the input's transfer syntax (lossless) or written
+ * as explicit VR little endian (lossy input). */
+faceless_status dicom_dcmtk_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
+                                  const dicom_write_attrs *attrs, const char *out_path);
+
+/* 1 if DCMTK reads path as DICOM (meta header or not). */
+int dicom_dcmtk_probe(const char *path);
+
+/* dicom_geometry.c */
+
+/* Sorts frames along the slice normal and checks the stack: one orientation,
+ * distinct positions, uniform spacing. On success fills vox2ras (RAS),
+ * voxel_mm; on failure ctx_fail with "where: problem". `where` names the
+ * series in messages. fallback_dz is the slice spacing for a single image. */
+faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
+                                     double fallback_dz, double vox2ras[4][4], double voxel_mm[3]);
+
+/* dicom_uid.c */
+
+/* New UID = "2.25." + the decimal value of a UUID version 8 (RFC 9562) whose
+ * 122 free bits are the first bits of SHA-256("faceless-dicom-uid-v1" seed
+ * old_uid), seed as 16 hex digits. Same seed and old UID: same new UID. out
+ * holds at least DICOM_UID_SIZE chars. */
+void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE]);
+
+/* SHA-256 of data (used for the UIDs). */
+void dicom_sha256(const void *data, size_t len, uint8_t digest[32]);
+
+/* dicom_j2k.c: JPEG 2000 through OpenJPEG. */
+
+/* Decodes a J2K codestream (or JP2 file) of one frame into dst (rows*cols
+ * samples of `bytes` bytes, native order). When the codestream's sign
+ * disagrees with PixelRepresentation (is_signed), the bits_stored-bit values
+ * are reinterpreted in the header's sign, as pydicom and dcm2niix do, so that
+ * a lossless re-encode with the header's sign gives the same values back.
+ * Error text in err (256 chars). */
+int dicom_j2k_decode(const uint8_t *buf, size_t len, int rows, int cols, int bytes, int bits_stored,
+                     int is_signed, void *dst, char err[256]);
+
+/* Lossless (reversible 5/3) J2K codestream of one frame; *out malloc'd. */
+int dicom_j2k_encode_lossless(const void *src, int rows, int cols, int bytes, int bits_stored,
+                              int is_signed, uint8_t **out, size_t *out_len, char err[256]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,650 @@
+// dicom_dcmtk.cpp: the only file of faceless that calls DCMTK.
+//
+// Every function exported here is extern "C", returns a faceless_status and
+// catches every C++ exception (std::bad_alloc -> FACELESS_ERR_MEMORY, anything
+// else -> FACELESS_ERR_INTERNAL), so no exception ever crosses into C.
+//
+// Codecs: DCMTK keeps a process-wide codec list. CodecUse registers the RLE,
+// JPEG and JPEG-LS codecs when the first user starts and unregisters them when
+// the last one ends (counted under a mutex), so a host program that uses
+// DCMTK itself is not disturbed after we return. JPEG 2000 goes through
+// OpenJPEG (dicom_j2k.c) because DCMTK has none.
+#include "io/dicom/dicom.h"
+
+extern "C" {
+#include "core/context.h"
+}
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dccodec.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcrleerg.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmdata/dcvrobow.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpeg/djencode.h>
+#include <dcmtk/dcmjpeg/djrplol.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/dcmjpls/djencode.h>
+#include <dcmtk/dcmjpls/djrparam.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::mutex codec_mutex;
+int codec_users = 0;
+
+// Registers the DCMTK codecs for the lifetime of one call (see top).
+struct CodecUse {
+    CodecUse()
+    {
+        std::lock_guard<std::mutex> lock(codec_mutex);
+        if (codec_users++ == 0) {
+            DcmRLEDecoderRegistration::registerCodecs();
+            DcmRLEEncoderRegistration::registerCodecs();
+            DJDecoderRegistration::registerCodecs();
+            // EUC_never: the codec must not invent SOP Instance UIDs, we set them.
+            DJEncoderRegistration::registerCodecs(ECC_lossyYCbCr, EUC_never);
+            DJLSDecoderRegistration::registerCodecs();
+            DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFTrue, 0, OFTrue, EJLSUC_never);
+        }
+    }
+    ~CodecUse()
+    {
+        std::lock_guard<std::mutex> lock(codec_mutex);
+        if (--codec_users == 0) {
+            DcmRLEDecoderRegistration::cleanup();
+            DcmRLEEncoderRegistration::cleanup();
+            DJDecoderRegistration::cleanup();
+            DJEncoderRegistration::cleanup();
+            DJLSDecoderRegistration::cleanup();
+            DJLSEncoderRegistration::cleanup();
+        }
+    }
+    CodecUse(const CodecUse &) = delete;
+    CodecUse &operator=(const CodecUse &) = delete;
+};
+
+bool has_dicm_magic(const char *path)
+{
+    FILE *fp = std::fopen(path, "rb");
+    if (!fp)
+        return false;
+    unsigned char b[132];
+    size_t n = std::fread(b, 1, sizeof b, fp);
+    std::fclose(fp);
+    return n == sizeof b && std::memcmp(b + 128, "DICM", 4) == 0;
+}
+
+void copy_str(char *dst, size_t size, const OFString &s)
+{
+    // Trailing spaces are DICOM padding.
+    size_t n = s.length();
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\0'))
+        n--;
+    if (n >= size)
+        n = size - 1;
+    std::memcpy(dst, s.c_str(), n);
+    dst[n] = '\0';
+}
+
+void get_str(DcmItem *it, const DcmTagKey &tag, char *dst, size_t size)
+{
+    OFString s;
+    dst[0] = '\0';
+    if (it->findAndGetOFStringArray(tag, s).good())
+        copy_str(dst, size, s);
+}
+
+int get_int(DcmItem *it, const DcmTagKey &tag, int dflt)
+{
+    Uint16 u;
+    if (it->findAndGetUint16(tag, u).good())
+        return u;
+    Sint32 s;
+    if (it->findAndGetSint32(tag, s).good())
+        return s;
+    return dflt;
+}
+
+// Reads n doubles of a DS (or FD) attribute; true when all are present.
+bool get_doubles(DcmItem *it, const DcmTagKey &tag, double *v, int n)
+{
+    if (!it)
+        return false;
+    for (int i = 0; i < n; i++) {
+        Float64 x;
+        if (it->findAndGetFloat64(tag, x, (unsigned long)i).bad())
+            return false;
+        v[i] = x;
+    }
+    return true;
+}
+
+// The item of macro `seq` for frame f: per-frame group first, shared second
+// (PS3.3 C.7.6.16: a macro is in one or the other).
+DcmItem *frame_macro(DcmItem *ds, long f, const DcmTagKey &seq)
+{
+    DcmItem *group = NULL, *macro = NULL;
+    if (ds->findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, group, f).good() && group &&
+        group->findAndGetSequenceItem(seq, macro, 0).good() && macro)
+        return macro;
+    if (ds->findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, group, 0).good() && group &&
+        group->findAndGetSequenceItem(seq, macro, 0).good() && macro)
+        return macro;
+    return NULL;
+}
+
+faceless_status fail_cond(faceless_ctx *ctx, faceless_status st, const char *path, const char *what,
+                          const OFCondition &c)
+{
+    return ctx_fail(ctx, st, "%s: %s (DCMTK: %s)", path, what, c.text());
+}
+
+E_TransferSyntax xfer_of(const char *uid)
+{
+    DcmXfer x(uid);
+    return x.getXfer();
+}
+
+bool is_j2k(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
+
+size_t frame_bytes(const dicom_pixel_format &pf)
+{
+    return (size_t)pf.rows * (size_t)pf.cols * (size_t)(pf.bits_allocated / 8);
+}
+
+// The compressed bytes of each frame of an encapsulated pixel sequence.
+faceless_status collect_frames(faceless_ctx *ctx, const char *path, DcmPixelSequence *seq, int n_frames,
+                               std::vector<std::vector<Uint8>> &out)
+{
+    unsigned long items = seq->card();
+    if (items < 2)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: encapsulated pixel data has no fragments", path);
+    out.assign((size_t)n_frames, std::vector<Uint8>());
+    std::vector<Uint32> start((size_t)n_frames + 1);
+    if (n_frames == 1) {
+        start[0] = 1;
+    } else if (items - 1 == (unsigned long)n_frames) {
+        for (int f = 0; f < n_frames; f++)
+            start[(size_t)f] = (Uint32)f + 1;
+    } else {
+        for (int f = 0; f < n_frames; f++) {
+            Uint32 s = 0;
+            OFCondition c = DcmCodec::determineStartFragment((Uint32)f, n_frames, seq, s);
+            if (c.bad())
+                return fail_cond(ctx, FACELESS_ERR_INPUT, path, "cannot find the fragments of each frame", c);
+            start[(size_t)f] = s;
+        }
+    }
+    start[(size_t)n_frames] = (Uint32)items;
+    for (int f = 0; f < n_frames; f++) {
+        for (Uint32 i = start[(size_t)f]; i < start[(size_t)f + 1]; i++) {
+            DcmPixelItem *item = NULL;
+            if (seq->getItem(item, i).bad() || !item)
+                return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: missing pixel fragment %u", path, (unsigned)i);
+            Uint8 *p = NULL;
+            Uint32 len = item->getLength();
+            if (len == 0)
+                continue;
+            if (item->getUint8Array(p).bad() || !p)
+                return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: unreadable pixel fragment %u", path, (unsigned)i);
+            out[(size_t)f].insert(out[(size_t)f].end(), p, p + len);
+        }
+    }
+    return FACELESS_OK;
+}
+
+faceless_status load(faceless_ctx *ctx, DcmFileFormat &ff, const char *path)
+{
+    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INPUT, path, "cannot read DICOM file (truncated or corrupt?)", c);
+    return FACELESS_OK;
+}
+
+// Decodes the pixels of the loaded dataset ds of file f into dst. May switch
+// the dataset's current pixel representation to uncompressed; the original
+// (compressed) one stays available for writing.
+faceless_status decode_dataset(faceless_ctx *ctx, const dicom_file *f, DcmDataset *ds, void *dst)
+{
+    faceless_status st;
+    const dicom_pixel_format &pf = f->pf;
+    size_t fb = frame_bytes(pf), need = fb * (size_t)f->n_frames;
+    E_TransferSyntax xs = ds->getOriginalXfer();
+    DcmElement *el = NULL;
+    if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: no pixel data", f->path);
+    DcmPixelData *pd = OFstatic_cast(DcmPixelData *, el);
+    if (is_j2k(xs)) {
+        DcmPixelSequence *seq = NULL;
+        OFCondition c = pd->getEncapsulatedRepresentation(xs, NULL, seq);
+        if (c.bad() || !seq)
+            return fail_cond(ctx, FACELESS_ERR_INPUT, f->path, "no JPEG 2000 pixel sequence", c);
+        std::vector<std::vector<Uint8>> frames;
+        st = collect_frames(ctx, f->path, seq, f->n_frames, frames);
+        if (st != FACELESS_OK)
+            return st;
+        for (int i = 0; i < f->n_frames; i++) {
+            char err[256];
+            const std::vector<Uint8> &b = frames[(size_t)i];
+            if (dicom_j2k_decode(b.data(), b.size(), pf.rows, pf.cols, pf.bits_allocated / 8, pf.bits_stored, pf.pixel_rep,
+                                 (char *)dst + fb * (size_t)i, err) != 0)
+                return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: frame %d: JPEG 2000: %s", f->path, i + 1, err);
+        }
+        return FACELESS_OK;
+    }
+    if (DcmXfer(xs).isEncapsulated()) {
+        OFCondition c = ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL);
+        if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
+            return fail_cond(ctx, FACELESS_ERR_INPUT, f->path, "cannot decompress the pixel data", c);
+    }
+    if (pf.bits_allocated == 8) {
+        Uint8 *p = NULL;
+        if (pd->getUint8Array(p).bad() || !p || pd->getLength() < need)
+            return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: pixel data shorter than Rows x Columns x frames "
+                                                     "(truncated file?)", f->path);
+        std::memcpy(dst, p, need);
+    } else {
+        Uint16 *p = NULL;
+        if (pd->getUint16Array(p).bad() || !p || pd->getLength() < need)
+            return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: pixel data shorter than Rows x Columns x frames "
+                                                     "(truncated file?)", f->path);
+        std::memcpy(dst, p, need);
+    }
+    return FACELESS_OK;
+}
+
+faceless_status decode_impl(faceless_ctx *ctx, const dicom_file *f, void *dst)
+{
+    CodecUse codecs;
+    DcmFileFormat ff;
+    faceless_status st = load(ctx, ff, f->path);
+    if (st != FACELESS_OK)
+        return st;
+    return decode_dataset(ctx, f, ff.getDataset(), dst);
+}
+
+faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
+{
+    *not_image = 0;
+    bool magic = has_dicm_magic(path);
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (c.bad()) {
+        if (magic)
+            return fail_cond(ctx, FACELESS_ERR_INPUT, path, "broken DICOM file (truncated or corrupt?)", c);
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a DICOM file", path);
+    }
+    DcmDataset *ds = ff.getDataset();
+    get_str(ds, DCM_SOPClassUID, f->sop_class_uid, sizeof f->sop_class_uid);
+    get_str(ds, DCM_SOPInstanceUID, f->sop_instance_uid, sizeof f->sop_instance_uid);
+    get_str(ds, DCM_SeriesInstanceUID, f->series_uid, sizeof f->series_uid);
+    // Without a meta header DCMTK parses nearly anything; real DICOM has these.
+    if (!magic && (!f->sop_class_uid[0] || !f->sop_instance_uid[0]))
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a DICOM file", path);
+    if (!ds->tagExists(DCM_PixelData)) {
+        *not_image = 1;
+        return FACELESS_OK;
+    }
+    if (!f->series_uid[0] || !f->sop_instance_uid[0])
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: image without SeriesInstanceUID or SOPInstanceUID", path);
+    DcmXfer xfer(ds->getOriginalXfer());
+    std::snprintf(f->transfer_syntax, sizeof f->transfer_syntax, "%s", xfer.getXferID());
+    get_str(ds, DCM_Modality, f->modality, sizeof f->modality);
+    get_str(ds, DCM_SeriesDescription, f->description, sizeof f->description);
+    f->series_number = get_int(ds, DCM_SeriesNumber, -1);
+    f->instance_number = get_int(ds, DCM_InstanceNumber, 0);
+    dicom_pixel_format &pf = f->pf;
+    pf.rows = get_int(ds, DCM_Rows, 0);
+    pf.cols = get_int(ds, DCM_Columns, 0);
+    pf.bits_allocated = get_int(ds, DCM_BitsAllocated, 0);
+    pf.bits_stored = get_int(ds, DCM_BitsStored, pf.bits_allocated);
+    pf.high_bit = get_int(ds, DCM_HighBit, pf.bits_stored - 1);
+    pf.pixel_rep = get_int(ds, DCM_PixelRepresentation, 0);
+    pf.samples = get_int(ds, DCM_SamplesPerPixel, 1);
+    get_str(ds, DCM_PhotometricInterpretation, pf.photometric, sizeof pf.photometric);
+    OFString frames_s;
+    long nf = 1;
+    if (ds->findAndGetOFString(DCM_NumberOfFrames, frames_s).good() && !frames_s.empty())
+        nf = std::atol(frames_s.c_str());
+    if (nf < 1 || nf > 1000000)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: invalid NumberOfFrames '%s'", path, frames_s.c_str());
+    f->n_frames = (int)nf;
+    OFString image_type;
+    if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good() &&
+        image_type.find("MOSAIC") != OFString_npos)
+        f->mosaic = 1;
+    double v;
+    f->slice_thickness = get_doubles(ds, DCM_SliceThickness, &v, 1) ? v : 0;
+    f->spacing_between = get_doubles(ds, DCM_SpacingBetweenSlices, &v, 1) ? v : 0;
+
+    f->frames = (dicom_frame *)std::calloc((size_t)nf, sizeof(dicom_frame));
+    if (!f->frames)
+        throw std::bad_alloc();
+    bool enhanced = ds->tagExists(DCM_PerFrameFunctionalGroupsSequence) ||
+                    ds->tagExists(DCM_SharedFunctionalGroupsSequence);
+    for (long i = 0; i < nf; i++) {
+        dicom_frame &fr = f->frames[i];
+        fr.frame = (int)i;
+        fr.slope = 1;
+        fr.inter = 0;
+        DcmItem *pos = enhanced ? frame_macro(ds, i, DCM_PlanePositionSequence) : ds;
+        DcmItem *ori = enhanced ? frame_macro(ds, i, DCM_PlaneOrientationSequence) : ds;
+        DcmItem *mea = enhanced ? frame_macro(ds, i, DCM_PixelMeasuresSequence) : ds;
+        DcmItem *pvt = enhanced ? frame_macro(ds, i, DCM_PixelValueTransformationSequence) : ds;
+        // Some enhanced files also carry the classic attributes at top level.
+        if (enhanced && !pos)
+            pos = ds;
+        if (enhanced && !ori)
+            ori = ds;
+        if (enhanced && !mea)
+            mea = ds;
+        if (enhanced && !pvt)
+            pvt = ds;
+        fr.has_ipp = get_doubles(pos, DCM_ImagePositionPatient, fr.ipp, 3);
+        fr.has_iop = get_doubles(ori, DCM_ImageOrientationPatient, fr.iop, 6);
+        fr.has_spacing = get_doubles(mea, DCM_PixelSpacing, fr.spacing, 2);
+        if (enhanced && i == 0 && mea) {
+            if (get_doubles(mea, DCM_SliceThickness, &v, 1))
+                f->slice_thickness = v;
+            if (get_doubles(mea, DCM_SpacingBetweenSlices, &v, 1))
+                f->spacing_between = v;
+        }
+        if (get_doubles(pvt, DCM_RescaleSlope, &v, 1))
+            fr.slope = v;
+        if (get_doubles(pvt, DCM_RescaleIntercept, &v, 1))
+            fr.inter = v;
+    }
+    return FACELESS_OK;
+}
+
+// ImageType / FrameType: value 1 becomes DERIVED (PS3.3 C.7.6.1.1.2), the
+// other values stay.
+void mark_derived(DcmItem *it, const DcmTagKey &tag)
+{
+    OFString s;
+    if (it->findAndGetOFStringArray(tag, s).bad() || s.empty())
+        return;
+    size_t bs = s.find('\\');
+    OFString rest = bs == OFString_npos ? OFString() : s.substr(bs);
+    it->putAndInsertOFStringArray(tag, OFString("DERIVED") + rest);
+}
+
+// FrameType lives in the ... Frame Type macro of each functional group.
+void mark_frame_types(DcmItem *ds)
+{
+    static const DcmTagKey groups[2] = {DCM_SharedFunctionalGroupsSequence,
+                                        DCM_PerFrameFunctionalGroupsSequence};
+    for (const DcmTagKey &g : groups) {
+        DcmSequenceOfItems *seq = NULL;
+        if (ds->findAndGetSequence(g, seq).bad() || !seq)
+            continue;
+        for (unsigned long i = 0; i < seq->card(); i++) {
+            DcmItem *group = seq->getItem(i);
+            for (unsigned long e = 0; group && e < group->card(); e++) {
+                DcmElement *el = group->getElement(e);
+                if (!el || el->ident() != EVR_SQ)
+                    continue;
+                DcmSequenceOfItems *macro = OFstatic_cast(DcmSequenceOfItems *, el);
+                for (unsigned long m = 0; m < macro->card(); m++)
+                    mark_derived(macro->getItem(m), DCM_FrameType);
+            }
+        }
+    }
+}
+
+faceless_status set_deid(faceless_ctx *ctx, const char *path, DcmDataset *ds, const dicom_write_attrs *a)
+{
+    OFCondition c;
+    c = ds->putAndInsertString(DCM_SOPInstanceUID, a->sop_instance_uid);
+    if (c.good())
+        c = ds->putAndInsertString(DCM_SeriesInstanceUID, a->series_uid);
+    if (c.good())
+        c = ds->putAndInsertString(DCM_RecognizableVisualFeatures, "NO");
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INTERNAL, path, "cannot set UIDs", c);
+    mark_derived(ds, DCM_ImageType);
+    mark_frame_types(ds);
+
+    // De-identification Method is LO 1-n: add our value, keep earlier ones.
+    OFString m;
+    bool have = false;
+    if (ds->findAndGetOFStringArray(DCM_DeidentificationMethod, m).good() && !m.empty()) {
+        have = m.find(a->method) != OFString_npos;
+        if (!have)
+            m += OFString("\\") + a->method;
+    } else {
+        m = a->method;
+    }
+    if (!have)
+        ds->putAndInsertOFStringArray(DCM_DeidentificationMethod, m);
+
+    // Code 113102 (PS3.16 CID 7050), once.
+    DcmSequenceOfItems *seq = NULL;
+    bool coded = false;
+    if (ds->findAndGetSequence(DCM_DeidentificationMethodCodeSequence, seq).good() && seq) {
+        for (unsigned long i = 0; i < seq->card(); i++) {
+            OFString cv, cs;
+            DcmItem *it = seq->getItem(i);
+            if (it && it->findAndGetOFString(DCM_CodeValue, cv).good() &&
+                it->findAndGetOFString(DCM_CodingSchemeDesignator, cs).good() && cv == "113102" &&
+                cs == "DCM")
+                coded = true;
+        }
+    }
+    if (!coded) {
+        DcmItem *it = NULL;
+        c = ds->findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, it, -2);
+        if (c.bad() || !it)
+            return fail_cond(ctx, FACELESS_ERR_INTERNAL, path, "cannot add the de-identification code", c);
+        it->putAndInsertString(DCM_CodeValue, "113102");
+        it->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
+        it->putAndInsertString(DCM_CodeMeaning, "Clean Recognizable Visual Features Option");
+    }
+    return FACELESS_OK;
+}
+
+// Replaces the pixel data by `pixels` in the representation `out` needs.
+faceless_status put_pixels(faceless_ctx *ctx, const dicom_file *f, DcmDataset *ds, const void *pixels,
+                           E_TransferSyntax out)
+{
+    const dicom_pixel_format &pf = f->pf;
+    size_t fb = frame_bytes(pf), total = fb * (size_t)f->n_frames;
+    DcmPixelData *pd = new DcmPixelData(DcmTag(DCM_PixelData, pf.bits_allocated == 8 ? EVR_OB : EVR_OW));
+    OFCondition c;
+    if (is_j2k(out)) {
+        // Lossless J2K re-encode; a new pixel sequence with an offset table.
+        DcmPixelSequence *seq = new DcmPixelSequence(DcmTag(DCM_PixelSequenceTag));
+        DcmPixelItem *table = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+        seq->insert(table);
+        DcmOffsetList offsets;
+        for (int i = 0; i < f->n_frames && c.good(); i++) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            char err[256];
+            if (dicom_j2k_encode_lossless((const char *)pixels + fb * (size_t)i, pf.rows, pf.cols,
+                                          pf.bits_allocated / 8, pf.bits_stored, pf.pixel_rep, &buf, &len,
+                                          err) != 0) {
+                delete seq;
+                delete pd;
+                return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: JPEG 2000 encode: %s", f->path, err);
+            }
+            c = seq->storeCompressedFrame(offsets, buf, (Uint32)len, 0);
+            std::free(buf);
+        }
+        if (c.good())
+            c = table->createOffsetTable(offsets);
+        if (c.bad()) {
+            delete seq;
+            delete pd;
+            return fail_cond(ctx, FACELESS_ERR_INTERNAL, f->path, "cannot build the JPEG 2000 pixel sequence", c);
+        }
+        pd->putOriginalRepresentation(out, NULL, seq);
+    } else if (pf.bits_allocated == 8) {
+        c = pd->putUint8Array((const Uint8 *)pixels, (unsigned long)total);
+    } else {
+        c = pd->putUint16Array((const Uint16 *)pixels, (unsigned long)(total / 2));
+    }
+    if (c.good())
+        c = ds->insert(pd, OFTrue);
+    else
+        delete pd;
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INTERNAL, f->path, "cannot store the new pixel data", c);
+    if (DcmXfer(out).isEncapsulated() && !is_j2k(out)) {
+        // The encoders may add a DerivationDescription; keep the input's.
+        OFString before;
+        bool had = ds->findAndGetOFStringArray(DCM_DerivationDescription, before).good();
+        DJ_RPLossless jpeg_param(1, 0);
+        DJLSRepresentationParameter jls_param(0, OFTrue);
+        const DcmRepresentationParameter *param = NULL;
+        if (out == EXS_JPEGProcess14SV1 || out == EXS_JPEGProcess14)
+            param = &jpeg_param;
+        else if (out == EXS_JPEGLSLossless)
+            param = &jls_param;
+        c = ds->chooseRepresentation(out, param);
+        if (c.bad() || !ds->canWriteXfer(out))
+            return fail_cond(ctx, FACELESS_ERR_INTERNAL, f->path, "cannot re-encode the pixel data losslessly", c);
+        if (had)
+            ds->putAndInsertOFStringArray(DCM_DerivationDescription, before);
+        else
+            delete ds->remove(DCM_DerivationDescription);
+    }
+    return FACELESS_OK;
+}
+
+faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
+                           const dicom_write_attrs *attrs, const char *out_path)
+{
+    CodecUse codecs;
+    DcmFileFormat ff;
+    faceless_status st = load(ctx, ff, f->path);
+    if (st != FACELESS_OK)
+        return st;
+    DcmDataset *ds = ff.getDataset();
+    E_TransferSyntax in = ds->getOriginalXfer();
+    dicom_ts_kind kind = dicom_ts_classify(f->transfer_syntax);
+    E_TransferSyntax out = kind == DICOM_TS_LOSSY ? EXS_LittleEndianExplicit : in;
+    if (kind == DICOM_TS_UNSUPPORTED)
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: unsupported transfer syntax %s", f->path,
+                        f->transfer_syntax);
+    size_t bytes = frame_bytes(f->pf) * (size_t)f->n_frames;
+    std::vector<Uint8> orig(bytes), pixels(bytes);
+    st = decode_dataset(ctx, f, ds, orig.data());
+    if (st != FACELESS_OK)
+        return st;
+    size_t changed = fn(user, orig.data(), pixels.data());
+    if (changed > 0 || kind == DICOM_TS_LOSSY) {
+        st = put_pixels(ctx, f, ds, pixels.data(), out);
+        if (st != FACELESS_OK)
+            return st;
+    }
+    if (kind == DICOM_TS_LOSSY && !ds->tagExists(DCM_LossyImageCompression))
+        ds->putAndInsertString(DCM_LossyImageCompression, "01");
+    st = set_deid(ctx, f->path, ds, attrs);
+    if (st != FACELESS_OK)
+        return st;
+    OFCondition c = ff.saveFile(out_path, out, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                                EWM_updateMeta);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_OUTPUT, out_path, "cannot write", c);
+    return FACELESS_OK;
+}
+
+std::once_flag quiet_once;
+
+// DCMTK logs warnings (odd lengths, VR mismatches) to stderr by default; our
+// errors go to the context, and the CLI owns stderr.
+void quiet_dcmtk()
+{
+    std::call_once(quiet_once, [] { OFLog::getLogger("dcmtk").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+}
+
+template <typename Fn> faceless_status guarded(faceless_ctx *ctx, const char *path, Fn fn)
+{
+    try {
+        quiet_dcmtk();
+        return fn();
+    } catch (const std::bad_alloc &) {
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory in DCMTK", path);
+    } catch (const std::exception &e) {
+        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: DCMTK exception: %s", path, e.what());
+    } catch (...) {
+        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: unknown exception in DCMTK", path);
+    }
+}
+
+} // namespace
+
+extern "C" faceless_status dicom_dcmtk_scan(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
+{
+    return guarded(ctx, path, [&] { return scan_impl(ctx, path, f, not_image); });
+}
+
+extern "C" faceless_status dicom_dcmtk_decode(faceless_ctx *ctx, const dicom_file *f, void *dst)
+{
+    return guarded(ctx, f->path, [&] { return decode_impl(ctx, f, dst); });
+}
+
+extern "C" faceless_status dicom_dcmtk_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn,
+                                             void *user, const dicom_write_attrs *attrs, const char *out_path)
+{
+    return guarded(ctx, f->path, [&] { return write_impl(ctx, f, fn, user, attrs, out_path); });
+}
+
+extern "C" int dicom_dcmtk_probe(const char *path)
+{
+    try {
+        quiet_dcmtk();
+        DcmFileFormat ff;
+        if (ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect).bad())
+            return 0;
+        DcmDataset *ds = ff.getDataset();
+        return ds->tagExists(DCM_SOPClassUID) && ds->tagExists(DCM_SOPInstanceUID);
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" dicom_ts_kind dicom_ts_classify(const char *ts_uid)
+{
+    try {
+        switch (xfer_of(ts_uid)) {
+        case EXS_LittleEndianImplicit:
+        case EXS_LittleEndianExplicit:
+        case EXS_BigEndianExplicit:
+        case EXS_DeflatedLittleEndianExplicit:
+            return DICOM_TS_NATIVE;
+        case EXS_RLELossless:
+        case EXS_JPEGProcess14:
+        case EXS_JPEGProcess14SV1:
+        case EXS_JPEGLSLossless:
+        case EXS_JPEG2000LosslessOnly:
+            return DICOM_TS_LOSSLESS;
+        case EXS_JPEGProcess1:
+        case EXS_JPEGProcess2_4:
+        case EXS_JPEGLSLossy:
+        case EXS_JPEG2000:
+            return DICOM_TS_LOSSY;
+        default:
+            return DICOM_TS_UNSUPPORTED;
+        }
+    } catch (...) {
+        return DICOM_TS_UNSUPPORTED;
+    }
+}
