@@ -2,8 +2,11 @@
  * de-facing it: grid, voxel size, datatype, orientation, matrices. */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "io/dicom/dicom.h"
+#include "io/nifti.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *matrix_source_name(faceless_matrix_source s)
@@ -38,6 +41,26 @@ static void print_volume(const char *path, const faceless_volume *v)
         printf("  %12.6f %12.6f %12.6f %12.6f\n", m[r][0] + 0.0, m[r][1] + 0.0, m[r][2] + 0.0, m[r][3] + 0.0);
 }
 
+/* A folder (or file) of DICOM with several series: list them, then each one. */
+static faceless_status print_dicom_series(faceless_ctx *ctx, const char *path)
+{
+    dicom_series_summary *s = NULL;
+    size_t n = 0;
+    faceless_status st = dicom_list_series(ctx, path, &s, &n);
+    for (size_t i = 0; st == FACELESS_OK && i < n; i++) {
+        faceless_volume *v = NULL;
+        printf("%sseries:      %s (#%d %s '%s', %d files, %d images, %s)\n", i ? "\n" : "", s[i].uid,
+               s[i].series_number, s[i].modality, s[i].description, s[i].n_files, s[i].n_images,
+               s[i].transfer_syntax);
+        st = dicom_series_read(ctx, path, s[i].uid, &v);
+        if (st == FACELESS_OK)
+            print_volume(path, v);
+        faceless_volume_free(v);
+    }
+    free(s);
+    return st;
+}
+
 int cmd_info(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -52,10 +75,17 @@ int cmd_info(int argc, char **argv)
         if (!ctx)
             return FACELESS_ERR_MEMORY;
         faceless_volume *v = NULL;
-        faceless_status st = faceless_volume_read(ctx, argv[i], &v);
+        faceless_status st = FACELESS_OK;
+        if (!nifti_is_nifti_name(argv[i]) && dicom_probe(argv[i])) {
+            if (i > 1)
+                printf("\n");
+            st = print_dicom_series(ctx, argv[i]);
+        } else {
+            st = faceless_volume_read(ctx, argv[i], &v);
+        }
         if (st != FACELESS_OK) {
             worst = cli_fail(ctx, st);
-        } else {
+        } else if (v) {
             if (i > 1)
                 printf("\n");
             print_volume(argv[i], v);

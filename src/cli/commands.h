@@ -13,5 +13,11 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_deface(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_bids(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -7,8 +7,15 @@
 #include <string.h>
 
 static const cli_command COMMANDS[] = {
+    {"batch", "de-face a whole dataset (BIDS or any folder tree) into a mirrored tree", cmd_batch},
+    {"bids", "BIDS-App convention: faceless bids BIDS_DIR OUT_DIR participant|group", cmd_bids},
+    {"deface", "remove the face and ears from a head image", cmd_deface},
     {"convert", "rewrite an image in another NIfTI form, header and voxels kept", cmd_convert},
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
+    {"render", "surface renders of a head, or the before/after montage, as PNG", cmd_render},
+    {"register", "register the template to a head; print matrix and trust", cmd_register},
+    {"report", "one static HTML page to review de-faced outputs (QC sign-off)", cmd_report},
+    {"scan", "find identifying text left in headers (NIfTI, JSON sidecars, DICOM)", cmd_scan},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -21,7 +28,7 @@ static void print_help(FILE *f)
         fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nexit codes: 0 ok, 1 findings (scan), 2 usage, 3 bad input, 4 unsupported input,\n"
                "            5 output error, 6 result not trusted, 7 out of memory, 8 internal error,\n"
-               "            9 cancelled\n");
+               "            9 cancelled, 10 some images of a batch failed\n");
 }
 
 int main(int argc, char **argv)

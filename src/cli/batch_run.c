@@ -1,0 +1,425 @@
+/* The batch runner (see batch_run.h). */
+#include "cli/batch_run.h"
+#include "cli/deface_files.h"
+#include "core/json.h"
+#include "faceless.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t batch_cancelled;
+
+static void on_cancel(int sig)
+{
+    (void)sig;
+    batch_cancelled = 1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* mkdir -p of the folder that will hold path. */
+static int make_parent_dirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    free(p);
+    return 0;
+}
+
+char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
+{
+    size_t n = strlen(o->out_root) + strlen(rel) + strlen(kind) + 32;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/faceless_qc/%s.%s", o->out_root, rel, kind);
+    return s;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* An earlier run's output counts when its report says it was written with
+ * the same parameters from inputs with the same checksums, and the outputs
+ * still have the checksums the report gives. */
+static int deface_already_done(const batch_options *o, const batch_job *j)
+{
+    char *report = batch_qc_path(o, j->rel, "report.json");
+    FILE *f = report ? fopen(report, "rb") : NULL;
+    free(report);
+    if (!f)
+        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n > 0 && n < (1L << 26) && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n)))
+            len = fread(text, 1, (size_t)n, f);
+    }
+    fclose(f);
+    json_value *r = text ? json_parse(text, len, NULL, 0) : NULL;
+    free(text);
+    if (!r)
+        return 0;
+    int ok = 1;
+    const char *verdict = json_path_string(r, "verdict", "");
+    ok = ok && (!strcmp(verdict, "defaced") || !strcmp(verdict, "defaced_untrusted_forced"));
+    ok = ok && !strcmp(json_path_string(r, "parameters.mode", ""), o->mode);
+    ok = ok && json_path_number(r, "parameters.seed", -1) == (double)o->seed;
+    if (o->brain_margin > 0)
+        ok = ok && json_path_number(r, "parameters.brain_margin_mm", -1) == o->brain_margin;
+    const json_value *images = json_path(r, "images");
+    ok = ok && images && images->type == JSON_ARRAY && images->count == 1 + j->n_apply;
+    for (size_t i = 0; ok && i < 1 + j->n_apply; i++) {
+        const char *rel = i == 0 ? j->rel : j->apply_rel[i - 1];
+        char key[64];
+        snprintf(key, sizeof key, "images.%zu.input_sha256", i);
+        const char *in_sum = json_path_string(r, key, "");
+        snprintf(key, sizeof key, "images.%zu.output_sha256", i);
+        const char *out_sum = json_path_string(r, key, "");
+        char *in = path_join(o->in_root, rel), *out = path_join(o->out_root, rel);
+        char hex[65];
+        if (j->is_dicom_dir) {
+            ok = out && file_exists(out); /* a folder: its files are checked by the DICOM writer's rename */
+        } else {
+            ok = in && out && deface_file_sha256(in, hex) == 0 && !strcmp(hex, in_sum) &&
+                 deface_file_sha256(out, hex) == 0 && !strcmp(hex, out_sum);
+        }
+        free(in);
+        free(out);
+    }
+    json_free(r);
+    return ok;
+}
+
+static int copy_already_done(const batch_options *o, const batch_job *j)
+{
+    char *in = path_join(o->in_root, j->rel), *out = path_join(o->out_root, j->rel);
+    struct stat si, so;
+    int done = in && out && stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_size == so.st_size &&
+               so.st_mtime >= si.st_mtime;
+    free(in);
+    free(out);
+    return done;
+}
+
+static int run_copy(const batch_options *o, const batch_job *j, char *err, size_t err_size)
+{
+    char *in = path_join(o->in_root, j->rel), *out = path_join(o->out_root, j->rel);
+    int rc = -1;
+    if (in && out && make_parent_dirs(out) == 0) {
+        faceless_ctx *ctx = faceless_ctx_new();
+        if (ctx) {
+            faceless_status st = faceless_file_copy(ctx, in, out, 1);
+            if (st != FACELESS_OK)
+                snprintf(err, err_size, "%s", faceless_ctx_error(ctx));
+            rc = st == FACELESS_OK ? 0 : (int)st;
+            faceless_ctx_free(ctx);
+        }
+    } else {
+        snprintf(err, err_size, "%s: cannot create its folder", out ? out : j->rel);
+        rc = FACELESS_ERR_OUTPUT;
+    }
+    free(in);
+    free(out);
+    return rc;
+}
+
+/* argv for `faceless deface` of one job; every string owned by the array. */
+static char **deface_argv(const batch_options *o, const batch_job *j, int threads)
+{
+    size_t cap = 32 + 4 * j->n_apply, n = 0;
+    char **a = calloc(cap, sizeof *a);
+    if (!a)
+        return NULL;
+    char num[64];
+    a[n++] = strdup("faceless");
+    a[n++] = strdup("deface");
+    a[n++] = path_join(o->in_root, j->rel);
+    a[n++] = strdup("-o");
+    a[n++] = path_join(o->out_root, j->rel);
+    a[n++] = strdup("--report-out");
+    a[n++] = batch_qc_path(o, j->rel, "report.json");
+    if (o->render) {
+        a[n++] = strdup("--render-out");
+        a[n++] = batch_qc_path(o, j->rel, "render.png");
+    }
+    a[n++] = strdup("--mode");
+    a[n++] = strdup(o->mode);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)o->seed);
+    a[n++] = strdup("--seed");
+    a[n++] = strdup(num);
+    snprintf(num, sizeof num, "%d", threads);
+    a[n++] = strdup("--threads");
+    a[n++] = strdup(num);
+    if (o->brain_margin > 0) {
+        snprintf(num, sizeof num, "%.17g", o->brain_margin);
+        a[n++] = strdup("--brain-margin");
+        a[n++] = strdup(num);
+    }
+    if (o->template_dir) {
+        a[n++] = strdup("--template");
+        a[n++] = strdup(o->template_dir);
+    }
+    /* Outputs of an interrupted run are replaced: the resume check has
+     * already decided this image must be redone. */
+    a[n++] = strdup("--overwrite");
+    for (size_t k = 0; k < j->n_apply; k++) {
+        a[n++] = strdup("--apply-to");
+        a[n++] = path_join(o->in_root, j->apply_rel[k]);
+    }
+    if (j->n_apply) {
+        /* other anatomicals keep their own names in the mirrored tree */
+        a[n++] = strdup("--apply-suffix");
+        a[n++] = strdup("");
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!a[k]) {
+            for (size_t m = 0; m < n; m++)
+                free(a[m]);
+            free(a);
+            return NULL;
+        }
+    return a;
+}
+
+static void free_argv(char **a)
+{
+    for (size_t k = 0; a && a[k]; k++)
+        free(a[k]);
+    free(a);
+}
+
+static pid_t spawn(char **argv, const char *log_path)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* child: stdout to /dev/null, stderr to the job's log */
+    int devnull = open("/dev/null", O_RDWR);
+    int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0666) : -1;
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+    }
+    if (log >= 0)
+        dup2(log, STDERR_FILENO);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    execv("/proc/self/exe", argv);
+    _exit(127);
+}
+
+typedef struct progress {
+    int tty, quiet;
+    size_t total, finished, failed, skipped;
+    double t0, busy_seconds;
+} progress;
+
+static void progress_show(progress *p, const char *rel, const batch_result *r)
+{
+    if (p->quiet && (!r || r->outcome != BATCH_FAILED))
+        return;
+    double elapsed = now_seconds() - p->t0;
+    size_t ran = p->finished - p->skipped;
+    double eta = ran ? elapsed / (double)ran * (double)(p->total - p->finished) : NAN;
+    if (p->tty && !p->quiet) {
+        int width = 30, filled = p->total ? (int)(width * p->finished / p->total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu done, %zu failed", filled, "##############################",
+                width - filled, "", p->finished, p->total, p->failed);
+        if (isfinite(eta))
+            fprintf(stderr, ", ETA %dm%02ds  ", (int)eta / 60, (int)eta % 60);
+        if (p->finished == p->total)
+            fputc('\n', stderr);
+        fflush(stderr);
+        return;
+    }
+    if (r) {
+        const char *what = r->outcome == BATCH_DONE      ? "done"
+                           : r->outcome == BATCH_SKIPPED ? "skipped (already done)"
+                                                         : "FAILED";
+        fprintf(stderr, "faceless batch: %zu/%zu %s: %s", p->finished, p->total, rel, what);
+        if (r->outcome == BATCH_FAILED)
+            fprintf(stderr, " (exit %d)", r->exit_code);
+        else if (r->outcome == BATCH_DONE)
+            fprintf(stderr, " (%.1f s)", r->seconds);
+        fputc('\n', stderr);
+    }
+}
+
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
+{
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    batch_cancelled = 0;
+
+    progress p = {isatty(STDERR_FILENO), o->quiet, plan->n_jobs, 0, 0, 0, now_seconds(), 0};
+    int jobs = o->jobs > 0 ? o->jobs : 1;
+    int threads = o->threads_per_job > 0 ? o->threads_per_job : (cores() / jobs > 0 ? cores() / jobs : 1);
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        res[i] = (batch_result){BATCH_PENDING, 0, 0};
+
+    /* Copies first, in this process: they are I/O, and the de-faced images
+     * then land in a tree whose other files are already there. */
+    for (size_t i = 0; i < plan->n_jobs && !batch_cancelled; i++) {
+        const batch_job *j = &plan->jobs[i];
+        if (j->kind != BATCH_COPY)
+            continue;
+        double t0 = now_seconds();
+        char err[1024] = "";
+        if (!o->force && copy_already_done(o, j)) {
+            res[i].outcome = BATCH_SKIPPED;
+            p.skipped++;
+        } else {
+            int rc = run_copy(o, j, err, sizeof err);
+            res[i].outcome = rc ? BATCH_FAILED : BATCH_DONE;
+            res[i].exit_code = rc;
+            if (rc) {
+                p.failed++;
+                fprintf(stderr, "faceless batch: %s\n", err);
+            }
+        }
+        res[i].seconds = now_seconds() - t0;
+        p.finished++;
+        if (!p.tty || res[i].outcome == BATCH_FAILED)
+            if (!p.quiet && !p.tty)
+                progress_show(&p, j->rel, &res[i]);
+    }
+
+    pid_t *pids = calloc((size_t)jobs, sizeof *pids);
+    size_t *slot_job = calloc((size_t)jobs, sizeof *slot_job);
+    double *slot_t0 = calloc((size_t)jobs, sizeof *slot_t0);
+    if (!pids || !slot_job || !slot_t0) {
+        free(pids);
+        free(slot_job);
+        free(slot_t0);
+        return -1;
+    }
+    size_t next = 0;
+    int running = 0;
+    for (;;) {
+        /* launch */
+        while (!batch_cancelled && running < jobs && next < plan->n_jobs) {
+            const batch_job *j = &plan->jobs[next];
+            size_t ji = next++;
+            if (j->kind != BATCH_DEFACE)
+                continue;
+            if (!o->force && deface_already_done(o, j)) {
+                res[ji].outcome = BATCH_SKIPPED;
+                p.skipped++;
+                p.finished++;
+                progress_show(&p, j->rel, &res[ji]);
+                continue;
+            }
+            char *out = path_join(o->out_root, j->rel), *report = batch_qc_path(o, j->rel, "report.json");
+            char *log = batch_qc_path(o, j->rel, "log");
+            char **argv = deface_argv(o, j, threads);
+            pid_t pid = -1;
+            if (out && report && log && argv && make_parent_dirs(out) == 0 && make_parent_dirs(report) == 0) {
+                if (j->is_dicom_dir)
+                    mkdir(out, 0777);
+                pid = spawn(argv, log);
+            }
+            free(out);
+            free(report);
+            free(log);
+            free_argv(argv);
+            if (pid < 0) {
+                res[ji] = (batch_result){BATCH_FAILED, FACELESS_ERR_OUTPUT, 0};
+                p.failed++;
+                p.finished++;
+                progress_show(&p, j->rel, &res[ji]);
+                continue;
+            }
+            for (int s = 0; s < jobs; s++)
+                if (!pids[s]) {
+                    pids[s] = pid;
+                    slot_job[s] = ji;
+                    slot_t0[s] = now_seconds();
+                    break;
+                }
+            running++;
+        }
+        if (running == 0)
+            break;
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                if (batch_cancelled)
+                    for (int s = 0; s < jobs; s++)
+                        if (pids[s])
+                            kill(pids[s], SIGTERM);
+                continue;
+            }
+            break;
+        }
+        for (int s = 0; s < jobs; s++) {
+            if (pids[s] != pid)
+                continue;
+            size_t ji = slot_job[s];
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            res[ji].exit_code = code;
+            res[ji].seconds = now_seconds() - slot_t0[s];
+            res[ji].outcome = batch_cancelled && code != 0 ? BATCH_CANCELLED : code == 0 ? BATCH_DONE : BATCH_FAILED;
+            if (res[ji].outcome == BATCH_FAILED)
+                p.failed++;
+            p.finished++;
+            progress_show(&p, plan->jobs[ji].rel, &res[ji]);
+            pids[s] = 0;
+            running--;
+        }
+    }
+    free(pids);
+    free(slot_job);
+    free(slot_t0);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return batch_cancelled ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+/* Running a batch: a pool of `faceless deface` child processes (-j N), the
+ * copies, resume checks, progress, Ctrl-C. Each image runs the same
+ * single-image pipeline as `faceless deface`, in its own process, so one
+ * failing or crashing image cannot take the batch down. */
+#ifndef FACELESS_CLI_BATCH_RUN_H
+#define FACELESS_CLI_BATCH_RUN_H
+
+#include "cli/batch_plan.h"
+
+#include <stdint.h>
+
+typedef struct batch_options {
+    const char *in_root, *out_root;
+    int jobs;            /* concurrent images */
+    int threads_per_job; /* 0: cores / jobs */
+    const char *mode;    /* "zero" / "noise" */
+    uint64_t seed;
+    double brain_margin; /* <= 0: deface's default */
+    const char *template_dir;
+    int force;           /* redo every image, replace outputs */
+    int quiet;
+    int render;          /* write a before/after montage per image */
+} batch_options;
+
+typedef enum batch_outcome { BATCH_PENDING, BATCH_DONE, BATCH_SKIPPED, BATCH_FAILED, BATCH_CANCELLED } batch_outcome;
+
+typedef struct batch_result {
+    batch_outcome outcome;
+    int exit_code;       /* the child's exit code (or 128+signal) */
+    double seconds;
+} batch_result;
+
+/* Runs every job of the plan; results[i] for plan->jobs[i]. Returns 0 when it
+ * ran to the end (some jobs may have failed), 1 when cancelled by a signal. */
+int batch_run(const batch_options *o, const batch_plan *plan, batch_result *results);
+
+/* Paths under OUT_ROOT/faceless_qc for a job: kind "report.json", "render.png", "log". Caller frees. */
+char *batch_qc_path(const batch_options *o, const char *rel, const char *kind);
+
+#endif

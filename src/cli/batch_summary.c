@@ -1,0 +1,176 @@
+#include "cli/batch_summary.h"
+#include "cli/deface_files.h"
+#include "core/context.h"
+#include "core/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_value *read_json_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n > 0 && n < (1L << 26) && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n)))
+            len = fread(text, 1, (size_t)n, f);
+    }
+    fclose(f);
+    json_value *v = text ? json_parse(text, len, NULL, 0) : NULL;
+    free(text);
+    return v;
+}
+
+/* A TSV cell: tabs and newlines would break the row. */
+static void tsv_cell(json_buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        json_buf_append(b, (*p == '\t' || *p == '\n' || *p == '\r') ? " " : p, 1);
+}
+
+static void tsv_number(json_buf *b, double x, const char *fmt)
+{
+    char num[64];
+    if (isnan(x))
+        snprintf(num, sizeof num, "n/a");
+    else
+        snprintf(num, sizeof num, fmt, x);
+    json_buf_puts(b, num);
+}
+
+static const char *outcome_name(batch_outcome o)
+{
+    switch (o) {
+    case BATCH_PENDING: return "not_run";
+    case BATCH_DONE: return "done";
+    case BATCH_SKIPPED: return "skipped_already_done";
+    case BATCH_FAILED: return "failed";
+    case BATCH_CANCELLED: return "cancelled";
+    }
+    return "unknown";
+}
+
+faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
+                                    const batch_result *res, const char *shard_name)
+{
+    json_buf b = {0};
+    json_buf_puts(&b, "image\treference\tbatch_outcome\tverdict\texit_code\ttrust\tvoxels_changed\t"
+                      "seconds_total\tseconds_register\terror\n");
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        const batch_job *j = &plan->jobs[i];
+        if (j->kind != BATCH_DEFACE)
+            continue;
+        char *report = batch_qc_path(o, j->rel, "report.json");
+        json_value *r = report ? read_json_file(report) : NULL;
+        free(report);
+        for (size_t k = 0; k < 1 + j->n_apply; k++) {
+            char key[64];
+            tsv_cell(&b, k == 0 ? j->rel : j->apply_rel[k - 1]);
+            json_buf_puts(&b, "\t");
+            tsv_cell(&b, j->rel);
+            json_buf_puts(&b, "\t");
+            json_buf_puts(&b, outcome_name(res[i].outcome));
+            json_buf_puts(&b, "\t");
+            tsv_cell(&b, r ? json_path_string(r, "verdict", "n/a") : "no_report");
+            json_buf_puts(&b, "\t");
+            tsv_number(&b, r ? json_path_number(r, "exit_code", NAN) : (double)res[i].exit_code, "%.0f");
+            json_buf_puts(&b, "\t");
+            tsv_number(&b, r ? json_path_number(r, "registration.trust", NAN) : NAN, "%.4f");
+            json_buf_puts(&b, "\t");
+            snprintf(key, sizeof key, "images.%zu.voxels_changed", k);
+            tsv_number(&b, r ? json_path_number(r, key, NAN) : NAN, "%.0f");
+            json_buf_puts(&b, "\t");
+            tsv_number(&b, r ? json_path_number(r, "timings_seconds.total", NAN) : NAN, "%.3f");
+            json_buf_puts(&b, "\t");
+            tsv_number(&b, r ? json_path_number(r, "timings_seconds.register", NAN) : NAN, "%.3f");
+            json_buf_puts(&b, "\t");
+            tsv_cell(&b, r ? json_path_string(r, "error", "") : "");
+            json_buf_puts(&b, "\n");
+        }
+        json_free(r);
+    }
+    if (b.failed) {
+        free(b.text);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the batch summary");
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/faceless_summary%s%s.tsv", o->out_root, shard_name ? "." : "",
+             shard_name ? shard_name : "");
+    faceless_status st = deface_write_text(ctx, path, b.text, 1);
+    free(b.text);
+    return st;
+}
+
+faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options *o)
+{
+    char in_path[4096], out_path[4096];
+    snprintf(in_path, sizeof in_path, "%s/dataset_description.json", o->in_root);
+    snprintf(out_path, sizeof out_path, "%s/dataset_description.json", o->out_root);
+    json_value *d = read_json_file(in_path);
+    json_buf b = {0};
+    json_buf_puts(&b, "{\n  \"Name\": ");
+    const char *name = d ? json_path_string(d, "Name", "dataset") : "dataset";
+    char *new_name = malloc(strlen(name) + 32);
+    if (new_name)
+        sprintf(new_name, "%s (de-faced by faceless)", name);
+    json_buf_string(&b, new_name ? new_name : "de-faced by faceless");
+    free(new_name);
+    json_buf_puts(&b, ",\n  \"BIDSVersion\": ");
+    json_buf_string(&b, d ? json_path_string(d, "BIDSVersion", "1.8.0") : "1.8.0");
+    json_buf_puts(&b, ",\n  \"DatasetType\": \"derivative\",\n  \"GeneratedBy\": [\n    {\"Name\": \"faceless\", "
+                      "\"Version\": \"" FACELESS_VERSION_STRING "\", \"Description\": \"face and ears removed ");
+    json_buf_puts(&b, !strcmp(o->mode, "noise") ? "(refilled with matched noise)" : "(set to background)");
+    json_buf_puts(&b, "; brain voxels unchanged\"}");
+    /* an earlier pipeline's GeneratedBy entries come after ours */
+    const json_value *gen = d ? json_get(d, "GeneratedBy") : NULL;
+    for (size_t i = 0; gen && gen->type == JSON_ARRAY && i < gen->count; i++) {
+        json_buf_puts(&b, ",\n    ");
+        json_buf_value(&b, gen->items[i], 4);
+    }
+    json_buf_puts(&b, "\n  ]");
+    for (size_t i = 0; d && d->type == JSON_OBJECT && i < d->count; i++) {
+        const char *k = d->keys[i];
+        if (!strcmp(k, "Name") || !strcmp(k, "BIDSVersion") || !strcmp(k, "DatasetType") ||
+            !strcmp(k, "GeneratedBy"))
+            continue;
+        json_buf_puts(&b, ",\n  ");
+        json_buf_string(&b, k);
+        json_buf_puts(&b, ": ");
+        json_buf_value(&b, d->items[i], 2);
+    }
+    json_buf_puts(&b, "\n}\n");
+    json_free(d);
+    if (b.failed) {
+        free(b.text);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing %s", out_path);
+    }
+    faceless_status st = deface_write_text(ctx, out_path, b.text, 1);
+    free(b.text);
+    if (st != FACELESS_OK)
+        return st;
+
+    /* .bidsignore: the copied one (if any) plus faceless's own files. */
+    char ignore_in[4096], ignore_out[4096];
+    snprintf(ignore_in, sizeof ignore_in, "%s/.bidsignore", o->in_root);
+    snprintf(ignore_out, sizeof ignore_out, "%s/.bidsignore", o->out_root);
+    json_buf t = {0};
+    FILE *f = fopen(ignore_in, "rb");
+    if (f) {
+        char line[1024];
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "faceless_", 9))
+                json_buf_puts(&t, line);
+        fclose(f);
+        if (t.len && t.text[t.len - 1] != '\n')
+            json_buf_puts(&t, "\n");
+    }
+    json_buf_puts(&t, "faceless_qc/\nfaceless_summary*.tsv\n");
+    st = t.failed ? ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory") : deface_write_text(ctx, ignore_out, t.text, 1);
+    free(t.text);
+    return st;
+}

@@ -1,0 +1,19 @@
+/* What a batch leaves beside the dataset: OUT_ROOT/faceless_summary.tsv (one
+ * row per image, from each image's JSON report), the derivative
+ * dataset_description.json of a BIDS output, and .bidsignore entries. */
+#ifndef FACELESS_CLI_BATCH_SUMMARY_H
+#define FACELESS_CLI_BATCH_SUMMARY_H
+
+#include "cli/batch_run.h"
+#include "faceless.h"
+
+/* Writes faceless_summary.tsv (or faceless_summary.shard-K-of-N.tsv when
+ * shard_name is not NULL). */
+faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
+                                    const batch_result *res, const char *shard_name);
+
+/* BIDS: the output's dataset_description.json as a derivative dataset with
+ * GeneratedBy, other fields kept; and faceless's files in .bidsignore. */
+faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options *o);
+
+#endif

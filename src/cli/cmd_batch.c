@@ -1,0 +1,277 @@
+#define _XOPEN_SOURCE 700 /* realpath */
+/* faceless batch IN_ROOT OUT_ROOT and faceless bids BIDS_DIR OUT_DIR LEVEL:
+ * de-face a whole dataset into a mirrored tree (see batch_plan.h for what is
+ * de-faced and what is copied, batch_run.h for how). */
+#include "cli/batch_plan.h"
+#include "cli/batch_run.h"
+#include "cli/batch_summary.h"
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *f, int bids)
+{
+    if (bids)
+        fprintf(f, "usage: faceless bids BIDS_DIR OUT_DIR participant|group [--participant-label L...] [options]\n"
+                   "BIDS-App calling convention: participant de-faces the anatomicals of the chosen\n"
+                   "participants (all by default); group writes the summary of what is there.\n\n");
+    else
+        fprintf(f, "usage: faceless batch IN_ROOT OUT_ROOT [options]\n"
+                   "De-faces every head image of a dataset (BIDS or any tree of NIfTI files and DICOM\n"
+                   "folders) into OUT_ROOT, a mirror of IN_ROOT; every other file is copied unchanged.\n\n");
+    fprintf(f, "  -j N                  images processed at once (default 1)\n"
+               "  --threads-per-job T   threads of each image (default: cores / N)\n"
+               "  --mode zero|noise     as in faceless deface (default zero)\n"
+               "  --seed N              noise seed (default 1)\n"
+               "  --brain-margin MM     as in faceless deface\n"
+               "  --template DIR        template set folder\n"
+               "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
+               "                        together cover the dataset; a BIDS session stays in one shard\n"
+               "  --no-render           skip the before/after montages\n"
+               "  --force               redo every image even when an earlier run finished it\n"
+               "  -q, --quiet           print only failures\n"
+               "Outputs: OUT_ROOT/<same paths>, OUT_ROOT/faceless_summary.tsv, OUT_ROOT/faceless_qc/\n"
+               "(per-image report.json, render.png, log). A rerun skips images whose report matches\n"
+               "the input checksums and parameters. Exit codes: 0 all done, 10 some images failed\n"
+               "(listed at the end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* Refuses OUT_ROOT equal to, inside, or containing IN_ROOT. */
+static int roots_ok(const char *in, const char *out)
+{
+    char rin[PATH_MAX], rout[PATH_MAX];
+    if (!realpath(in, rin))
+        return 0;
+    mkdir(out, 0777);
+    if (!realpath(out, rout))
+        return 0;
+    size_t ni = strlen(rin), no = strlen(rout);
+    if (!strcmp(rin, rout))
+        return 0;
+    if (no > ni && !strncmp(rout, rin, ni) && rout[ni] == '/')
+        return 0;
+    if (ni > no && !strncmp(rin, rout, no) && rin[no] == '/')
+        return 0;
+    return 1;
+}
+
+/* The QC page of the whole batch, OUT_ROOT/faceless_qc/index.html, built by
+ * `faceless report` over the folders that hold the images' reports. */
+static int write_qc_page(const batch_options *o, const batch_plan *plan)
+{
+    size_t n = 0;
+    char **argv = calloc(plan->n_jobs + 8, sizeof *argv);
+    if (!argv)
+        return FACELESS_ERR_MEMORY;
+    argv[n++] = "report";
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        if (plan->jobs[i].kind != BATCH_DEFACE)
+            continue;
+        char *report = batch_qc_path(o, plan->jobs[i].rel, "report.json");
+        struct stat st;
+        if (!report || stat(report, &st) != 0) {
+            free(report);
+            continue;
+        }
+        *strrchr(report, '/') = '\0'; /* its folder */
+        int seen = 0;
+        for (size_t k = 1; k < n && !seen; k++)
+            seen = !strcmp(argv[k], report);
+        if (seen)
+            free(report);
+        else
+            argv[n++] = report;
+    }
+    int rc = 0;
+    if (n > 1) {
+        char page[4096], title[4096];
+        snprintf(page, sizeof page, "%s/faceless_qc/index.html", o->out_root);
+        snprintf(title, sizeof title, "faceless QC: %s", o->in_root);
+        size_t folders = n;
+        argv[n++] = "-o";
+        argv[n++] = page;
+        argv[n++] = "--title";
+        argv[n++] = title;
+        argv[n++] = "--force";
+        rc = cmd_report((int)n, argv);
+        for (size_t k = 1; k < folders; k++)
+            free(argv[k]);
+    }
+    free(argv);
+    return rc;
+}
+
+static int run(int argc, char **argv, int bids)
+{
+    batch_options o = {0};
+    o.jobs = 1;
+    o.mode = "zero";
+    o.seed = 1;
+    o.render = 1;
+    batch_plan_options po = {0};
+    const char *pos[3] = {NULL, NULL, NULL};
+    int npos = 0, want_pos = bids ? 3 : 2;
+    const char **labels = calloc((size_t)argc, sizeof *labels);
+    if (!labels)
+        return FACELESS_ERR_MEMORY;
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        long v;
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout, bids);
+            free(labels);
+            return 0;
+        } else if (!strcmp(a, "-j") && has && parse_int(argv[i + 1], 1, 1024, &v)) {
+            o.jobs = (int)v;
+            i++;
+        } else if (!strcmp(a, "--threads-per-job") && has && parse_int(argv[i + 1], 1, 1024, &v)) {
+            o.threads_per_job = (int)v;
+            i++;
+        } else if (!strcmp(a, "--mode") && has && (!strcmp(argv[i + 1], "zero") || !strcmp(argv[i + 1], "noise"))) {
+            o.mode = argv[++i];
+        } else if (!strcmp(a, "--seed") && has && parse_int(argv[i + 1], 0, LONG_MAX, &v)) {
+            o.seed = (uint64_t)v;
+            i++;
+        } else if (!strcmp(a, "--brain-margin") && has) {
+            char *end;
+            o.brain_margin = strtod(argv[++i], &end);
+            if (*end || !(o.brain_margin > 0 && o.brain_margin <= 50))
+                rc = FACELESS_ERR_USAGE;
+        } else if (!strcmp(a, "--template") && has) {
+            o.template_dir = argv[++i];
+        } else if (!strcmp(a, "--shard") && has) {
+            int k = 0, n = 0;
+            char tail;
+            if (sscanf(argv[++i], "%d/%d%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
+                rc = FACELESS_ERR_USAGE;
+            po.shard_index = k - 1;
+            po.shard_count = n;
+        } else if (!strcmp(a, "--participant-label") && bids) {
+            while (i + 1 < argc && argv[i + 1][0] != '-') {
+                const char *l = argv[++i];
+                labels[po.n_participants++] = strncmp(l, "sub-", 4) ? l : l + 4;
+            }
+        } else if (!strcmp(a, "--no-render")) {
+            o.render = 0;
+        } else if (!strcmp(a, "--force")) {
+            o.force = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o.quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "faceless %s: bad option or value: %s\n", bids ? "bids" : "batch", a);
+            rc = FACELESS_ERR_USAGE;
+        } else if (npos < want_pos) {
+            pos[npos++] = a;
+        } else {
+            rc = FACELESS_ERR_USAGE;
+        }
+    }
+    if (rc || npos != want_pos || (bids && strcmp(pos[2], "participant") && strcmp(pos[2], "group"))) {
+        usage(stderr, bids);
+        free(labels);
+        return FACELESS_ERR_USAGE;
+    }
+    po.participants = labels;
+    o.in_root = pos[0];
+    o.out_root = pos[1];
+    struct stat st;
+    if (stat(o.in_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "faceless: %s: not a folder\n", o.in_root);
+        free(labels);
+        return FACELESS_ERR_INPUT;
+    }
+    if (!roots_ok(o.in_root, o.out_root)) {
+        fprintf(stderr, "faceless: %s: the output folder must be neither the input folder, inside it, nor around it\n",
+                o.out_root);
+        free(labels);
+        return FACELESS_ERR_OUTPUT;
+    }
+    batch_plan plan;
+    char err[1024];
+    if (batch_plan_build(o.in_root, &po, &plan, err, sizeof err)) {
+        fprintf(stderr, "faceless: %s\n", err);
+        free(labels);
+        return FACELESS_ERR_INPUT;
+    }
+    if (bids && !plan.is_bids) {
+        fprintf(stderr, "faceless: %s: not a BIDS dataset (no dataset_description.json)\n", o.in_root);
+        batch_plan_free(&plan);
+        free(labels);
+        return FACELESS_ERR_INPUT;
+    }
+    batch_result *res = calloc(plan.n_jobs ? plan.n_jobs : 1, sizeof *res);
+    faceless_ctx *ctx = cli_ctx_new(0);
+    if (!res || !ctx) {
+        batch_plan_free(&plan);
+        free(labels);
+        free(res);
+        faceless_ctx_free(ctx);
+        return FACELESS_ERR_MEMORY;
+    }
+    int cancelled = 0;
+    if (!bids || !strcmp(pos[2], "participant"))
+        cancelled = batch_run(&o, &plan, res) == 1;
+    else
+        for (size_t i = 0; i < plan.n_jobs; i++)
+            res[i].outcome = BATCH_PENDING; /* group level: summarise what is there */
+
+    char shard_name[64];
+    snprintf(shard_name, sizeof shard_name, "shard-%d-of-%d", po.shard_index + 1, po.shard_count);
+    faceless_status s = batch_write_summary(ctx, &o, &plan, res, po.shard_count > 1 ? shard_name : NULL);
+    if (s == FACELESS_OK && plan.is_bids)
+        s = batch_write_bids_metadata(ctx, &o);
+    if (s != FACELESS_OK)
+        rc = cli_fail(ctx, s);
+
+    if (s == FACELESS_OK && !rc)
+        rc = write_qc_page(&o, &plan);
+
+    size_t failed = 0, images = 0;
+    for (size_t i = 0; i < plan.n_jobs; i++) {
+        if (plan.jobs[i].kind == BATCH_DEFACE)
+            images += 1 + plan.jobs[i].n_apply;
+        failed += res[i].outcome == BATCH_FAILED;
+    }
+    if (failed) {
+        fprintf(stderr, "faceless batch: %zu of %zu jobs failed:\n", failed, plan.n_jobs);
+        for (size_t i = 0; i < plan.n_jobs; i++)
+            if (res[i].outcome == BATCH_FAILED) {
+                char *log = batch_qc_path(&o, plan.jobs[i].rel, "log");
+                fprintf(stderr, "  %s (exit %d; log: %s)\n", plan.jobs[i].rel, res[i].exit_code,
+                        plan.jobs[i].kind == BATCH_DEFACE && log ? log : "-");
+                free(log);
+            }
+    }
+    if (!o.quiet)
+        fprintf(stderr, "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv\n", images,
+                plan.n_jobs, o.out_root, po.shard_count > 1 ? "." : "", po.shard_count > 1 ? shard_name : "");
+    if (!rc)
+        rc = cancelled ? FACELESS_ERR_CANCELLED : failed ? FACELESS_ERR_SOME_FAILED : 0;
+    batch_plan_free(&plan);
+    free(res);
+    free(labels);
+    faceless_ctx_free(ctx);
+    return rc;
+}
+
+int cmd_batch(int argc, char **argv) { return run(argc, argv, 0); }
+int cmd_bids(int argc, char **argv) { return run(argc, argv, 1); }
