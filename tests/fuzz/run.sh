@@ -29,8 +29,17 @@ for t in "${targets[@]}"; do
           [ -f "$f" ] || continue
           gzip -dc "$f" | head -c 65536 >"$seeds/$(basename "$f" .nii.gz).nii" || true
         done ;;
-      *)
-        [ -d "$root/tests/fuzz/seeds/$t" ] && cp -r "$root/tests/fuzz/seeds/$t/." "$seeds/" ;;
+      fuzz_dicom* | fuzz_scan*)
+        # small real DICOM files: pydicom's test files and one file of each shared series
+        pyd=/usr/lib/python3/dist-packages/pydicom/data/test_files
+        find "$pyd" -maxdepth 1 -name '*.dcm' -size -200k 2>/dev/null | head -40 | while read -r f; do
+          if [ "$t" = fuzz_scan ]; then { printf '\000'; cat "$f"; } >"$seeds/$(basename "$f")"; else cp "$f" "$seeds/"; fi
+        done
+        for d in "$root"/../shared/data/dicom/*/; do
+          f=$(find "$d" -type f -name '*.dcm' | sort | head -1)
+          [ -n "$f" ] && [ "$(stat -c %s "$f")" -lt 4000000 ] && cp "$f" "$seeds/$(basename "$d").dcm"
+        done ;;
+      *) ;;
     esac
   fi
   echo "== $t for ${secs}s"

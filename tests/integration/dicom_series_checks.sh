@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Series assembly from files: a synthetic 8-slice series made from pydicom's
+# MR_small (positions written with dcmodify, slices shuffled in name order),
+# then the cases a user meets in real folders:
+#  - slices sorted by position along the normal, feet-first order handled;
+#  - non-DICOM files and DICOM without pixels mixed in: warned and skipped;
+#  - several series: listed, refused without --series, each one selectable,
+#    written side by side into one output folder with the same relative names;
+#  - refused with a message naming the problem: gap, duplicate position,
+#    mixed orientation, mixed size, truncated file.
+source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
+need_tools dcmdump dcmodify
+[ -f "$PYD/MR_small.dcm" ] || { echo "skip: python3-pydicom test files absent"; exit 77; }
+work=$(mktemp -d /tmp/faceless-dicom-series-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+# mk_series DIR N STEP: N slices, axial, z = 6.6406 + STEP*k, written in a
+# shuffled name order (name i holds slice (3*i) mod N) so sorting is tested.
+mk_series() {
+  local dir=$1 n=$2 step=$3 i k z
+  mkdir -p "$dir"
+  for ((i = 0; i < n; i++)); do
+    k=$(((3 * i) % n))
+    z=$(echo "6.6406 + $step * $k" | bc -l)
+    cp "$PYD/MR_small.dcm" "$dir/im$i.dcm"
+    dcmodify -nb -m "(0020,0032)=-83.9063\\-91.2000\\$z" -m "(0008,0018)=1.2.826.0.1.3680043.10.1.$k" \
+      -m "(0020,0013)=$((k + 1))" "$dir/im$i.dcm" >/dev/null || bad "dcmodify $dir/im$i.dcm"
+  done
+}
+
+mk_series base 8 0.8
+out=$("$DT" list base 2>&1)
+[ "$(echo "$out" | awk -F'\t' '{print $4, $5, $6}')" = "8 8 64x64" ] && ok || bad "list of an 8-slice series: $out"
+info=$("$FACELESS" info base 2>&1)
+echo "$info" | grep -q 'dims: *64 x 64 x 8 x 1' && ok || bad "faceless info: $info"
+# k axis must be +z (S) with 0.8 mm steps and origin at the lowest slice.
+echo "$info" | grep -q 'orientation: LPS' && ok || bad "orientation not LPS: $info"
+echo "$info" | grep -Eq '0\.000000 +0\.000000 +0\.800000 +6\.640600' && ok || bad "slice axis/origin wrong: $info"
+"$DT" roundtrip base out_base --box 0 63 0 10 2 5 >/dev/null 2>&1 && ok || bad "roundtrip base"
+res=$("$DT" compare base out_base --box 0 63 0 10 2 5 2>&1)
+[ "$res" = $'differ_outside 0\nnonzero_inside 0' ] && ok || bad "base: $res"
+[ "$(ls out_base | sort | tr '\n' ' ')" = "$(ls base | sort | tr '\n' ' ')" ] && ok || bad "output names differ from input names"
+
+# Feet-first stacking: negative steps give the same grid, sorted the other way.
+mk_series ff 8 -0.8
+"$FACELESS" info ff 2>&1 | grep -Eq '0\.000000 +0\.000000 +0\.800000 +1\.040600' && ok || bad "feet-first origin/axis"
+
+# Non-DICOM and non-image files mixed in: warnings, no failure.
+cp -r base mixed
+echo "not an image" > mixed/notes.txt
+head -c 5000 /dev/urandom > mixed/random.bin
+mkdir -p mixed/deeper && cp "$PYD/rtplan.dcm" mixed/deeper/plan.dcm
+msg=$("$DT" roundtrip mixed out_mixed 2>&1)
+rc=$?
+[ $rc = 0 ] && ok || bad "mixed folder failed: $msg"
+echo "$msg" | grep -q 'notes.txt: not a DICOM file, skipped' && echo "$msg" | grep -q 'random.bin: not a DICOM file, skipped' &&
+  echo "$msg" | grep -q 'plan.dcm: DICOM without pixel data, skipped' && ok || bad "skipped files not reported: $msg"
+[ "$(find out_mixed -type f | wc -l)" = 8 ] && ok || bad "mixed: expected 8 output files"
+
+# Several series: CT_small in a subfolder next to the MR series.
+cp -r base multi && mkdir -p multi/ct && cp "$PYD/CT_small.dcm" multi/ct/
+[ "$("$DT" list multi 2>/dev/null | wc -l)" = 2 ] && ok || bad "two series not listed"
+msg=$("$DT" roundtrip multi out_multi 2>&1)
+rc=$?
+ct_uid=$(dcm_get multi/ct/CT_small.dcm 0020,000e)
+mr_uid=$(dcm_get base/im0.dcm 0020,000e)
+[ $rc = 2 ] && echo "$msg" | grep -q "2 series, choose one with --series" && echo "$msg" | grep -q "$ct_uid" &&
+  echo "$msg" | grep -q "$mr_uid" && ok || bad "multi-series without --series: rc $rc: $msg"
+"$DT" roundtrip multi out_multi --series "$mr_uid" >/dev/null 2>&1 && ok || bad "--series MR"
+"$DT" roundtrip multi out_multi --series "$ct_uid" >/dev/null 2>&1 && ok || bad "--series CT into the same folder"
+[ -f out_multi/ct/CT_small.dcm ] && [ "$(find out_multi -type f | wc -l)" = 9 ] && ok || bad "multi: relative names"
+"$FACELESS" info multi 2>/dev/null | grep -c '^series:' | grep -qx 2 && ok || bad "faceless info lists 2 series"
+"$DT" roundtrip multi out_multi2 --series 1.2.3.4 >/dev/null 2>&1
+[ $? = 2 ] && ok || bad "unknown --series UID not a usage error"
+
+# Refusals: status 4 (unsupported) or 3 (broken input), message names the problem.
+refuse() { # name expected_status pattern dir
+  local msg rc
+  msg=$("$DT" roundtrip "$4" "out_$1" 2>&1)
+  rc=$?
+  if [ $rc = "$2" ] && echo "$msg" | grep -q "$3" && [ ! -e "out_$1" ]; then ok
+  else bad "$1: expected status $2 and '$3', got $rc: $msg"; fi
+}
+cp -r base gap && rm gap/im3.dcm   # name 3 holds slice 1
+refuse gap 4 'gap or non-uniform slice spacing' gap
+cp -r base dup && dcmodify -nb -m "(0020,0032)=-83.9063\\-91.2000\\6.6406" dup/im3.dcm >/dev/null
+refuse duplicate 4 'duplicate slice position' dup
+cp -r base orient && dcmodify -nb -m "(0020,0037)=1\\0\\0\\0\\0.9\\0.4358899" orient/im5.dcm >/dev/null
+refuse orientation 4 'mixed orientation' orient
+cp -r base size && dcmodify -nb -m "(0028,0010)=32" size/im2.dcm >/dev/null
+refuse size 4 'mixed image size' size
+cp -r base trunc && truncate -s 4000 trunc/im4.dcm
+refuse truncated 3 'trunc/im4.dcm: .*truncated' trunc
+cp -r base nogeo && dcmodify -nb -e "(0020,0032)" nogeo/im1.dcm >/dev/null
+refuse no_position 4 'has no ImagePositionPatient' nogeo
+cp "$PYD/SC_rgb_rle.dcm" colour.dcm
+refuse colour 4 'colour images' colour.dcm
+finish

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The QC page end to end in headless Chromium: `faceless report` over three
+# output folders (a real before/after montage with a deface-style JSON report,
+# a folder whose report is broken JSON, a folder with an awkward name and a
+# report that tries to inject markup), then tests/qc/qc_page_check.js drives
+# Debian's chromium through chromium-driver (W3C WebDriver, Node's built-in
+# fetch; no npm package and no browser download): every image loads, j/k and
+# arrow navigation, approve/reject with a note, CSV and JSON export parsed
+# back, decisions kept across a reload.
+# Needs Debian's chromium, chromium-driver and nodejs (scripts/bootstrap.sh
+# test): when they are missing this test FAILS, it never passes silently.
+set -euo pipefail
+: "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}" "${FACELESS_BUILD_DIR:?}"
+for tool in chromium chromedriver node; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "FAIL: $tool is not installed; run scripts/bootstrap.sh test (Debian packages chromium chromium-driver nodejs)"
+    exit 1
+  fi
+done
+ch2=/usr/share/mricron/templates/ch2.nii.gz
+if [ ! -f "$ch2" ]; then
+  echo "skipped: $ch2 absent (Debian mricron-data)"
+  exit 77
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/faceless-qc-report.XXXXXX")
+driver_pid=
+cleanup() {
+  if [ -n "$driver_pid" ]; then kill "$driver_pid" 2>/dev/null || true; wait "$driver_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Folder 1: before/after montage of Colin27 and a copy with the face zeroed
+# (stand-in for `faceless deface` until it lands), with a report in the
+# documented format (docs/report.md of the deface command).
+mkdir -p "$work/out/sub-01" "$work/out/sub-02" "$work/out/sub-03 <odd & name>"
+"$FACELESS_BUILD_DIR/tests/render_restore" "$ch2" "$work/zeroed.nii.gz" zeroface
+"$FACELESS" render "$ch2" "$work/out/sub-01/sub-01_T1w_render.png" --after "$work/zeroed.nii.gz"
+cat >"$work/out/sub-01/sub-01_T1w_report.json" <<'JSON'
+{"report_version": 1, "tool": "faceless", "tool_version": "0.1.0", "verdict": "defaced", "exit_code": 0,
+ "error": "", "parameters": {"mode": "zero"}, "template": {"name": "colin27"},
+ "registration": {"trust": 0.93, "trusted": true},
+ "mask": {"masked_voxels": 249000},
+ "images": [{"input": "sub-01_T1w.nii.gz", "output": "sub-01_T1w_defaced.nii.gz", "voxels_changed": 104426}],
+ "timings_seconds": {"read": 0.05, "register": 1.2, "total": 1.8},
+ "warnings": ["a warning with <b>markup</b>"]}
+JSON
+# Folder 2: a single view and a truncated report.
+"$FACELESS" render "$ch2" "$work/out/sub-02/front.png" --views front --size 128
+printf '{"verdict": "refused", "registration": {"trust": 0.2' >"$work/out/sub-02/report.json"
+# Folder 3: awkward name, two pictures, flat report fields, markup in a string.
+"$FACELESS" render "$ch2" "$work/out/sub-03 <odd & name>/a.png" --views left --size 96
+"$FACELESS" render "$ch2" "$work/out/sub-03 <odd & name>/b.png" --views right --size 96
+printf '{"verdict":"defaced","trust":0.81,"voxels_changed":12,"note":"</script><script>alert(1)</script>"}' \
+  >"$work/out/sub-03 <odd & name>/r.json"
+
+"$FACELESS" report -o "$work/qc.html" --title "faceless QC test" \
+  "$work/out/sub-01" "$work/out/sub-02" "$work/out/sub-03 <odd & name>"
+if grep -qiE '(src|href)="https?:' "$work/qc.html"; then
+  echo "FAIL: the page refers to a network resource"
+  exit 1
+fi
+
+# chromedriver on a free loopback port (retry a few random ports).
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 40000))
+  chromedriver --port="$port" --allowed-ips=127.0.0.1 >"$work/chromedriver.log" 2>&1 &
+  driver_pid=$!
+  for _ in $(seq 1 50); do
+    if node -e "fetch('http://127.0.0.1:$port/status').then(r=>r.json()).then(j=>process.exit(j.value.ready?0:1)).catch(()=>process.exit(1))" 2>/dev/null; then
+      break 2
+    fi
+    kill -0 "$driver_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$driver_pid" 2>/dev/null || true
+  wait "$driver_pid" 2>/dev/null || true
+  driver_pid=
+done
+if [ -z "$driver_pid" ]; then
+  echo "FAIL: chromedriver did not start"; cat "$work/chromedriver.log"; exit 1
+fi
+
+cat >"$work/expect.json" <<JSON
+{"port": $port, "subjects": [
+  {"name": "sub-01", "images": 1, "verdict": "defaced", "trust": 0.93, "voxels_changed": 104426},
+  {"name": "sub-02", "images": 1, "verdict": null, "trust": null, "voxels_changed": null},
+  {"name": "sub-03 <odd & name>", "images": 2, "verdict": "defaced", "trust": 0.81, "voxels_changed": 12}]}
+JSON
+node "$FACELESS_SOURCE_DIR/tests/qc/qc_page_check.js" "$work/qc.html" "$work" "$work/expect.json"

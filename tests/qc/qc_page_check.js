@@ -1,0 +1,195 @@
+// End-to-end check of the QC page in headless Chromium, driven over the W3C
+// WebDriver protocol (Debian's chromium-driver) with Node's built-in fetch:
+// no npm package, no network, no browser download.
+//
+// usage: node qc_page_check.js PAGE.html WORKDIR EXPECT.json
+// EXPECT.json: {"subjects": [{"name": ..., "images": N, "verdict": ... | null}], "port": P}
+// Exits 0 when every check passes, 1 with a message for the first failure.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const [, , pagePath, workDir, expectPath] = process.argv;
+const expect = JSON.parse(fs.readFileSync(expectPath, 'utf8'));
+const base = `http://127.0.0.1:${expect.port}`;
+const downloads = path.join(workDir, 'downloads');
+fs.mkdirSync(downloads, { recursive: true });
+
+let failures = 0;
+function check(cond, msg) {
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${msg}`);
+  if (!cond) failures++;
+}
+
+async function wd(method, url, body) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30000),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${url}: ${JSON.stringify(json.value).slice(0, 400)}`);
+  return json.value;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+// Minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', i = 0, quoted = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
+      if (c === '"') { quoted = false; i++; continue; }
+      field += c; i++; continue;
+    }
+    if (c === '"') { quoted = true; i++; continue; }
+    if (c === ',') { row.push(field); field = ''; i++; continue; }
+    if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i += 2; continue; }
+    field += c; i++;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+(async () => {
+  const caps = {
+    capabilities: {
+      alwaysMatch: {
+        browserName: 'chrome',
+        'goog:chromeOptions': {
+          binary: '/usr/bin/chromium',
+          args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync',
+            '--disable-dev-shm-usage', '--window-size=1400,1000', `--user-data-dir=${path.join(workDir, 'profile')}`],
+          prefs: { 'download.default_directory': downloads, 'download.prompt_for_download': false },
+        },
+      },
+    },
+  };
+  const session = await wd('POST', '/session', caps);
+  const sid = session.sessionId;
+  const S = `/session/${sid}`;
+  const js = (script, args = []) => wd('POST', `${S}/execute/sync`, { script, args });
+  const keys = async (...ks) => {
+    const actions = [];
+    for (const k of ks) actions.push({ type: 'keyDown', value: k }, { type: 'keyUp', value: k });
+    await wd('POST', `${S}/actions`, { actions: [{ type: 'key', id: 'kb', actions }] });
+  };
+  const current = () => js('return document.body.dataset.current;');
+  try {
+    // Downloads from a headless browser need an explicit allowance.
+    await wd('POST', `${S}/goog/cdp/execute`, {
+      cmd: 'Browser.setDownloadBehavior', params: { behavior: 'allow', downloadPath: downloads },
+    });
+    await wd('POST', `${S}/url`, { url: 'file://' + path.resolve(pagePath) });
+    await waitFor(() => js('return document.readyState === "complete";'), 'the page to load');
+
+    // 1. Every image is decoded (naturalWidth > 0), and each subject has its own.
+    await waitFor(() => js('return [].every.call(document.images, i => i.complete);'), 'images');
+    const imgs = await js('return [].map.call(document.images, i => [i.closest("section").dataset.name, i.naturalWidth, i.naturalHeight]);');
+    const wantImages = expect.subjects.reduce((a, s) => a + s.images, 0);
+    check(imgs.length === wantImages, `${imgs.length} images in the page, expected ${wantImages}`);
+    check(imgs.every((i) => i[1] > 0 && i[2] > 0), 'every image loads (naturalWidth > 0): ' +
+      imgs.map((i) => `${i[0]} ${i[1]}x${i[2]}`).join(', '));
+    for (const s of expect.subjects) {
+      const n = imgs.filter((i) => i[0] === s.name).length;
+      check(n === s.images, `subject "${s.name}": ${n} images, expected ${s.images}`);
+    }
+    // No external resource of any kind.
+    const ext = await js('return [].filter.call(document.querySelectorAll("[src],[href]"), e => !/^(data:|blob:|#|$)/.test(e.getAttribute("src") || e.getAttribute("href") || "")).length;');
+    check(ext === 0, `no external resources (found ${ext})`);
+
+    // 2. Key figures from the reports.
+    const names = await js('return [].map.call(document.querySelectorAll("section.subject"), s => s.dataset.name);');
+    check(JSON.stringify(names) === JSON.stringify(expect.subjects.map((s) => s.name)),
+      `subjects in order: ${JSON.stringify(names)}`);
+    const verdicts = await js('return [].map.call(document.querySelectorAll("section.subject"), s => { const v = s.querySelector("td.verdict"); return v ? v.textContent : null; });');
+    for (let i = 0; i < names.length; i++)
+      check(verdicts[i] === expect.subjects[i].verdict, `"${names[i]}" verdict shown: ${verdicts[i]}, expected ${expect.subjects[i].verdict}`);
+    const injected = await js('return document.querySelectorAll("b, script:not([class=report])").length;');
+    check(injected === 1, `report text never becomes markup (${injected} script/b elements, expected the page's one script)`);
+
+    // 3. Keyboard navigation: j / k and the arrows, clamped at both ends.
+    check(await current() === '0', 'starts at the first subject');
+    await keys('j');
+    check(await current() === '1', 'j moves to the next subject');
+    await keys('k');
+    check(await current() === '0', 'k moves back');
+    await keys('\uE015'); // ArrowDown
+    check(await current() === '1', 'ArrowDown moves to the next subject');
+    await keys('\uE013'); // ArrowUp
+    check(await current() === '0', 'ArrowUp moves back');
+    await keys('k');
+    check(await current() === '0', 'k at the first subject stays');
+    const visible = await js('return [].filter.call(document.querySelectorAll("section.subject"), s => !s.hidden).map(s => s.dataset.name);');
+    check(visible.length === 1 && visible[0] === names[0], `only the current subject is shown (${visible})`);
+
+    // 4. Decisions: approve the first with a note (typed into the textarea,
+    //    with a comma, quotes and a newline to exercise CSV quoting), reject
+    //    the second by key, leave the rest pending.
+    const note0 = 'face gone, "clean" cut\nchecked ears';
+    const ta = await wd('POST', `${S}/element`, { using: 'css selector', value: '#subject-0 textarea.note' });
+    const taId = Object.values(ta)[0];
+    await wd('POST', `${S}/element/${taId}/value`, { text: note0 });
+    await keys('\uE00C'); // Escape leaves the note
+    await keys('a');
+    await keys('j', 'r');
+    const states = await js('return [].map.call(document.querySelectorAll("section.subject .state"), s => s.textContent);');
+    check(states[0] === 'approved' && states[1] === 'rejected', `states after a / r: ${states}`);
+    check(states.slice(2).every((s) => s === 'pending'), 'the others stay pending');
+
+    // 5. Export: both downloads, parsed and compared.
+    await js('document.getElementById("export-csv").click(); document.getElementById("export-json").click();');
+    const csvPath = path.join(downloads, 'qc-decisions.csv');
+    const jsonPath = path.join(downloads, 'qc-decisions.json');
+    await waitFor(() => fs.existsSync(csvPath) && fs.existsSync(jsonPath), 'the CSV and JSON downloads', 15000);
+    await sleep(300);
+    const rows = parseCsv(fs.readFileSync(csvPath, 'utf8'));
+    check(rows.length === names.length + 1, `CSV has a header and ${names.length} rows (got ${rows.length})`);
+    check(rows[0].join(',') === 'subject,folder,decision,note,verdict,trust,voxels_changed', `CSV header: ${rows[0]}`);
+    check(rows[1][0] === names[0] && rows[1][2] === 'approved' && rows[1][3] === note0,
+      `CSV row 1: ${JSON.stringify(rows[1])}`);
+    check(rows[2][0] === names[1] && rows[2][2] === 'rejected', `CSV row 2: ${JSON.stringify(rows[2])}`);
+    check(rows.slice(3).every((r) => r[2] === 'pending'), 'CSV: the rest pending');
+    const exported = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    const d = exported.decisions;
+    check(Array.isArray(d) && d.length === names.length, `JSON has ${names.length} decisions`);
+    check(d[0].subject === names[0] && d[0].decision === 'approved' && d[0].note === note0, `JSON decision 1: ${JSON.stringify(d[0])}`);
+    check(d[1].decision === 'rejected', `JSON decision 2: ${JSON.stringify(d[1])}`);
+    for (let i = 0; i < names.length; i++) {
+      const e = expect.subjects[i];
+      if (e.trust !== undefined) check(d[i].trust === e.trust, `JSON trust of "${names[i]}": ${d[i].trust}, expected ${e.trust}`);
+      if (e.voxels_changed !== undefined)
+        check(d[i].voxels_changed === e.voxels_changed, `JSON voxels_changed of "${names[i]}": ${d[i].voxels_changed}, expected ${e.voxels_changed}`);
+    }
+
+    // 6. Decisions survive a reload (localStorage).
+    await wd('POST', `${S}/refresh`, {});
+    await waitFor(() => js('return document.readyState === "complete";'), 'the reload');
+    const after = await js('return [].map.call(document.querySelectorAll("section.subject .state"), s => s.textContent);');
+    check(after[0] === 'approved' && after[1] === 'rejected', `decisions kept across a reload: ${after}`);
+    const noteBack = await js('return document.querySelector("#subject-0 textarea.note").value;');
+    check(noteBack === note0, 'the note is kept across a reload');
+  } catch (e) {
+    console.log(`FAIL ${e.message}`);
+    failures++;
+  } finally {
+    await wd('DELETE', S).catch(() => {});
+  }
+  console.log(failures ? `${failures} checks failed` : 'all checks passed');
+  process.exit(failures ? 1 : 0);
+})();
