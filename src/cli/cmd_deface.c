@@ -403,6 +403,11 @@ static faceless_status run_pipeline(deface_run *r)
         rep->trust = rr.trust;
         rep->final_cost = rr.final_cost;
         rep->head_overlap = rr.head_overlap;
+        rep->coverage = rr.coverage;
+        rep->template_coverage = rr.template_coverage;
+        rep->ambiguity_mm = rr.ambiguity_mm;
+        rep->cost_name = rr.cost_name;
+        rep->trust_reason = rr.reason;
         rep->min_trust = ro.min_trust;
         rep->trusted = rr.trusted;
     }
@@ -418,11 +423,13 @@ static faceless_status run_pipeline(deface_run *r)
     if (!rep->trusted) {
         if (!a->force)
             return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
-                            "%s: registration not trusted (trust %.3f < %.3f); nothing written "
+                            "%s: registration not trusted (%s; trust %.3f, minimum %.3f); nothing written "
                             "(--force writes anyway; check the result)",
-                            a->input, rep->trust, rep->min_trust);
-        ctx_warn(ctx, "%s: registration not trusted (trust %.3f < %.3f); written because of --force", a->input,
-                 rep->trust, rep->min_trust);
+                            a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust",
+                            rep->trust, rep->min_trust);
+        ctx_warn(ctx, "%s: registration not trusted (%s; trust %.3f, minimum %.3f); written because of --force",
+                 a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust", rep->trust,
+                 rep->min_trust);
     }
 
     mask_params mp = {a->margin};

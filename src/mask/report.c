@@ -205,6 +205,22 @@ char *mask_report_json(const mask_report *r)
         jb_num(&b, r->have_transform ? r->final_cost : NAN);
         jb_key(&b, &g, 2, "head_overlap");
         jb_num(&b, r->have_transform ? r->head_overlap : NAN);
+        jb_key(&b, &g, 2, "subject_in_template");
+        jb_num(&b, r->have_transform && r->cost_name ? r->coverage : NAN);
+        jb_key(&b, &g, 2, "template_in_subject");
+        jb_num(&b, r->have_transform && r->cost_name ? r->template_coverage : NAN);
+        jb_key(&b, &g, 2, "ambiguity_mm");
+        jb_num(&b, r->have_transform && r->cost_name ? r->ambiguity_mm : NAN);
+        jb_key(&b, &g, 2, "cost");
+        if (r->cost_name)
+            jb_str(&b, r->cost_name);
+        else
+            jb_put(&b, "null", 4);
+        jb_key(&b, &g, 2, "untrusted_reason");
+        if (r->trust_reason)
+            jb_str(&b, r->trust_reason);
+        else
+            jb_put(&b, "null", 4);
         jb_end(&b, 1, '}');
     }
 

@@ -99,7 +99,7 @@ double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NP
     /* A transform that folds or collapses the head is never a head fit. */
     double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
                  A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-    if (!(det > 0.3 && det < 3.0)) {
+    if (!(fabs(det) > 0.3 && fabs(det) < 3.0)) { /* det < 0: a mirrored start (ignore_orientation) */
         if (g)
             memset(g, 0, REG_NPARAM * sizeof *g);
         if (overlap)

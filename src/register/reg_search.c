@@ -59,8 +59,12 @@ static float mask_at(const reg_image *im, const uint8_t *head, const double z[3]
     return head[(k * im->ny + j) * im->nx + i] ? 1.0f : -1.0f;
 }
 
-/* The 24 proper rotations that map axes onto axes (signed permutation matrices, det +1). */
-static int axis_orientations(double out[24][3][3])
+/* The 48 signed permutation matrices: the 24 rotations that map axes onto
+ * axes (det +1) and their mirror images (det -1). A header whose orientation
+ * is wrong can be wrong by a reflection (a flipped qfac or a lost sign), so
+ * with ignore_orientation both handednesses are searched; the cost of an
+ * asymmetric head then picks the true one, not its mirror image. */
+static int axis_orientations(double out[48][3][3])
 {
     static const int perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     int n = 0;
@@ -69,11 +73,7 @@ static int axis_orientations(double out[24][3][3])
             double m[3][3] = {{0}};
             for (int r = 0; r < 3; r++)
                 m[r][perm[p][r]] = (s >> r) & 1 ? -1 : 1;
-            double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-            if (det > 0)
-                memcpy(out[n++], m, sizeof m);
+            memcpy(out[n++], m, sizeof m);
         }
     return n;
 }
@@ -142,7 +142,7 @@ int reg_search_global(faceless_ctx *ctx, const reg_image *subj, const uint8_t *s
      * all_orientations). Grid points are 20 degrees apart, so every tilt up to
      * +-30 degrees per axis is within 10 degrees of one, which the similarity
      * fit at 8 mm then closes. */
-    double orient[24][3][3];
+    double orient[48][3][3];
     int norient = all_orientations ? axis_orientations(orient) : 1;
     if (!all_orientations) {
         memset(orient, 0, sizeof orient[0]);

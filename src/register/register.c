@@ -29,7 +29,14 @@
 #define TRUST_MAX_COST 0.75
 #define TRUST_MAX_COST_MI 0.95
 #define TRUST_MIN_COVERAGE 0.35
+#define TRUST_MIN_TEMPLATE_COVERAGE 0.6
+#define TRUST_MIN_FOV_MM 100.0
+#define TRUST_MAX_BESIDE 0.15
+#define TRUST_MIN_ENTROPY_BITS 1.5
 #define REGISTER_AMBIGUITY_COST 0.01
+#define N_CANDIDATES 3
+#define CANDIDATE_COST 0.02
+#define CANDIDATE_SAME_MM 4.0
 #define TRUST_MAX_AMBIGUITY_MM 6.0
 
 void register_options_default(register_options *opts)
@@ -84,12 +91,12 @@ static int pyramid_build(faceless_ctx *ctx, const reg_image *base, pyramid *p)
  * mapped through subj2tpl, over the subject voxels that land inside the
  * template grid; *cover = share of subject head voxels that land inside. */
 static double head_dice(const reg_image *s, const uint8_t *sm, const reg_image *t, const uint8_t *tm,
-                        const double subj2tpl[4][4], double *cover)
+                        const double subj2tpl[4][4], double *cover, double *beside)
 {
     double M[4][4], tmp[4][4];
     reg_mat_mul(subj2tpl, s->vox2ras, tmp);
     reg_mat_mul(t->ras2vox, tmp, M);
-    int64_t a = 0, b = 0, ab = 0, shead = 0, sin = 0;
+    int64_t a = 0, b = 0, ab = 0, shead = 0, sin = 0, sbeside = 0;
     for (int64_t k = 0; k < s->nz; k++)
         for (int64_t j = 0; j < s->ny; j++)
             for (int64_t i = 0; i < s->nx; i++) {
@@ -98,8 +105,11 @@ static double head_dice(const reg_image *s, const uint8_t *sm, const reg_image *
                 double u[3] = {(double)i, (double)j, (double)k}, w[3];
                 reg_mat_apply(M, u, w);
                 int64_t x = (int64_t)floor(w[0] + 0.5), y = (int64_t)floor(w[1] + 0.5), z = (int64_t)floor(w[2] + 0.5);
-                if (x < 0 || y < 0 || z < 0 || x >= t->nx || y >= t->ny || z >= t->nz)
+                if (x < 0 || y < 0 || z < 0 || x >= t->nx || y >= t->ny || z >= t->nz) {
+                    /* below the template is the neck; anywhere else is not this head */
+                    sbeside += sv && z >= 0;
                     continue;
+                }
                 sin += sv;
                 int tv = tm[(z * t->ny + y) * t->nx + x];
                 a += sv;
@@ -107,7 +117,74 @@ static double head_dice(const reg_image *s, const uint8_t *sm, const reg_image *
                 ab += sv && tv;
             }
     *cover = shead ? (double)sin / (double)shead : 0;
+    *beside = shead ? (double)sbeside / (double)shead : 0;
     return a + b ? 2.0 * (double)ab / (double)(a + b) : 0;
+}
+
+/* Entropy (bits) of the subject's intensities inside its head mask, in 32
+ * bins over the 1..99% range of the whole image. Every head, in every
+ * contrast, has tissues of several intensities (brain, scalp, fat, bone,
+ * CSF): about 3-4 bits; a uniform phantom has one value (near 0 bits), and
+ * a registration to it fits only an outline. */
+static double head_entropy_bits(const reg_image *s, const uint8_t *sm)
+{
+    const int64_t n = s->nx * s->ny * s->nz;
+    double q[2] = {0.01, 0.99}, r[2];
+    reg_quantiles(s->v, n, q, 2, r);
+    if (!(r[1] > r[0]))
+        return 0;
+    double h[32] = {0}, tot = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!sm[i])
+            continue;
+        double z = (s->v[i] - r[0]) / (r[1] - r[0]) * 32.0;
+        int b = z < 0 ? 0 : z >= 31 ? 31 : (int)z;
+        h[b] += 1;
+        tot += 1;
+    }
+    double e = 0;
+    for (int b = 0; b < 32; b++)
+        if (h[b] > 0)
+            e -= h[b] / tot * log2(h[b] / tot);
+    return e;
+}
+
+/* Share of the template's head voxels (level grid) that tpl2subj maps inside
+ * the subject's field of view. A slab through the eyes and nose covers a
+ * third of the head: an affine fitted to it is pinned down near the slab and
+ * extrapolated everywhere else (brain, ears), so it cannot be trusted. */
+static double template_coverage(const reg_image *t, const uint8_t *tm, const reg_image *s, const double tpl2subj[4][4])
+{
+    double M[4][4], tmp[4][4];
+    reg_mat_mul(tpl2subj, t->vox2ras, tmp);
+    reg_mat_mul(s->ras2vox, tmp, M);
+    int64_t head = 0, in = 0;
+    for (int64_t k = 0; k < t->nz; k++)
+        for (int64_t j = 0; j < t->ny; j++)
+            for (int64_t i = 0; i < t->nx; i++) {
+                if (!tm[(k * t->ny + j) * t->nx + i])
+                    continue;
+                double u[3] = {(double)i, (double)j, (double)k}, w[3];
+                reg_mat_apply(M, u, w);
+                head++;
+                in += w[0] > -0.5 && w[1] > -0.5 && w[2] > -0.5 && w[0] < (double)s->nx - 0.5 &&
+                      w[1] < (double)s->ny - 0.5 && w[2] < (double)s->nz - 0.5;
+            }
+    return head ? (double)in / (double)head : 0;
+}
+
+/* register_distance_mm between two parameter vectors of the optimiser. */
+static double params_distance_mm(const template_set *tpl, const double pa[REG_NPARAM], const double pb[REG_NPARAM],
+                                 const double c[3], int tspace)
+{
+    double ma[4][4], mb[4][4], ia[4][4], ib[4][4];
+    reg_params_to_affine(pa, c, ma);
+    reg_params_to_affine(pb, c, mb);
+    if (tspace)
+        return register_distance_mm(tpl, ma, mb, NULL);
+    if (!reg_mat_inv(ma, ia) || !reg_mat_inv(mb, ib))
+        return INFINITY;
+    return register_distance_mm(tpl, ia, ib, NULL);
 }
 
 static faceless_status fail_memory(faceless_ctx *ctx, const faceless_volume *v)
@@ -135,8 +212,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     memset(&sp, 0, sizeof sp);
     memset(&tp, 0, sizeof tp);
     uint8_t *smask = NULL, *tmask = NULL, *skeep = NULL, *tkeep = NULL;
-    const int cost_kind = getenv("REG_COST_MI") ? REG_COST_MI : REG_COST_CR;
-    const int tspace = 1; /* see the note on sampling at the top */
+    const int cost_kind = getenv("REG_COST_CR") ? REG_COST_CR : REG_COST_MI;
+    const int tspace = getenv("REG_SUBJ_SPACE") ? 0 : 1;
     reg_samples samp[3];
     reg_cost_ws ws[3];
     memset(samp, 0, sizeof samp);
@@ -183,7 +260,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         for (int a = 0; a < 3; a++)
             c[a] = cnt ? c[a] / (double)cnt : 0;
     }
-    static const int64_t max_samples[3] = {60000, 40000, 20000};
+    int64_t max_samples[3] = {60000, 40000, 20000};
+    if (getenv("REG_S0"))
+        max_samples[0] = atoll(getenv("REG_S0"));
     for (int l = 0; l < 3 && ok; l++)
         ok = tspace ? reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
                           reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind)
@@ -219,16 +298,49 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         cost8[s] = reg_optimize(&ws[2], p8[s], 2.0, 0.05, 40);
         ctx_log(ctx, FACELESS_LOG_DEBUG, "register: start %d score %.1f -> cost8 %.4f", s, starts[s].score, cost8[s]);
     }
-    int best = 0;
-    for (int s = 1; s < nstart; s++)
-        if (cost8[s] < cost8[best])
-            best = s;
-    double p[REG_NPARAM];
-    memcpy(p, p8[best], sizeof p);
-    /* 4 mm, then 2 mm. */
+    /* 4 mm: the best 8 mm result and up to N_CANDIDATES - 1 others whose
+     * 8 mm cost came within CANDIDATE_COST of it and that ended elsewhere go
+     * on; the 4 mm cost chooses between them (8 mm is too coarse to rank
+     * near-equal fits), and a runner-up that still ends almost as good but
+     * far away is the ambiguity. */
     tm[4] = now_seconds();
-    reg_cost_select(&ws[1], p, 1.0);
-    reg_optimize(&ws[1], p, 2.0, 0.02, 60);
+    int order[N_STARTS_ALL];
+    for (int s = 0; s < nstart; s++)
+        order[s] = s;
+    for (int a = 0; a < nstart; a++) /* stable by cost, ties by start index */
+        for (int b = a + 1; b < nstart; b++)
+            if (cost8[order[b]] < cost8[order[a]]) {
+                int t = order[a];
+                order[a] = order[b];
+                order[b] = t;
+            }
+    double pc[N_CANDIDATES][REG_NPARAM], cost4[N_CANDIDATES];
+    int ncand = 0;
+    for (int r = 0; r < nstart && ncand < N_CANDIDATES; r++) {
+        int s = order[r];
+        if (ncand > 0 && cost8[s] > cost8[order[0]] + CANDIDATE_COST)
+            break;
+        int distinct = 1;
+        for (int q = 0; q < ncand && distinct; q++)
+            distinct = params_distance_mm(tpl, p8[s], pc[q], c, tspace) > CANDIDATE_SAME_MM;
+        if (!distinct)
+            continue;
+        memcpy(pc[ncand], p8[s], sizeof pc[ncand]);
+        reg_cost_select(&ws[1], pc[ncand], 1.0);
+        cost4[ncand] = reg_optimize(&ws[1], pc[ncand], 2.0, 0.02, 60);
+        ncand++;
+    }
+    int best = 0;
+    for (int q = 1; q < ncand; q++)
+        if (cost4[q] < cost4[best])
+            best = q;
+    double amb = 0;
+    for (int q = 0; q < ncand; q++)
+        if (q != best && cost4[q] <= cost4[best] + REGISTER_AMBIGUITY_COST)
+            amb = fmax(amb, params_distance_mm(tpl, pc[q], pc[best], c, tspace));
+    double p[REG_NPARAM];
+    memcpy(p, pc[best], sizeof p);
+    /* 2 mm (the sample set is reselected around the 4 mm result). */
     tm[5] = now_seconds();
     reg_cost_select(&ws[0], p, 2.0);
     double cost = reg_optimize(&ws[0], p, 1.0, 0.01, 40);
@@ -240,22 +352,21 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         st = ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: registration produced a singular transform", name);
         goto done;
     }
-    /* Ambiguity: another start that ended (at 8 mm) within REGISTER_AMBIGUITY_COST
-     * of the best but somewhere else means the data do not pin the head down. */
-    double amb = 0;
-    for (int s = 0; s < nstart; s++) {
-        if (s == best || cost8[s] > cost8[best] + REGISTER_AMBIGUITY_COST)
-            continue;
-        double ma[4][4], mb[4][4], ia[4][4], ib[4][4];
-        reg_params_to_affine(p8[s], c, ma);
-        reg_params_to_affine(p8[best], c, mb);
-        if (tspace)
-            amb = fmax(amb, register_distance_mm(tpl, ma, mb, NULL));
-        else if (reg_mat_inv(ma, ia) && reg_mat_inv(mb, ib))
-            amb = fmax(amb, register_distance_mm(tpl, ia, ib, NULL));
-    }
     double cover = 0;
-    double dice = head_dice(&sp.lev[1], smask, &tp.lev[1], tmask, subj2tpl, &cover);
+    double beside = 0;
+    double dice = head_dice(&sp.lev[1], smask, &tp.lev[1], tmask, subj2tpl, &cover, &beside);
+    double entropy = head_entropy_bits(&sp.lev[1], smask);
+    /* Thinnest extent of the field of view: a slab of a few centimetres
+     * (26 slices through the eyes and nose) pins the fit down near the slab
+     * only, and the brain and ears lie in extrapolation. */
+    double fov_mm = INFINITY;
+    for (int a = 0; a < 3; a++) {
+        double sp_a = sqrt(subject->vox2ras[0][a] * subject->vox2ras[0][a] + subject->vox2ras[1][a] * subject->vox2ras[1][a] +
+                           subject->vox2ras[2][a] * subject->vox2ras[2][a]);
+        int64_t n_a = a == 0 ? subject->nx : a == 1 ? subject->ny : subject->nz;
+        fov_mm = fmin(fov_mm, sp_a * (double)n_a);
+    }
+    double tcover = template_coverage(&tp.lev[1], tmask, &sp.lev[1], tpl2subj);
 
     memset(out, 0, sizeof *out);
     memcpy(out->tpl2subj, tpl2subj, sizeof tpl2subj);
@@ -263,6 +374,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->head_overlap = dice;
     out->ambiguity_mm = amb;
     out->coverage = cover;
+    out->template_coverage = tcover;
+    out->beside = beside;
+    out->entropy_bits = entropy;
     out->starts = nstart;
     out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
     out->reason = "";
@@ -274,6 +388,14 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         out->reason = "intensities do not match the template";
     else if (cover < TRUST_MIN_COVERAGE)
         out->reason = "too little of the head lies in the template";
+    else if (fov_mm < TRUST_MIN_FOV_MM)
+        out->reason = "the field of view is a slab too thin to place the template (under 100 mm)";
+    else if (tcover < TRUST_MIN_TEMPLATE_COVERAGE)
+        out->reason = "the image covers too little of the head";
+    else if (beside > TRUST_MAX_BESIDE)
+        out->reason = "much of the foreground lies beside the head (a second head or object?)";
+    else if (entropy < TRUST_MIN_ENTROPY_BITS)
+        out->reason = "the foreground has no internal structure (a phantom, not a head?)";
     else if (amb > TRUST_MAX_AMBIGUITY_MM)
         out->reason = "another fit is almost as good";
     if (*out->reason)

@@ -32,6 +32,9 @@ typedef struct register_result {
                                 start whose cost came within REGISTER_AMBIGUITY_COST
                                 of the best one; 0 when none did */
     double coverage;         /* share of the subject's head samples inside the template */
+    double template_coverage; /* share of the template head inside the subject's field of view */
+    double beside;           /* share of the subject's foreground outside the template but not below it */
+    double entropy_bits;     /* intensity entropy inside the subject's head mask (bits) */
     int starts;              /* global-search starts refined */
     const char *cost_name;   /* "correlation ratio" */
     const char *reason;      /* why untrusted (static string), "" when trusted */

@@ -40,8 +40,8 @@ typedef struct grid {
     int64_t nx, ny, nz;
 } grid;
 
-/* face: x -102..102, y -75..150, z -180..9 mm (covers every region below) */
-static const grid FACE_GRID = {3.0, -102.0, -75.0, -180.0, 69, 76, 64};
+/* face: x -102..102, y -75..150, z -240..9 mm (covers every region below) */
+static const grid FACE_GRID = {3.0, -102.0, -75.0, -240.0, 69, 76, 84};
 /* guard: x -76..76, y -112..82, z -102..88 mm (ch2bet plus the brainstem
  * extension, with a 2 mm border) */
 static const grid GUARD_GRID = {2.0, -76.0, -112.0, -102.0, 77, 98, 96};
@@ -56,9 +56,12 @@ static int in_upper_face(double ax, double y, double z)
 /* Eyes, nose, cheeks, lips, mouth, chin and jaw: everything in front of a
  * coronal cut at y = 20 mm (behind the globes and the cheek bones) that moves
  * back to y = 0 mm under the skull base (jaw angles), down to a floor that
- * follows the underside of the mandible from the chin (y >= 60, z = -170:
- * IXI013's chin reaches z = -150 once registered, so with room to spare)
- * rising towards the jaw angles, so most of the throat below the chin stays. */
+ * follows the underside of the mandible from the chin (y >= 60, z = -220)
+ * rising towards the jaw angles (z = -160 at y = 0), so most of the throat
+ * below the chin stays. Measured chins once registered: IXI012 at
+ * (y 49, z -173), the MRIcroGL CT at (y 29, z -158): the affine fit puts the
+ * template's z scale at about 0.78 of these heads, and the face below the
+ * template's field of view goes with it, so the floor keeps 25-35 mm of room. */
 static int in_lower_face(double ax, double y, double z)
 {
     if (z > -26.0 || ax >= 100.0)
@@ -66,14 +69,16 @@ static int in_lower_face(double ax, double y, double z)
     double yfront = z > -60.0 ? 20.0 : (z > -80.0 ? 20.0 + (z + 60.0) : 0.0);
     if (y <= yfront)
         return 0;
-    double floor_z = y >= 60.0 ? -170.0 : -170.0 + (60.0 - y) * 0.5;
+    double floor_z = y >= 60.0 ? -220.0 : -220.0 + (60.0 - y);
     return z > floor_z;
 }
 
-/* Both outer ears: lateral to the skull around the ear canals. */
+/* Both outer ears: lateral to the skull around the ear canals, up to the top
+ * of the helix (IXI014's reaches z = -3 once registered; the brain guard
+ * keeps the temporal lobes, which come this far out at that height). */
 static int in_ear(double ax, double y, double z)
 {
-    return ax >= 68.0 && y > -72.0 && y < 22.0 && z > -88.0 && z < -4.0;
+    return ax >= 68.0 && y > -72.0 && y < 22.0 && z > -88.0 && z < 8.0;
 }
 
 static void grid_sform(nifti_image *im, const grid *g)

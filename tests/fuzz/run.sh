@@ -2,16 +2,20 @@
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a set
 # time. Seeds: Debian's ch2, ../shared/data NIfTI, and the malformed corpus.
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
-# A crash leaves its input in build-fuzz/crashes/; turn each into a regression
-# file in tests/ with its fix.
+#   FUZZ_BUILD=DIR     build folder (default: build-fuzz in the source tree)
+#   BUILD_JOBS=N       parallel compile jobs (default: all cores)
+#   FUZZ_FLAGS="..."   extra libFuzzer flags, e.g. "-jobs=1 -workers=1"
+# A crash leaves its input in $FUZZ_BUILD/crashes/; turn each into a regression
+# file in tests/ with its fix. Full logs: $FUZZ_BUILD/logs/TARGET/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 shift || true
-build=$root/build-fuzz
+build=$(realpath -m "${FUZZ_BUILD:-$root/build-fuzz}")
+read -r -a fuzz_flags <<<"${FUZZ_FLAGS:-}"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACELESS_FUZZ=ON \
   -DBUILD_TESTING=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target faceless_fuzzers make_malformed >/dev/null
+cmake --build "$build" -j"${BUILD_JOBS:-$(nproc)}" --target faceless_fuzzers make_malformed >/dev/null
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=($(cd "$build/tests/fuzz" && ls fuzz_* 2>/dev/null))
 mkdir -p "$build/crashes"
@@ -43,7 +47,15 @@ for t in "${targets[@]}"; do
     esac
   fi
   echo "== $t for ${secs}s"
-  "$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
-    -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 "$corpus" "$seeds" 2>&1 |
-    grep -E "stat::|Done|ERROR|SUMMARY|cov:" | tail -12
+  # Run in a log folder of its own: with -jobs/-workers libFuzzer writes the
+  # fuzzing output to fuzz-N.log in the current folder, not to stdout.
+  logs=$build/logs/$t
+  rm -rf "$logs" && mkdir -p "$logs"
+  rc=0
+  (cd "$logs" && "$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=4096 -max_len=1048576 \
+    -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 ${fuzz_flags[@]+"${fuzz_flags[@]}"} \
+    "$corpus" "$seeds" >run.log 2>&1) || rc=$?
+  # A crash must not stop the other targets (set -e), nor a log without matches (grep's exit 1).
+  cat "$logs/run.log" "$logs"/fuzz-*.log 2>/dev/null | grep -E "stat::|Done|ERROR|SUMMARY|cov:" | tail -12 || true
+  [ "$rc" = 0 ] || echo "!! $t exited $rc (a crash? see $logs and $build/crashes/)"
 done
