@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 head=/usr/share/mricron/templates/ch2.nii.gz
 out=$PWD/faceless-demo
 mkdir -p "$out"
-"$root/build/faceless" deface "$head" "$out/ch2_defaced.nii.gz" --force \
+"$root/build/faceless" deface "$head" "$out/ch2_defaced.nii.gz" --overwrite \
   --mask-out "$out/ch2_mask.nii.gz" --report-out "$out/ch2_report.json" --render-out "$out/ch2_render.png"
 "$root/build/faceless" report "$out" -o "$out/qc.html" --title "faceless demo: Colin27" --force
 echo "faceless demo: de-faced $head into $out"

@@ -14,8 +14,10 @@
 #include "templates/template_set.h"
 
 typedef struct register_options {
-    int ignore_orientation; /* 1: also search the 24 axis-aligned orientations */
+    int ignore_orientation; /* 1: also search the 48 axis-aligned orientations (mirrors too) */
     double min_trust;       /* below this the result is refused (0..1) */
+    int correlation_ratio;  /* 1: correlation ratio instead of mutual information
+                               (the measured alternative; reg_cost.c says why MI) */
 } register_options;
 
 void register_options_default(register_options *opts);
@@ -35,6 +37,7 @@ typedef struct register_result {
     double template_coverage; /* share of the template head inside the subject's field of view */
     double beside;           /* share of the subject's foreground outside the template but not below it */
     double entropy_bits;     /* intensity entropy inside the subject's head mask (bits) */
+    double inconsistency_mm; /* how far the fit moves without the outer 15 mm of the field of view */
     int starts;              /* global-search starts refined */
     const char *cost_name;   /* "correlation ratio" */
     const char *reason;      /* why untrusted (static string), "" when trusted */

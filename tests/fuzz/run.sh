@@ -13,6 +13,9 @@ secs=${1:-60}
 shift || true
 build=$(realpath -m "${FUZZ_BUILD:-$root/build-fuzz}")
 read -r -a fuzz_flags <<<"${FUZZ_FLAGS:-}"
+# UBSan reports are recoverable by default: the fuzzer would print one, go on
+# and keep no reproducer. Make them fatal so each leaves its input in crashes/.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACELESS_FUZZ=ON \
   -DBUILD_TESTING=ON >/dev/null
 cmake --build "$build" -j"${BUILD_JOBS:-$(nproc)}" --target faceless_fuzzers make_malformed >/dev/null

@@ -31,7 +31,6 @@ heads=(
 "chris_t1|$N/chris_t1.nii.gz|-|nose:94,234,30:4 nose_low:94,243,8:3 eyelid_l:59,211,58:3 eyelid_r:129,212,58:3 ear_l:8,80,30:2 ear_r:181,80,30:2"
 "ct|$N/mricrogl_ct_head.nii.gz|-|nose:104,240,109:3 lips:104,226,80:3 chin:104,216,30:3 ear_l:23,103,95:2 ear_r:182,103,95:2"
 "t1_ext2|$N/niivue_T1_head_ext2.nii.gz|-|nose:52,140,42:3 lips:52,131,28:3 chin:52,121,14:3 eye_l:70,120,55:3 ear_l:100,61,42:2"
-"t2w|$N/niivue_register_T2w.nii.gz|-|nose:115,205,8:3 eye_r:85,183,16:3 eye_l:147,181,16:3"
 "ixi012|$N/IXI012-HH-1211-T1_ds.nii.gz|$N/brain_labels/IXI012-HH-1211-T1_ds_DLMUSE.nii.gz|nose:6,64,45:3 lips:7,30,45:2 chin:7,15,45:2 eye_r:22,72,64:3 eye_l:22,72,27:3 ear_r:70,55,85:2 ear_l:64,56,6:2"
 "ixi013|$N/IXI013-HH-1212-T1_ds.nii.gz|$N/brain_labels/IXI013-HH-1212-T1_ds_DLMUSE.nii.gz|nose:4,52,45:2 lips:8,31,45:2 chin:14,10,45:2 ear_l:70,56,6:2"
 "ixi014|$N/IXI014-HH-1236-T1_ds.nii.gz|$N/brain_labels/IXI014-HH-1236-T1_ds_DLMUSE.nii.gz|nose:5,39,45:2 lips:15,26,45:2 chin:21,10,45:2 ear_l:70,56,9:2"
@@ -59,4 +58,29 @@ for h in "${heads[@]}"; do
     fi
     grep -q '"verdict": "defaced"' "$tmp/$name.json" || { echo "FAIL $name: report verdict"; fail=1; }
 done
+
+# The partial-coverage T2w (axial 120 mm slab of a T2w, the mouth cut) matches
+# the T1w template too weakly: perturbed copies of it registered a median
+# 5.7 mm from its own fit (tests/unit/test_register_suite). It must be refused
+# (exit 6, one line naming the file and pointing to --apply-to, no output);
+# with --force the mask must still cover the eyes and nose.
+t2w=$N/niivue_register_T2w.nii.gz
+echo "== t2w (partial coverage: refused unless --force)"
+"$FACELESS" deface "$t2w" -o "$tmp/t2w_defaced.nii.gz" --report-out "$tmp/t2w.json" 2>"$tmp/t2w.err"
+rc=$?
+if [ $rc != 6 ] || [ -e "$tmp/t2w_defaced.nii.gz" ] || [ "$(wc -l <"$tmp/t2w.err")" != 1 ] ||
+    ! grep -q "niivue_register_T2w.nii.gz: registration not trusted.*--apply-to" "$tmp/t2w.err"; then
+    echo "FAIL t2w: want exit 6, one line naming the file and --apply-to, no output; got $rc: $(cat "$tmp/t2w.err")"
+    fail=1
+else
+    echo "ok t2w refused: $(cat "$tmp/t2w.err")"
+fi
+grep -q '"verdict": "refused_untrusted"' "$tmp/t2w.json" || { echo "FAIL t2w: report verdict"; fail=1; }
+if "$FACELESS" deface "$t2w" -o "$tmp/t2w_forced.nii.gz" --force --mask-out "$tmp/t2w_mask.nii.gz" 2>/dev/null; then
+    "$CHECK" "$t2w" "$tmp/t2w_forced.nii.gz" --mask "$tmp/t2w_mask.nii.gz" --landmark nose:115,205,8:3 \
+        --landmark eye_r:85,183,16:3 --landmark eye_l:147,181,16:3 || fail=1
+else
+    echo "FAIL t2w: --force did not write"
+    fail=1
+fi
 exit $fail

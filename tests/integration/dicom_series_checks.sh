@@ -96,4 +96,18 @@ cp -r base nogeo && dcmodify -nb -e "(0020,0032)" nogeo/im1.dcm >/dev/null
 refuse no_position 4 'has no ImagePositionPatient' nogeo
 cp "$PYD/SC_rgb_rle.dcm" colour.dcm
 refuse colour 4 'colour images' colour.dcm
+# Regression (fuzz_dicom_read, undefined behaviour): pixel data declared with
+# VR OL is not DCMTK's pixel-data class and must be refused, never cast.
+if /usr/bin/python3 -c 'import pydicom' 2>/dev/null; then
+  cp -r base vr_ol
+  /usr/bin/python3 - vr_ol/im2.dcm <<'PY'
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+ds["PixelData"].VR = "OL"
+ds.save_as(sys.argv[1], write_like_original=True)
+PY
+  refuse pixel_vr_ol 3 'pixel data has VR OL, not OB or OW' vr_ol
+else
+  bad "pixel-data VR regression needs Debian's python3-pydicom (scripts/bootstrap.sh test)"
+fi
 finish

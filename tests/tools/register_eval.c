@@ -1,4 +1,4 @@
-/* register_eval [--copies N] [--seed S] [--ignore-orientation] [--threads T] [-v] FILE...
+/* register_eval [--copies N] [--seed S] [--ignore-orientation] [--threads T] [--cost mi|cr] [-v] FILE...
  * Runs the registration suite (tests/support/reg_suite.h) on the given heads
  * ("ch2" = the Colin27 head of mricron-data) and prints the error distribution. */
 #include "support/reg_suite.h"
@@ -22,6 +22,8 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cost") && i + 1 < argc)
+            suite_correlation_ratio = !strcmp(argv[++i], "cr");
         else if (!strcmp(argv[i], "--ignore-orientation"))
             ignore = 1;
         else if (!strcmp(argv[i], "-v"))

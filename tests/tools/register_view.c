@@ -140,7 +140,7 @@ int main(int argc, char **argv)
                 else { px[0] = 0; px[1] = 0; px[2] = 255; }
             }
     write_png(argv[2], rgb, 3 * W, W);
-    printf("%s: trusted %d trust %.3f cost %.4f dice %.3f cover %.2f tcov %.2f beside %.2f entropy %.2f ambiguity %.1f %s\n", argv[1], r.trusted,
-           r.trust, r.final_cost, r.head_overlap, r.coverage, r.template_coverage, r.beside, r.entropy_bits, r.ambiguity_mm, r.reason);
+    printf("%s: trusted %d trust %.3f cost %.4f dice %.3f cover %.2f tcov %.2f beside %.2f entropy %.2f inconsistency %.2f ambiguity %.1f %s\n", argv[1], r.trusted,
+           r.trust, r.final_cost, r.head_overlap, r.coverage, r.template_coverage, r.beside, r.entropy_bits, r.inconsistency_mm, r.ambiguity_mm, r.reason);
     return 0;
 }

@@ -229,6 +229,13 @@ faceless_status decode_dataset(faceless_ctx *ctx, const dicom_file *f, DcmDatase
     DcmElement *el = NULL;
     if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: no pixel data", f->path);
+    /* DCMTK makes a DcmPixelData only for VR OB/OW (ident EVR_PixelData); a
+     * file that declares (7FE0,0010) with another VR (OL, say) gets a
+     * different class, and casting it would be undefined (found by
+     * tests/fuzz/fuzz_dicom_read; regression: tests/integration/dicom_series_checks.sh). */
+    if (el->ident() != EVR_PixelData)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: pixel data has VR %s, not OB or OW", f->path,
+                        DcmVR(el->getVR()).getVRName());
     DcmPixelData *pd = OFstatic_cast(DcmPixelData *, el);
     if (is_j2k(xs)) {
         DcmPixelSequence *seq = NULL;
