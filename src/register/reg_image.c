@@ -1,5 +1,6 @@
 /* Working images of the registration: block-averaged pyramids, trilinear
  * sampling, head masks and the cost samples. */
+#include "core/volume.h"
 #include "register/reg_internal.h"
 
 #include <math.h>
@@ -32,8 +33,8 @@ int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, fa
     double m[4][4];
     memcpy(m, in->vox2ras, sizeof m);
     for (int r = 0; r < 3; r++) {
-        m[r][3] += 0.5 * ((f[0] - 1) * in->vox2ras[r][0] + (f[1] - 1) * in->vox2ras[r][1] +
-                          (f[2] - 1) * in->vox2ras[r][2]);
+        m[r][3] +=
+            0.5 * ((f[0] - 1) * in->vox2ras[r][0] + (f[1] - 1) * in->vox2ras[r][1] + (f[2] - 1) * in->vox2ras[r][2]);
         for (int c = 0; c < 3; c++)
             m[r][c] *= f[c];
     }
@@ -51,6 +52,55 @@ int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, fa
                         const float *row = in->v + (c * in->ny + b) * in->nx;
                         for (int64_t a = i * f[0]; a < (i + 1) * f[0] && a < in->nx; a++) {
                             s += row[a];
+                            cnt++;
+                        }
+                    }
+                out->v[(k * ony + j) * onx + i] = (float)(s / cnt);
+            }
+    return 1;
+}
+
+int reg_image_downsample_volume(const faceless_volume *v, const reg_image *grid, const int f[3], reg_image *out,
+                                faceless_ctx *ctx)
+{
+    /* The same block average as reg_image_downsample over frame 0's scaled
+     * values (non-finite as 0), summed in the same order, so the result is
+     * bit-identical to downsampling volume_frame_to_float's copy, which is
+     * never made: it was 4x the stored size of a uint8 image, the largest
+     * buffer of the whole command. */
+    out->nx = (grid->nx + f[0] - 1) / f[0];
+    out->ny = (grid->ny + f[1] - 1) / f[1];
+    out->nz = (grid->nz + f[2] - 1) / f[2];
+    out->v = malloc((size_t)(out->nx * out->ny * out->nz) * sizeof(float));
+    if (!out->v)
+        return 0;
+    double m[4][4];
+    memcpy(m, grid->vox2ras, sizeof m);
+    for (int r = 0; r < 3; r++) {
+        m[r][3] += 0.5 * ((f[0] - 1) * grid->vox2ras[r][0] + (f[1] - 1) * grid->vox2ras[r][1] +
+                          (f[2] - 1) * grid->vox2ras[r][2]);
+        for (int c = 0; c < 3; c++)
+            m[r][c] *= f[c];
+    }
+    if (!reg_image_set_matrix(out, m))
+        return 0;
+    const int identity = (v->scl_slope == 0.0 || v->scl_slope == 1.0) && v->scl_inter == 0.0;
+    const double slope = v->scl_slope == 0.0 ? 1.0 : v->scl_slope;
+    const int64_t onx = out->nx, ony = out->ny, onz = out->nz;
+#pragma omp parallel for schedule(static) num_threads(ctx_omp_threads(ctx))
+    for (int64_t k = 0; k < onz; k++)
+        for (int64_t j = 0; j < ony; j++)
+            for (int64_t i = 0; i < onx; i++) {
+                double s = 0;
+                int cnt = 0;
+                for (int64_t c = k * f[2]; c < (k + 1) * f[2] && c < grid->nz; c++)
+                    for (int64_t b = j * f[1]; b < (j + 1) * f[1] && b < grid->ny; b++) {
+                        const int64_t row = (c * grid->ny + b) * grid->nx;
+                        for (int64_t a = i * f[0]; a < (i + 1) * f[0] && a < grid->nx; a++) {
+                            double x = volume_get_stored(v, row + a);
+                            if (!identity)
+                                x = x * slope + v->scl_inter;
+                            s += isfinite(x) ? (float)x : 0.0f;
                             cnt++;
                         }
                     }
@@ -154,7 +204,7 @@ uint8_t *reg_head_mask(const reg_image *im)
     while (top > 0) {
         int64_t o = stack[--top];
         int64_t i = o % nx, j = (o / nx) % ny, k = o / (nx * ny);
-        int64_t nbr[6] = {i > 0 ? o - 1 : -1, i < nx - 1 ? o + 1 : -1, j > 0 ? o - nx : -1,
+        int64_t nbr[6] = {i > 0 ? o - 1 : -1,       i < nx - 1 ? o + 1 : -1,  j > 0 ? o - nx : -1,
                           j < ny - 1 ? o + nx : -1, k > 0 ? o - nx * ny : -1, k < nz - 1 ? o + nx * ny : -1};
         for (int q = 0; q < 6; q++) {
             int64_t p = nbr[q];
@@ -195,8 +245,8 @@ uint8_t *reg_mask_dilate(const reg_image *im, const uint8_t *m, int r)
     return a;
 }
 
-int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *keepm, int64_t max_n,
-                     const double c[3], reg_samples *s)
+int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *keepm, int64_t max_n, const double c[3],
+                     reg_samples *s)
 {
     const int64_t nx = im->nx, ny = im->ny, nz = im->nz, n = nx * ny * nz;
     memset(s, 0, sizeof *s);

@@ -31,6 +31,10 @@ void reg_image_free(reg_image *im);
 int reg_image_set_matrix(reg_image *im, const double vox2ras[4][4]);
 /* Block average by an integer factor per axis (1 keeps the axis). 0 = out of memory. */
 int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, faceless_ctx *ctx);
+/* The same from frame 0 of a volume on grid's geometry, without a float copy
+ * of the whole frame. */
+int reg_image_downsample_volume(const faceless_volume *v, const reg_image *grid, const int f[3], reg_image *out,
+                                faceless_ctx *ctx);
 /* Trilinear value at voxel coordinates u; 0 outside. */
 float reg_image_sample(const reg_image *im, const double u[3]);
 

@@ -31,7 +31,7 @@
 #define TRUST_MAX_COST 0.75
 /* MI cost (1 - MI / H) measured on the suite: T1w heads and their copies
  * 0.84-0.87, the CT 0.86-0.87, the partial-coverage T2w 0.89-0.915, whose
- * perturbed copies ended a median 5.7 mm from its own fit: that weak a match
+ * perturbed copies ended a median 6 mm from its own fit: that weak a match
  * does not pin the head down. */
 #define TRUST_MAX_COST_MI 0.885
 #define TRUST_MIN_COVERAGE 0.35
@@ -86,14 +86,17 @@ static void level_factors(const reg_image *im, double target, int f[3])
     }
 }
 
-static int pyramid_build(faceless_ctx *ctx, const reg_image *base, pyramid *p)
+/* Levels of about 2, 4 and 8 mm from base; with vol, level 0 comes from the
+ * volume's stored voxels directly (base holds only the geometry). */
+static int pyramid_build(faceless_ctx *ctx, const reg_image *base, const faceless_volume *vol, pyramid *p)
 {
     static const double targets[3] = {2, 4, 8};
     const reg_image *src = base;
     for (int l = 0; l < 3; l++) {
         int f[3];
         level_factors(src, targets[l], f);
-        if (!reg_image_downsample(src, f, &p->lev[l], ctx))
+        if (!(l == 0 && vol ? reg_image_downsample_volume(vol, src, f, &p->lev[l], ctx)
+                            : reg_image_downsample(src, f, &p->lev[l], ctx)))
             return 0;
         src = &p->lev[l];
     }
@@ -269,15 +272,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     memset(ws, 0, sizeof ws);
     reg_start starts[N_STARTS_ALL];
 
-    sbase.v = volume_frame_to_float(subject, 0);
-    if (!sbase.v)
-        return fail_memory(ctx, subject);
     double tm[8];
     tm[0] = now_seconds();
-    int ok = pyramid_build(ctx, &sbase, &sp);
-    free(sbase.v);
-    sbase.v = NULL;
-    ok = ok && pyramid_build(ctx, &tbase, &tp);
+    int ok = pyramid_build(ctx, &sbase, subject, &sp) && pyramid_build(ctx, &tbase, NULL, &tp);
     tm[1] = now_seconds();
     if (ok) {
         smask = reg_head_mask(&sp.lev[1]);
@@ -309,11 +306,14 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         for (int a = 0; a < 3; a++)
             c[a] = cnt ? c[a] / (double)cnt : 0;
     }
-    /* 2 mm: 150000 samples, not 60000: with fewer, the MI histogram is
-     * noisy enough that fits of the same head from different starts end
-     * 1-2.5 mm apart (registration suite: median 1.27 -> 0.80 mm, silent
-     * failures 4 -> 0 of 24 on IXI012, T1_head_ext2 and the CT). */
-    static const int64_t max_samples[3] = {150000, 40000, 20000};
+    /* Samples per level (2, 4, 8 mm): with fewer, the MI histogram is noisy
+     * enough that fits of the same head from different starts end 1-2.5 mm
+     * apart. Measured on the suite: 60000 -> 150000 at 2 mm took the median
+     * copy error from 1.27 to 0.80 mm (IXI012, T1_head_ext2, CT); 150000 ->
+     * 300000 at 2 mm and 40000 -> 80000 at 4 mm (all of a head's 4 mm
+     * voxels) took chris_t1's mirrored-header copies from 1.31 to 1.05 mm
+     * and its last copy beyond 2 mm back inside. Cost: 0.6 -> 0.9 s. */
+    static const int64_t max_samples[3] = {300000, 80000, 20000};
     for (int l = 0; l < 3 && ok; l++)
         ok = tspace ? reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
                           reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind)

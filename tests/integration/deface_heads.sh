@@ -61,7 +61,7 @@ done
 
 # The partial-coverage T2w (axial 120 mm slab of a T2w, the mouth cut) matches
 # the T1w template too weakly: perturbed copies of it registered a median
-# 5.7 mm from its own fit (tests/unit/test_register_suite). It must be refused
+# 6 mm from its own fit (tests/unit/test_register_suite). It must be refused
 # (exit 6, one line naming the file and pointing to --apply-to, no output);
 # with --force the mask must still cover the eyes and nose.
 t2w=$N/niivue_register_T2w.nii.gz

@@ -1,13 +1,10 @@
 /* The registration suite of issue 3 on real heads: every head in
  * $FACELESS_DATA/nifti plus Colin27 (ch2), perturbed copies made in memory
  * (tests/support/reg_suite.h), >= 200 copies with header orientation and
- * >= 50 with scrambled headers and ignore_orientation.
- * Fails on any trusted copy off by more than SUITE_GROSS_MM (5 mm, the
- * default brain margin: such a fit could cut brain or leave a face), and
- * when more than 10% of the good copies are refused. Issue 3's target, no
- * trusted copy beyond 2 mm, is measured and printed on every run; it is not
- * met yet (2.0-3.3 mm near misses), and this test says so in its output
- * instead of hiding it.
+ * >= 50 with scrambled headers and ignore_orientation. Fails on any copy
+ * that misses the 2 mm limit and is still trusted (a silent failure; issue
+ * 3's target), and when more than 10% of the good copies are refused. The
+ * count beyond 5 mm (the default brain margin) is printed as well.
  * Skips (77) when neither ../shared/data nor mricron-data is present. */
 #include "support/reg_suite.h"
 
@@ -96,11 +93,10 @@ int main(void)
     }
     suite_print("ALL (header orientation)", &all);
     suite_print("ALL (ignore_orientation, scrambled headers)", &scr);
-    int fail = harness_errors || all.gross || scr.gross || all.n < 200;
-    if (all.gross || scr.gross)
-        printf("FAIL: %d trusted copies off by more than %.0f mm\n", all.gross + scr.gross, SUITE_GROSS_MM);
-    printf("issue 3 target (no trusted copy beyond %.0f mm): %s (%d of %d copies)\n", SUITE_LIMIT_MM,
-           all.failures + scr.failures ? "NOT MET" : "met", all.failures + scr.failures, all.n + scr.n);
+    int fail = harness_errors || all.failures || scr.failures || all.n < 200;
+    printf("issue 3 target (no trusted copy beyond %.0f mm): %s (%d of %d copies; %d beyond %.0f mm)\n",
+           SUITE_LIMIT_MM, all.failures + scr.failures ? "NOT MET" : "met", all.failures + scr.failures,
+           all.n + scr.n, all.gross + scr.gross, SUITE_GROSS_MM);
     int good = all.n - all.refused_bad - all.failures;
     if (all.refused_good > good / 10) {
         printf("FAIL: %d of %d good copies refused\n", all.refused_good, good);
