@@ -135,10 +135,11 @@ static faceless_volume *oblique(const faceless_volume *v)
                           {0, 1, 0, -(double)(nn[1] - on[1]) / 2},
                           {0, 0, 1, -(double)(nn[2] - on[2]) / 2},
                           {0, 0, 0, 1}};
-    double m[4][4];
+    double m[4][4], old[4][4];
+    memcpy(old, v->vox2ras, sizeof old); /* a local copy: gcc 12 with ASan warns (falsely) on the struct member */
     matmul(tpos, rot, m);
     matmul(m, tneg, m);
-    matmul(m, v->vox2ras, m);
+    matmul(m, old, m);
     matmul(m, shift, o->vox2ras);
     double inv_old[4][4], new2old[4][4];
     if (!invert(v->vox2ras, inv_old)) {
