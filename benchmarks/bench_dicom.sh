@@ -4,6 +4,8 @@
 #   faceless:  `faceless convert DIR OUT` (scan, sort, decode, build the volume,
 #              re-encode, set the de-identification attributes, new UIDs,
 #              atomic renames): the I/O part of `faceless deface DIR OUT`
+#   deface:    `faceless deface DIR -o OUT`: the whole job (register, mask,
+#              scramble, write), the figure issue 6's target is about
 #   dcmtk-1p:  `dcmodify` on copies of all files in one process (DCMTK loads
 #              every file completely and saves it again; the copy is not timed)
 #   dcmtk-loop: `dcmconv IN OUT` per file, 2 in parallel (xargs -P 2)
@@ -25,10 +27,12 @@ cp -r "$in" "$work/in"
 in="$work/in"
 nfiles=$(find "$in" -type f | wc -l)
 bytes=$(du -sb "$in" | cut -f1)
-ours=() one=() loop=()
+ours=() one=() loop=() dfc=()
 for i in $(seq "$n"); do
-  rm -rf "$work/ours" "$work/copy" "$work/loop"
+  rm -rf "$work/ours" "$work/copy" "$work/loop" "$work/dfc"
   t0=$(now); "$bin" convert "$in" "$work/ours"; t1=$(now)
+  t6=$(now); "$bin" deface "$in" -o "$work/dfc"; t7=$(now)
+  dfc+=("$(echo "$t7 - $t6" | bc -l)")
   cp -r "$in" "$work/copy"
   t2=$(now); dcmodify -nb -q -i "(0028,0302)=NO" "$work/copy"/* ; t3=$(now)
   mkdir "$work/loop"
@@ -36,12 +40,15 @@ for i in $(seq "$n"); do
   ours+=("$(echo "$t1 - $t0" | bc -l)"); one+=("$(echo "$t3 - $t2" | bc -l)"); loop+=("$(echo "$t5 - $t4" | bc -l)")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-mo=$(median "${ours[@]}"); m1=$(median "${one[@]}"); ml=$(median "${loop[@]}")
+mo=$(median "${ours[@]}"); m1=$(median "${one[@]}"); ml=$(median "${loop[@]}"); md=$(median "${dfc[@]}")
+[ "$(find "$work/dfc" -type f | wc -l)" = "$nfiles" ] || { echo "faceless deface wrote the wrong number of files"; exit 1; }
 [ "$(find "$work/ours" -type f | wc -l)" = "$nfiles" ] || { echo "faceless wrote the wrong number of files"; exit 1; }
 printf 'series: %s (%d files, %.1f MB), %d runs each, interleaved, %s cores\n' "$in" "$nfiles" \
   "$(echo "$bytes / 1000000" | bc -l)" "$n" "$(nproc)"
-printf 'faceless convert DIR OUT:          median %.3f s   (target <= 2 s)\n' "$mo"
+printf 'faceless deface DIR -o OUT:        median %.3f s   (target <= 2 s)\n' "$md"
+printf 'faceless convert DIR OUT:          median %.3f s   (its I/O part)\n' "$mo"
 printf 'DCMTK dcmodify, one process:       median %.3f s\n' "$m1"
 printf 'DCMTK dcmconv per file, -P 2:      median %.3f s\n' "$ml"
 printf 'ratio faceless / dcmodify:         %.2f\n' "$(echo "$mo / $m1" | bc -l)"
 printf 'ratio faceless / dcmconv loop:     %.2f\n' "$(echo "$mo / $ml" | bc -l)"
+printf 'ratio deface / dcmodify:           %.2f\n' "$(echo "$md / $m1" | bc -l)"
