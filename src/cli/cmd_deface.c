@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include "io/nifti_scrub.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +33,7 @@ typedef struct deface_args {
     double min_trust; /* NAN: the registration default */
     const char *apply_suffix; /* added to --apply-to names (default "_defaced") */
     int force, overwrite, threads, verbosity;
+    int require_clean_headers, scrub_nifti_text;
 } deface_args;
 
 static void usage(FILE *f)
@@ -58,6 +61,10 @@ static void usage(FILE *f)
             "  --apply-suffix S       suffix of the --apply-to outputs (default _defaced; \"\" keeps\n"
             "                         the names, for an output folder other than the input's)\n"
             "  --overwrite            replace existing outputs (but never write an untrusted result)\n"
+            "  --require-clean-headers refuse (exit 6) when `faceless scan` finds identifying text\n"
+            "                         in INPUT's headers (the audit always runs; the report counts it)\n"
+            "  --scrub-nifti-text     NIfTI outputs: clear descrip, aux_file, intent_name, db_name\n"
+            "                         and drop every header extension\n"
             "  --force                write even when the registration is not trusted, and\n"
             "                         overwrite existing outputs\n"
             "  --threads N            threads (0 = all; the result never depends on it)\n"
@@ -171,6 +178,10 @@ static int parse_args(int argc, char **argv, deface_args *a)
             a->force = 1;
         } else if (!strcmp(o, "--overwrite")) {
             a->overwrite = 1;
+        } else if (!strcmp(o, "--require-clean-headers")) {
+            a->require_clean_headers = 1;
+        } else if (!strcmp(o, "--scrub-nifti-text")) {
+            a->scrub_nifti_text = 1;
         } else if (!strcmp(o, "--apply-suffix")) {
             NEED_VALUE();
             a->apply_suffix = val;
@@ -259,6 +270,8 @@ static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, c
     if (s != FACELESS_OK)
         return s;
     stage_done(r, v == r->vol ? "scramble" : "apply_scramble");
+    if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
+        nifti_scrub_text((nifti_source *)v->source);
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     s = faceless_volume_write(r->ctx, v, out, &wo);
     if (s == FACELESS_OK)
@@ -366,6 +379,20 @@ static faceless_status run_pipeline(deface_run *r)
     if (deface_file_sha256(a->input, rep->images[0].input_sha256) != 0)
         rep->images[0].input_sha256[0] = '\0';
     stage_done(r, "read");
+
+    /* Header audit (issue 7): pipelines call deface after header
+     * anonymisation; what that missed goes into the report (counts and
+     * places, never the text), and refuses with --require-clean-headers. */
+    s = deface_header_audit(ctx, a->input, &rep->header_findings, &rep->header_policy);
+    if (s != FACELESS_OK)
+        return s;
+    rep->have_header_audit = 1;
+    stage_done(r, "header_audit");
+    if (a->require_clean_headers && rep->header_findings > 0)
+        return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                        "%s: %lld identifying-text findings in the headers (faceless scan lists them); nothing "
+                        "written (--require-clean-headers)",
+                        a->input, (long long)rep->header_findings);
 
     s = a->template_dir ? template_set_load_dir(ctx, a->template_dir, &r->tpl)
                         : template_set_load_embedded(ctx, &r->tpl);

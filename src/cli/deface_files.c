@@ -3,6 +3,7 @@
 #include "core/context.h"
 #include "core/sha256.h"
 #include "io/io.h"
+#include "scan/scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,4 +122,25 @@ faceless_status deface_write_text(faceless_ctx *ctx, const char *path, const cha
         return st;
     io_bytes part = {(uint8_t *)(uintptr_t)text, strlen(text)};
     return io_write_atomic(ctx, path, &part, 1);
+}
+
+faceless_status deface_header_audit(faceless_ctx *ctx, const char *input, int64_t *findings, const char **policy_name)
+{
+    scan_policy *policy = NULL;
+    faceless_status st = scan_policy_default(ctx, &policy);
+    if (st != FACELESS_OK)
+        return st;
+    scan_findings *fs = scan_findings_new();
+    if (!fs) {
+        scan_policy_free(policy);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory during the header audit", input);
+    }
+    st = scan_path(ctx, input, policy, fs);
+    if (st == FACELESS_OK) {
+        *findings = (int64_t)scan_findings_count(fs, SCAN_LEVEL_FINDING);
+        *policy_name = "default (DICOM PS3.15 Annex E Basic Profile)";
+    }
+    scan_findings_free(fs);
+    scan_policy_free(policy);
+    return st;
 }

@@ -5,6 +5,8 @@
 
 #include "faceless.h"
 
+#include <stdint.h>
+
 /* "dir/name.nii.gz" -> "outdir/name<suffix>.nii.gz" (outdir NULL: dir of the
  * input). Known extensions: .nii.gz .nii .hdr.gz .hdr .img.gz .img; others
  * get the suffix at the end. Caller frees; NULL when out of memory. */
@@ -15,6 +17,11 @@ char *deface_dirname(const char *path);
 
 /* SHA-256 (hex) of the bytes of the file; 0 on success, -1 if unreadable. */
 int deface_file_sha256(const char *path, char hex[65]);
+
+/* Runs `faceless scan`'s default policy over input (a file, or a DICOM
+ * folder) and sets *findings to the number of identifying-text findings and
+ * *policy_name to the policy's name (static). The text itself is never kept. */
+faceless_status deface_header_audit(faceless_ctx *ctx, const char *input, int64_t *findings, const char **policy_name);
 
 /* Reads a 4x4 template-to-subject affine: "identity", or a text file with 12
  * or 16 numbers (rows of the matrix, whitespace separated, '#' comments). */

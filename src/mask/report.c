@@ -287,6 +287,18 @@ char *mask_report_json(const mask_report *r)
         jb_end(&b, 1, '}');
     }
 
+    jb_key(&b, &f, 1, "header_audit");
+    if (r->have_header_audit) {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "policy");
+        jb_str(&b, r->header_policy ? r->header_policy : "");
+        jb_key(&b, &g, 2, "findings");
+        jb_printf(&b, "%lld", (long long)r->header_findings);
+        jb_end(&b, 1, '}');
+    } else {
+        jb_put(&b, "null", 4);
+    }
     jb_key(&b, &f, 1, "warnings");
     jb_put(&b, "[", 1);
     for (size_t i = 0; i < r->n_warnings; i++) {

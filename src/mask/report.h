@@ -68,6 +68,9 @@ typedef struct mask_report {
     mask_report_stage stages[16];
     int n_stages;
     double total_seconds;
+    int have_header_audit;
+    int64_t header_findings;    /* faceless scan findings in the input's headers */
+    const char *header_policy;  /* the policy used (static) */
     const char *const *warnings;
     size_t n_warnings;
 } mask_report;
