@@ -213,9 +213,6 @@ faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom
  * holds at least DICOM_UID_SIZE chars. */
 void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE]);
 
-/* SHA-256 of data (used for the UIDs). */
-void dicom_sha256(const void *data, size_t len, uint8_t digest[32]);
-
 /* dicom_j2k.c: JPEG 2000 through OpenJPEG. */
 
 /* Decodes a J2K codestream (or JP2 file) of one frame into dst (rows*cols
