@@ -21,24 +21,31 @@ int reg_image_set_matrix(reg_image *im, const double vox2ras[4][4])
     return reg_mat_inv(im->vox2ras, im->ras2vox);
 }
 
-int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, faceless_ctx *ctx)
+/* out's grid and buffer for a block average of grid by f: dims rounded up,
+ * new voxel centre = mean of its block's centres (full blocks). 0 = out of
+ * memory or a singular matrix. */
+static int downsample_grid(const reg_image *grid, const int f[3], reg_image *out)
 {
-    out->nx = (in->nx + f[0] - 1) / f[0];
-    out->ny = (in->ny + f[1] - 1) / f[1];
-    out->nz = (in->nz + f[2] - 1) / f[2];
+    out->nx = (grid->nx + f[0] - 1) / f[0];
+    out->ny = (grid->ny + f[1] - 1) / f[1];
+    out->nz = (grid->nz + f[2] - 1) / f[2];
     out->v = malloc((size_t)(out->nx * out->ny * out->nz) * sizeof(float));
     if (!out->v)
         return 0;
-    /* New voxel centre = mean of its block's centres (full blocks). */
     double m[4][4];
-    memcpy(m, in->vox2ras, sizeof m);
+    memcpy(m, grid->vox2ras, sizeof m);
     for (int r = 0; r < 3; r++) {
-        m[r][3] +=
-            0.5 * ((f[0] - 1) * in->vox2ras[r][0] + (f[1] - 1) * in->vox2ras[r][1] + (f[2] - 1) * in->vox2ras[r][2]);
+        m[r][3] += 0.5 * ((f[0] - 1) * grid->vox2ras[r][0] + (f[1] - 1) * grid->vox2ras[r][1] +
+                          (f[2] - 1) * grid->vox2ras[r][2]);
         for (int c = 0; c < 3; c++)
             m[r][c] *= f[c];
     }
-    if (!reg_image_set_matrix(out, m))
+    return reg_image_set_matrix(out, m);
+}
+
+int reg_image_downsample(const reg_image *in, const int f[3], reg_image *out, faceless_ctx *ctx)
+{
+    if (!downsample_grid(in, f, out))
         return 0;
     const int64_t onx = out->nx, ony = out->ny, onz = out->nz;
 #pragma omp parallel for schedule(static) num_threads(ctx_omp_threads(ctx))
@@ -68,21 +75,7 @@ int reg_image_downsample_volume(const faceless_volume *v, const reg_image *grid,
      * bit-identical to downsampling volume_frame_to_float's copy, which is
      * never made: it was 4x the stored size of a uint8 image, the largest
      * buffer of the whole command. */
-    out->nx = (grid->nx + f[0] - 1) / f[0];
-    out->ny = (grid->ny + f[1] - 1) / f[1];
-    out->nz = (grid->nz + f[2] - 1) / f[2];
-    out->v = malloc((size_t)(out->nx * out->ny * out->nz) * sizeof(float));
-    if (!out->v)
-        return 0;
-    double m[4][4];
-    memcpy(m, grid->vox2ras, sizeof m);
-    for (int r = 0; r < 3; r++) {
-        m[r][3] += 0.5 * ((f[0] - 1) * grid->vox2ras[r][0] + (f[1] - 1) * grid->vox2ras[r][1] +
-                          (f[2] - 1) * grid->vox2ras[r][2]);
-        for (int c = 0; c < 3; c++)
-            m[r][c] *= f[c];
-    }
-    if (!reg_image_set_matrix(out, m))
+    if (!downsample_grid(grid, f, out))
         return 0;
     const int identity = (v->scl_slope == 0.0 || v->scl_slope == 1.0) && v->scl_inter == 0.0;
     const double slope = v->scl_slope == 0.0 ? 1.0 : v->scl_slope;
