@@ -9,7 +9,7 @@
 #    grid are as without the option.
 # Uses only Debian's ch2 (mricron-data) and python3.
 set -u
-: "${FACELESS:?}"
+: "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}"
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 [ -r "$ch2" ] || { echo "skipped: $ch2 absent (Debian mricron-data)"; exit 77; }
 PY=/usr/bin/python3
@@ -19,19 +19,8 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 
-"$PY" - "$ch2" "$work/planted.nii" <<'PYEOF' || { echo "FAIL planting"; exit 1; }
-import gzip, struct, sys
-b = bytearray(gzip.open(sys.argv[1]).read())
-vox = int(struct.unpack_from("<f", b, 108)[0])
-hdr, voxels = b[:348], b[vox:]
-hdr[148:228] = b"Doe^Jane 1961-04-12".ljust(80, b"\0")
-hdr[228:252] = b"jdoe@hospital.org".ljust(24, b"\0")
-ext = b"Referred by Dr. Miller, phone 555-123-4567"
-esize = (len(ext) + 8 + 15) // 16 * 16
-blob = struct.pack("<ii", esize, 6) + ext.ljust(esize - 8, b"\0")
-struct.pack_into("<f", hdr, 108, float(352 + esize))
-open(sys.argv[2], "wb").write(bytes(hdr) + b"\1\0\0\0" + blob + bytes(voxels))
-PYEOF
+"$PY" "$FACELESS_SOURCE_DIR/tests/tools/plant_nifti_text.py" "$ch2" "$work/planted.nii" "Doe^Jane 1961-04-12" jdoe@hospital.org \
+  "Referred by Dr. Miller, phone 555-123-4567" || { echo "FAIL planting"; exit 1; }
 "$FACELESS" scan "$work/planted.nii" >/dev/null
 [ $? = 1 ] && ok || bad "the planted copy must have findings"
 

@@ -6,7 +6,7 @@
 # the real files (NIfTI descrip and extension, DICOM names, a nested
 # sequence, a private tag) is found.
 set -u
-: "${FACELESS:?}"
+: "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}"
 data=${FACELESS_DATA:-}
 if [ -z "$data" ] || [ ! -f "$data/MANIFEST.tsv" ]; then
   echo "skipped: ../shared/data (FACELESS_DATA) is absent"
@@ -51,19 +51,8 @@ expect_clean() {
 for f in "$data"/nifti/*.nii.gz; do expect_clean "$f"; done
 
 # planted text in a copy of the T2w head (descrip, aux_file, a comment extension)
-"$PY" - "$data/nifti/niivue_register_T2w.nii.gz" "$work/t2w_planted.nii" <<'PYEOF' || bad "planting NIfTI"
-import gzip, struct, sys
-b = bytearray(gzip.open(sys.argv[1]).read())
-vox = int(struct.unpack_from("<f", b, 108)[0])
-hdr, voxels = b[:348], b[vox:]
-hdr[148:228] = b"TE=49 Doe^Jane".ljust(80, b"\0")
-hdr[228:252] = b"jdoe@hospital.org".ljust(24, b"\0")
-ext = b"Referred by Dr. Miller, phone 555-123-4567"
-esize = (len(ext) + 8 + 15) // 16 * 16
-blob = struct.pack("<ii", esize, 6) + ext.ljust(esize - 8, b"\0")
-struct.pack_into("<f", hdr, 108, float(352 + esize))
-open(sys.argv[2], "wb").write(bytes(hdr) + b"\1\0\0\0" + blob + bytes(voxels))
-PYEOF
+"$PY" "$FACELESS_SOURCE_DIR/tests/tools/plant_nifti_text.py" "$data/nifti/niivue_register_T2w.nii.gz" "$work/t2w_planted.nii" "TE=49 Doe^Jane" jdoe@hospital.org \
+  "Referred by Dr. Miller, phone 555-123-4567" || bad "planting NIfTI"
 "$FACELESS" scan --json "$work/t2w_planted.nii" >"$work/t2w.json"
 [ $? = 1 ] && ok || bad "planted T2w: want exit 1"
 "$PY" - "$work/t2w.json" <<'PYEOF' && ok || bad "planted T2w findings"
