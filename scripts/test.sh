@@ -16,4 +16,4 @@ echo "== sanitizer build (ASan+UBSan): every test but the registration suite"
 "$root/scripts/build.sh" "$root/build-sanitize" -DFACELESS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd "$root/build-sanitize" &&
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j"$jobs" -E '^unit\.test_register_suite$')
+    ctest --output-on-failure -j"$jobs" -E '^(unit\.test_register_suite|integration\.memcheck_cli)$')
