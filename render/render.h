@@ -46,6 +46,11 @@ const char *render_view_name(render_view v);
  * name is unknown, repeated, or the list is empty. */
 int render_view_list_parse(const char *list, render_view views[RENDER_VIEW_COUNT]);
 
+/* Who draws the surface views: the built-in ray caster, or VTK (render_vtk.h;
+ * only in builds with VTK, and only with an X display). Both use the same
+ * cameras, framing, shading and montage layout. */
+typedef enum render_engine { RENDER_ENGINE_BUILTIN = 0, RENDER_ENGINE_VTK = 1 } render_engine;
+
 typedef struct render_options {
     int threshold_set;           /* 1: use `threshold` (scaled units); 0: automatic */
     double threshold;
@@ -53,6 +58,7 @@ typedef struct render_options {
     int n_views;                 /* 0 means all five in montage order */
     render_view views[RENDER_VIEW_COUNT];
     int labels;                  /* 1: write the view name under each view */
+    render_engine engine;        /* default RENDER_ENGINE_BUILTIN */
 } render_options;
 
 void render_options_default(render_options *opts);

@@ -3,6 +3,7 @@
  * overlay slices of the changed region). */
 #include "render/render_internal.h"
 #include "core/context.h"
+#include "render/render_vtk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,21 +30,33 @@ static int view_list(const render_options *o, render_view views[RENDER_VIEW_COUN
 
 /* Draws the views of scene side by side into img at row y; each view is
  * labelled in its top-left corner (background for a round head) when labels
- * is set. */
-static faceless_status draw_row(faceless_ctx *ctx, const render_scene *scene, const render_view *views, int n,
-                                int size, int labels, render_image *img, int y)
+ * is set. With the VTK engine, one offscreen window (and one isosurface)
+ * serves the whole row. */
+static faceless_status draw_row(faceless_ctx *ctx, const render_scene *scene, const render_view *views, int n, int size,
+                                const render_options *o, render_image *img, int y)
 {
-    for (int i = 0; i < n; i++) {
-        render_image one = {0};
-        faceless_status st = render_scene_view(ctx, scene, views[i], size, &one);
+    const int labels = o->labels;
+    render_vtk_stage *stage = NULL;
+    if (o->engine == RENDER_ENGINE_VTK) {
+        faceless_status st = render_vtk_stage_new(ctx, scene, size, &stage);
         if (st != FACELESS_OK)
             return st;
+    }
+    for (int i = 0; i < n; i++) {
+        render_image one = {0};
+        faceless_status st = stage ? render_vtk_stage_view(ctx, stage, views[i], &one)
+                                   : render_scene_view(ctx, scene, views[i], size, &one);
+        if (st != FACELESS_OK) {
+            render_vtk_stage_free(stage);
+            return st;
+        }
         int x = i * (size + GAP);
         render_image_blit(img, &one, x, y);
         render_image_free(&one);
         if (labels)
             render_text_draw(img, x + 5, y + 5, 2, GREY, render_view_name(views[i]));
     }
+    render_vtk_stage_free(stage);
     return FACELESS_OK;
 }
 
@@ -71,7 +84,7 @@ faceless_status render_views(faceless_ctx *ctx, const faceless_volume *vol, int6
         render_scene_free(scene);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "render: out of memory for the picture");
     }
-    st = draw_row(ctx, scene, views, n, size, opts->labels, &img, 0);
+    st = draw_row(ctx, scene, views, n, size, opts, &img, 0);
     render_scene_free(scene);
     if (st != FACELESS_OK) {
         render_image_free(&img);
@@ -135,12 +148,12 @@ faceless_status render_montage_image(faceless_ctx *ctx, const faceless_volume *b
     snprintf(caption, sizeof caption, "BEFORE: ORIGINAL  (SKIN THRESHOLD %.4g)", render_scene_threshold(sb));
     render_text_draw(&img, 6, y + 7, 2, WHITE, caption);
     y += BAND;
-    if ((st = draw_row(ctx, sb, views, n, size, opts->labels, &img, y)) != FACELESS_OK)
+    if ((st = draw_row(ctx, sb, views, n, size, opts, &img, y)) != FACELESS_OK)
         goto done;
     y += size;
     render_text_draw(&img, 6, y + 7, 2, WHITE, "AFTER: DE-FACED RESULT  (SAME THRESHOLD AND FRAMING)");
     y += BAND;
-    if ((st = draw_row(ctx, sa, views, n, size, opts->labels, &img, y)) != FACELESS_OK)
+    if ((st = draw_row(ctx, sa, views, n, size, opts, &img, y)) != FACELESS_OK)
         goto done;
     y += size;
     const uint8_t *shown = mask;

@@ -10,8 +10,9 @@
 #include "core/volume.h"
 #include "mask/mask.h"
 #include "mask/report.h"
-#include "render/render.h"
 #include "register/register.h"
+#include "render/render.h"
+#include "render/render_vtk.h"
 #include "templates/template_set.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@
 #include <time.h>
 
 typedef struct deface_args {
-    const char *input, *output, *mask_out, *report_out, *render_out, *template_dir, *transform;
+    const char *input, *output, *mask_out, *report_out, *render_out, *mesh_out, *template_dir, *transform;
     const char *apply_to[MASK_REPORT_MAX_APPLY];
     int n_apply;
     mask_mode mode;
@@ -52,6 +53,9 @@ static void usage(FILE *f)
             "  --report-out FILE      JSON report (docs/report.md)\n"
             "  --render-out FILE.png  before/after montage: five surface views of INPUT above the\n"
             "                         same views of OUTPUT, and slices with the changed region in colour\n"
+            "  --mesh-out FILE        OUTPUT's skin surface as a mesh (.vtp, .ply or .stl; world RAS mm,\n"
+            "                         at INPUT's skin threshold) to check in ParaView or 3D Slicer that\n"
+            "                         the face is gone (needs a build with VTK)\n"
             "  --apply-to IMG...      apply the same subject mask to other images of the session;\n"
             "                         each is written beside OUTPUT as IMG's name + _defaced\n"
             "  --template DIR         template set folder (default: the embedded Colin27 set)\n"
@@ -154,6 +158,14 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--render-out")) {
             NEED_VALUE();
             a->render_out = val;
+        } else if (!strcmp(o, "--mesh-out")) {
+            NEED_VALUE();
+            render_mesh_format fmt;
+            if (!render_mesh_format_from_path(val, &fmt)) {
+                fprintf(stderr, "faceless deface: --mesh-out %s: the name must end with .vtp, .ply or .stl\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+            a->mesh_out = val;
         } else if (!strcmp(o, "--template")) {
             NEED_VALUE();
             a->template_dir = val;
@@ -203,6 +215,14 @@ static int parse_args(int argc, char **argv, deface_args *a)
     if (!a->input) {
         usage(stderr);
         return FACELESS_ERR_USAGE;
+    }
+    /* Refuse before any work, in one line, what this build cannot do. */
+    if (a->mesh_out && !render_vtk_available()) {
+        fprintf(stderr,
+                "faceless: %s: built without VTK (--mesh-out needs it; install Debian's libvtk9-dev and "
+                "rebuild)\n",
+                a->mesh_out);
+        return FACELESS_ERR_UNSUPPORTED;
     }
     return -1;
 }
@@ -297,6 +317,21 @@ static faceless_status write_mask(deface_run *r)
     return s;
 }
 
+/* --mesh-out: the skin surface of the de-faced result (frame 0). */
+static faceless_status write_result_mesh(deface_run *r, double threshold)
+{
+    render_options opts;
+    render_options_default(&opts);
+    opts.threshold_set = !isnan(threshold);
+    opts.threshold = threshold;
+    render_scene *scene = NULL;
+    faceless_status s = render_scene_new(r->ctx, r->vol, 0, &opts, NULL, &scene);
+    if (s == FACELESS_OK)
+        s = render_mesh_write(r->ctx, scene, 0, r->a->mesh_out, NULL);
+    render_scene_free(scene);
+    return s;
+}
+
 /* --apply-to: the same subject mask on another image of the session. Same
  * grid: the reference mask as is. Other grid: the template masks are pulled
  * back onto that image's own grid through the same template-to-world affine
@@ -345,13 +380,15 @@ static faceless_status run_pipeline(deface_run *r)
     mask_report *rep = &r->rep;
     faceless_status s;
     /* Check every output name before any work, so a clash fails fast. */
-    const char *outs[4 + MASK_REPORT_MAX_APPLY];
+    const char *outs[5 + MASK_REPORT_MAX_APPLY];
     int nouts = 0;
     outs[nouts++] = r->output;
     if (a->mask_out)
         outs[nouts++] = a->mask_out;
     if (a->report_out)
         outs[nouts++] = a->report_out;
+    if (a->mesh_out)
+        outs[nouts++] = a->mesh_out;
     for (int k = 0; k < a->n_apply; k++)
         outs[nouts++] = r->apply_out[k];
     for (int i = 0; i < nouts; i++)
@@ -400,7 +437,7 @@ static faceless_status run_pipeline(deface_run *r)
         return s;
     rep->template_name = r->tpl->name;
     rep->template_sha256 = r->tpl->checksum;
-    if (!r->tpl->face.data || !r->tpl->guard.data)
+    if (!r->tpl->face.mask || !r->tpl->guard.mask)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face.nii.gz or guard.nii.gz",
                         r->tpl->name ? r->tpl->name : "template");
     stage_done(r, "template");
@@ -443,9 +480,9 @@ static faceless_status run_pipeline(deface_run *r)
     /* Only the face and guard masks are needed from here on: release the
      * template head and brain (peak memory is a target, issue 4). */
     free(r->tpl->head.data);
-    free(r->tpl->brain.data);
+    free(r->tpl->brain.mask);
     r->tpl->head.data = NULL;
-    r->tpl->brain.data = NULL;
+    r->tpl->brain.mask = NULL;
     stage_done(r, "register");
     if (!rep->trusted) {
         if (!a->force)
@@ -474,6 +511,11 @@ static faceless_status run_pipeline(deface_run *r)
                         a->input);
     stage_done(r, "mask");
 
+    /* The mesh of the result is drawn at the original's skin threshold, as
+     * the montage's "after" row is, so a removed face shows as a change. */
+    double mesh_threshold = NAN;
+    if (a->mesh_out && (s = render_threshold_auto(ctx, r->vol, 0, &mesh_threshold)) != FACELESS_OK)
+        return s;
     /* The montage needs the image as it was; keep frame 0 only when asked. */
     faceless_volume *before = a->render_out ? volume_copy_frame(r->vol, 0) : NULL;
     if (a->render_out && !before)
@@ -493,6 +535,11 @@ static faceless_status run_pipeline(deface_run *r)
             stage_done(r, "render");
     }
     faceless_volume_free(before);
+    if (s == FACELESS_OK && a->mesh_out) {
+        s = write_result_mesh(r, mesh_threshold);
+        if (s == FACELESS_OK)
+            stage_done(r, "mesh");
+    }
     if (s != FACELESS_OK)
         return s;
     rep->images[0].voxels_changed = st.voxels_changed;

@@ -7,6 +7,7 @@
 #include "core/volume.h"
 #include "io/io.h"
 #include "render/render.h"
+#include "render/render_vtk.h"
 
 #include <math.h>
 #include <omp.h>
@@ -28,9 +29,70 @@ static void usage(FILE *f)
             "  --mask MASK       with --after: show MASK (nonzero voxels, IN's grid) in the slices\n"
             "                    (default: the voxels that differ)\n"
             "  --no-labels       no view names on the pictures\n"
+            "  --engine NAME     builtin (default: ray casting, no display needed) or vtk (the same\n"
+            "                    views drawn by VTK; needs an X display: run under xvfb-run)\n"
+            "  --mesh-out FILE   also write the skin surface as a mesh in world RAS mm (.vtp, .ply\n"
+            "                    or .stl, about %d triangles) for ParaView or 3D Slicer: of IN, or\n"
+            "                    of RESULT with --after (at IN's threshold); --threshold applies\n"
             "  --threads N       threads (default: all cores; the picture does not depend on it)\n"
             "  --time            print read and render times (seconds) on stderr\n"
-            "  --force           overwrite OUT.png if it exists\n");
+            "  --force           overwrite OUT.png (and the mesh) if they exist\n"
+            "%s"
+            "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported (also: --engine vtk or --mesh-out\n"
+            "            in a build without VTK, --engine vtk without an X display), 5 output error\n",
+            RENDER_MESH_TARGET_TRIANGLES,
+            render_vtk_available() ? "" : "  (this build has no VTK: --engine vtk and --mesh-out are unavailable)\n");
+}
+
+/* --engine vtk and --mesh-out need VTK, and VTK's views an X display: say so
+ * in one line before any work. Returns 0 to go on, else the exit code. */
+static int check_vtk_needs(const char *png, const char *mesh, render_engine engine)
+{
+    if (!mesh && engine != RENDER_ENGINE_VTK)
+        return 0;
+    if (!render_vtk_available()) {
+        fprintf(stderr, "faceless: %s: built without VTK (%s needs it; install Debian's libvtk9-dev and rebuild)\n",
+                mesh ? mesh : png, mesh ? "--mesh-out" : "--engine vtk");
+        return FACELESS_ERR_UNSUPPORTED;
+    }
+    if (engine != RENDER_ENGINE_VTK)
+        return 0;
+    faceless_ctx *ctx = faceless_ctx_new();
+    if (!ctx)
+        return FACELESS_ERR_MEMORY;
+    faceless_status st = render_vtk_display_check(ctx);
+    if (st != FACELESS_OK) {
+        const char *why = faceless_ctx_error(ctx);
+        if (getenv("DISPLAY") && *getenv("DISPLAY"))
+            fprintf(stderr, "faceless: %s: --engine vtk needs an X display (%s; run under xvfb-run)\n", png, why);
+        else
+            fprintf(stderr, "faceless: %s: --engine vtk needs an X display (run under xvfb-run)\n", png);
+    }
+    faceless_ctx_free(ctx);
+    return st == FACELESS_OK ? 0 : (int)st;
+}
+
+/* The mesh of `vol` at the skin threshold of `threshold_of` (the original,
+ * when vol is a de-faced result) unless --threshold gave one. */
+static faceless_status write_mesh(faceless_ctx *ctx, const faceless_volume *vol, const faceless_volume *threshold_of,
+                                  int64_t frame, const render_options *opts, const char *path,
+                                  render_mesh_info *info, double *seconds)
+{
+    double t0 = omp_get_wtime();
+    render_options mo = *opts;
+    faceless_status st = FACELESS_OK;
+    if (!mo.threshold_set && threshold_of != vol) {
+        st = render_threshold_auto(ctx, threshold_of, 0, &mo.threshold);
+        mo.threshold_set = 1;
+    }
+    render_scene *scene = NULL;
+    if (st == FACELESS_OK)
+        st = render_scene_new(ctx, vol, frame, &mo, NULL, &scene);
+    if (st == FACELESS_OK)
+        st = render_mesh_write(ctx, scene, 0, path, info);
+    render_scene_free(scene);
+    *seconds = omp_get_wtime() - t0;
+    return st;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -81,7 +143,7 @@ int cmd_render(int argc, char **argv)
 {
     render_options opts;
     render_options_default(&opts);
-    const char *pos[2] = {NULL, NULL}, *after_path = NULL, *mask_path = NULL;
+    const char *pos[2] = {NULL, NULL}, *after_path = NULL, *mask_path = NULL, *mesh_path = NULL;
     int npos = 0, force = 0, threads = 0, frame = 0, timing = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -129,6 +191,22 @@ int cmd_render(int argc, char **argv)
             after_path = argv[++i];
         } else if (!strcmp(a, "--mask") && has_value) {
             mask_path = argv[++i];
+        } else if (!strcmp(a, "--engine") && has_value) {
+            const char *e = argv[++i];
+            if (!strcmp(e, "builtin") || !strcmp(e, "vtk")) {
+                opts.engine = !strcmp(e, "vtk") ? RENDER_ENGINE_VTK : RENDER_ENGINE_BUILTIN;
+            } else {
+                fprintf(stderr, "faceless render: bad --engine '%s' (builtin or vtk)\n", e);
+                return FACELESS_ERR_USAGE;
+            }
+        } else if (!strcmp(a, "--mesh-out") && has_value) {
+            render_mesh_format fmt;
+            mesh_path = argv[++i];
+            if (!render_mesh_format_from_path(mesh_path, &fmt)) {
+                fprintf(stderr, "faceless render: --mesh-out %s: the name must end with .vtp, .ply or .stl\n",
+                        mesh_path);
+                return FACELESS_ERR_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "faceless render: unknown option or missing value: %s\n", a);
             return FACELESS_ERR_USAGE;
@@ -147,6 +225,13 @@ int cmd_render(int argc, char **argv)
         fprintf(stderr, "faceless render: --mask needs --after\n");
         return FACELESS_ERR_USAGE;
     }
+    if (mesh_path && !strcmp(mesh_path, pos[1])) {
+        fprintf(stderr, "faceless: %s: named twice as an output\n", mesh_path);
+        return FACELESS_ERR_OUTPUT;
+    }
+    int vtk_rc = check_vtk_needs(pos[1], mesh_path, opts.engine);
+    if (vtk_rc)
+        return vtk_rc;
     faceless_ctx *ctx = cli_ctx_new(1);
     if (!ctx)
         return FACELESS_ERR_MEMORY;
@@ -154,8 +239,11 @@ int cmd_render(int argc, char **argv)
     faceless_volume *in = NULL, *after = NULL;
     uint8_t *mask = NULL;
     render_image img = {0};
-    double t0 = omp_get_wtime(), t1 = t0, t2 = t0;
+    render_mesh_info mesh = {0};
+    double t0 = omp_get_wtime(), t1 = t0, t2 = t0, t_mesh = 0.0;
     faceless_status st = io_check_output_path(ctx, pos[0], pos[1], force);
+    if (st == FACELESS_OK && mesh_path)
+        st = io_check_output_path(ctx, pos[0], mesh_path, force);
     if (st == FACELESS_OK)
         st = faceless_volume_read(ctx, pos[0], &in);
     if (st == FACELESS_OK && after_path)
@@ -172,9 +260,20 @@ int cmd_render(int argc, char **argv)
     t2 = omp_get_wtime();
     if (st == FACELESS_OK)
         st = render_png_write(ctx, &img, pos[1]);
-    if (st == FACELESS_OK && timing)
-        fprintf(stderr, "faceless render: read %.4f s, render %.4f s, threads %d\n", t1 - t0, t2 - t1,
-                threads ? threads : omp_get_max_threads());
+    if (st == FACELESS_OK && mesh_path)
+        st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
+                   : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
+    if (st == FACELESS_OK && timing) {
+        fprintf(stderr, "faceless render: read %.4f s, render %.4f s (%s), threads %d", t1 - t0, t2 - t1,
+                opts.engine == RENDER_ENGINE_VTK ? "vtk" : "builtin", threads ? threads : omp_get_max_threads());
+        if (mesh_path)
+            fprintf(stderr,
+                    ", mesh %.4f s (isosurface %.3f s, decimation %.3f s, write %.3f s; %lld of %lld triangles, "
+                    "%lld points)",
+                    t_mesh, mesh.seconds_extract, mesh.seconds_decimate, mesh.seconds_write, (long long)mesh.triangles,
+                    (long long)mesh.triangles_extracted, (long long)mesh.points);
+        fputc('\n', stderr);
+    }
     int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
     render_image_free(&img);
     free(mask);
