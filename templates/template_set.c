@@ -121,7 +121,7 @@ static void quatern_to_mat(double b, double c, double d, double qfac, const doub
     m[3][3] = 1;
 }
 
-static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const unsigned char *p, size_t n,
+static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const unsigned char *p, size_t n, int as_mask,
                                    template_image *img)
 {
     if (n < 348)
@@ -169,8 +169,11 @@ static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const un
     } else {
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template has no sform or qform orientation", what);
     }
-    img->data = malloc(nv * sizeof(float));
-    if (!img->data)
+    if (as_mask)
+        img->mask = malloc(nv);
+    else
+        img->data = malloc(nv * sizeof(float));
+    if (!img->data && !img->mask)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
     const unsigned char *v = p + off;
     for (size_t i = 0; i < nv; i++) {
@@ -190,19 +193,22 @@ static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const un
         }
         }
         x = x * slope + inter;
-        img->data[i] = isfinite(x) ? (float)x : 0.0f;
+        if (as_mask)
+            img->mask[i] = template_mask_level(isfinite(x) ? x : 0.0);
+        else
+            img->data[i] = isfinite(x) ? (float)x : 0.0f;
     }
     return FACELESS_OK;
 }
 
 static faceless_status load_part(faceless_ctx *ctx, const char *what, const unsigned char *bytes, size_t n,
-                                 template_image *img)
+                                 int as_mask, template_image *img)
 {
     unsigned char *raw = NULL;
     size_t raw_n = 0;
     faceless_status st = inflate_all(ctx, what, bytes, n, &raw, &raw_n);
     if (st == FACELESS_OK)
-        st = parse_nifti(ctx, what, raw, raw_n, img);
+        st = parse_nifti(ctx, what, raw, raw_n, as_mask, img);
     free(raw);
     return st;
 }
@@ -228,7 +234,7 @@ static faceless_status set_from_bytes(faceless_ctx *ctx, const char *where, cons
         }
         char what[4200];
         snprintf(what, sizeof what, "%s/%s.nii.gz", where, PART_NAMES[i]);
-        faceless_status st = load_part(ctx, what, bytes[i], sizes[i], part_of(t, i));
+        faceless_status st = load_part(ctx, what, bytes[i], sizes[i], i > 0, part_of(t, i));
         if (st != FACELESS_OK)
             return st;
         sha256_update(&sh, bytes[i], sizes[i]);
@@ -338,7 +344,10 @@ void template_set_free(template_set *t)
     if (!t)
         return;
     for (int i = 0; i < 4; i++)
+    {
         free(part_of(t, i)->data);
+        free(part_of(t, i)->mask);
+    }
     free(t->name);
     free(t);
 }

@@ -7,16 +7,32 @@
 
 #include "faceless.h"
 
-/* One float image on a template grid. data: nx*ny*nz floats, x fastest. */
+/* One image on a template grid, x fastest: the head as nx*ny*nz floats
+ * (data), a mask as nx*ny*nz bytes (mask, 0..255 for 0..1; any value above
+ * 0 is at least 1, so "> 0" survives the quantisation). Masks are held as
+ * bytes because they are a quarter of the memory and the registration's
+ * peak holds all of them. */
 typedef struct template_image {
     int64_t nx, ny, nz;
     double vox2ras[4][4];
-    float *data;
+    float *data;   /* head only; NULL for a mask */
+    uint8_t *mask; /* masks only; NULL for the head */
 } template_image;
+
+/* A mask value 0..1 as stored in template_image.mask. */
+static inline uint8_t template_mask_level(double v)
+{
+    if (!(v > 0))
+        return 0;
+    if (v >= 1)
+        return 255;
+    long q = (long)(v * 255.0 + 0.5);
+    return (uint8_t)(q < 1 ? 1 : q);
+}
 
 typedef struct template_set {
     template_image head;   /* T1w head, scalp and skull included */
-    template_image brain;  /* brain mask (1 = brain), same grid as head */
+    template_image brain;  /* brain mask (255 = brain), same grid as head */
     template_image face;   /* face + ear removal mask (1 = remove), may have a padded grid */
     template_image guard;  /* brain guard (1 = never change) before the margin */
     char checksum[65];     /* SHA-256 (hex) over the set's files, for the report */

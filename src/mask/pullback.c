@@ -51,11 +51,14 @@ static void affine_mul(const double a[4][4], const double b[4][4], double out[4]
     memcpy(out, r, sizeof r);
 }
 
+/* A mask byte as the value 0..1 it stands for (255 -> exactly 1). */
+static float level(uint8_t q) { return (float)q * (1.0f / 255.0f); }
+
 static float tpl_at(const template_image *img, int64_t i, int64_t j, int64_t k)
 {
     if (i < 0 || j < 0 || k < 0 || i >= img->nx || j >= img->ny || k >= img->nz)
         return 0.0f;
-    return img->data[i + img->nx * (j + img->ny * k)];
+    return level(img->mask[i + img->nx * (j + img->ny * k)]);
 }
 
 /* Value test at template voxel coordinates c (see mask_pullback). The 8
@@ -72,10 +75,10 @@ static int tpl_test(const template_image *img, const double c[3], int mode)
     int64_t i = (int64_t)fx, j = (int64_t)fy, k = (int64_t)fz;
     float n[8];
     if (i >= 0 && j >= 0 && k >= 0 && i + 1 < img->nx && j + 1 < img->ny && k + 1 < img->nz) {
-        const float *p = img->data + i + img->nx * (j + img->ny * k);
+        const uint8_t *p = img->mask + i + img->nx * (j + img->ny * k);
         const int64_t sy = img->nx, sz = img->nx * img->ny;
-        n[0] = p[0], n[1] = p[1], n[2] = p[sy], n[3] = p[sy + 1];
-        n[4] = p[sz], n[5] = p[sz + 1], n[6] = p[sz + sy], n[7] = p[sz + sy + 1];
+        n[0] = level(p[0]), n[1] = level(p[1]), n[2] = level(p[sy]), n[3] = level(p[sy + 1]);
+        n[4] = level(p[sz]), n[5] = level(p[sz + 1]), n[6] = level(p[sz + sy]), n[7] = level(p[sz + sy + 1]);
     } else {
         for (int d = 0; d < 8; d++)
             n[d] = tpl_at(img, i + (d & 1), j + ((d >> 1) & 1), k + ((d >> 2) & 1));
@@ -126,7 +129,7 @@ static int tiles_make(const template_image *img, tiles *t)
     for (int64_t k = 0; k < img->nz; k++)
         for (int64_t j = 0; j < img->ny; j++)
             for (int64_t i = 0; i < img->nx; i++) {
-                float v = img->data[i + img->nx * (j + img->ny * k)];
+                float v = level(img->mask[i + img->nx * (j + img->ny * k)]);
                 uint8_t *b = &t->bits[i / TILE + t->tx * (j / TILE + t->ty * (k / TILE))];
                 if (v > 0.0f)
                     *b |= TILE_ANY;
@@ -289,7 +292,7 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     if (!(p->brain_margin_mm >= 0.0) || p->brain_margin_mm > 100.0)
         return ctx_fail(ctx, FACELESS_ERR_USAGE, "brain margin %g mm: must be between 0 and 100",
                         p->brain_margin_mm);
-    if (!tpl->face.data || !tpl->guard.data)
+    if (!tpl->face.mask || !tpl->guard.mask)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face or guard mask",
                         tpl->name ? tpl->name : "template");
     const int64_t n = volume_voxels3(subj);

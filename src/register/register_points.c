@@ -41,7 +41,7 @@ double register_distance_mm(const template_set *tpl, const double a[4][4], const
     for (int64_t k = 0; k < br->nz; k += 2)
         for (int64_t j = 0; j < br->ny; j += 2)
             for (int64_t i = 0; i < br->nx; i += 2)
-                if (br->data[(k * br->ny + j) * br->nx + i] > 0.5f) {
+                if (br->mask[(k * br->ny + j) * br->nx + i] > 127) { /* > 0.5 */
                     double u[3] = {(double)i, (double)j, (double)k}, p[3];
                     reg_mat_apply(br->vox2ras, u, p);
                     s += sq_dist(a, b, p);

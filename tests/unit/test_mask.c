@@ -31,7 +31,7 @@ static void tpl_image_init(template_image *im, int64_t n, double origin)
         im->vox2ras[a][3] = origin;
     }
     im->vox2ras[3][3] = 1.0;
-    im->data = calloc((size_t)(n * n * n), sizeof(float));
+    im->mask = calloc((size_t)(n * n * n), 1);
 }
 
 static void tpl_world(const template_image *im, int64_t i, int64_t j, int64_t k, double p[3])
@@ -53,9 +53,9 @@ static void make_template(template_set *t)
                 double p[3];
                 tpl_world(&t->face, i, j, k, p);
                 int64_t idx = i + 30 * (j + 30 * k);
-                t->face.data[idx] = p[0] >= 0 && p[0] < 20 && p[1] >= 0 && p[1] < 20 && p[2] >= 0 && p[2] < 20;
+                t->face.mask[idx] = 255 * (p[0] >= 0 && p[0] < 20 && p[1] >= 0 && p[1] < 20 && p[2] >= 0 && p[2] < 20);
                 double dx = p[0] + 4, dy = p[1] - 10, dz = p[2] - 10;
-                t->guard.data[idx] = dx * dx + dy * dy + dz * dz <= 100.0;
+                t->guard.mask[idx] = 255 * (dx * dx + dy * dy + dz * dz <= 100.0);
             }
     t->name = "unit";
 }
@@ -184,8 +184,8 @@ static void test_pullback_and_guard(void)
     faceless_volume_free(orig);
     faceless_volume_free(v);
     mask_result_free(&m);
-    free(t.face.data);
-    free(t.guard.data);
+    free(t.face.mask);
+    free(t.guard.mask);
     faceless_ctx_free(ctx);
 }
 
@@ -264,8 +264,8 @@ static void test_noise(void)
     for (int r = 0; r < 3; r++)
         faceless_volume_free(vol[r]);
     mask_result_free(&m);
-    free(t.face.data);
-    free(t.guard.data);
+    free(t.face.mask);
+    free(t.guard.mask);
 }
 
 int main(void)
