@@ -3,19 +3,50 @@
 # clear refusal, never a crash and never a silently wrong file. A refusal is
 # one line on stderr, a documented exit code and no output; a result keeps
 # every brain voxel (ch2bet) unchanged.
+#  NIfTI (tests/tools/make_hostile.c): NaN/Inf, 1e30 intensities, all zero,
+#  one slice, a sphere phantom, a fruit, noise, two heads, 0.3 and 5 mm
+#  voxels, ch2 itself (1 mm), and gigantic declared dims in a tiny file.
+#  DICOM (faceless deface of a small series, --transform identity so that
+#  only the series matters): a missing slice, two series in one folder, a
+#  DICOMDIR beside the series and alone, broken sequences.
 set -u
-: "${FACELESS:?}" "${FACELESS_BUILD_DIR:?}"
+: "${FACELESS:?}" "${FACELESS_BUILD_DIR:?}" "${FACELESS_SOURCE_DIR:?}"
+source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh" # PYD, mk_face_series
 work=$(mktemp -d /tmp/faceless-hostile-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/in" "$work/out"
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 "$FACELESS_BUILD_DIR/tests/make_hostile" "$ch2" "$work/in" >"$work/list" || { echo "make_hostile failed"; exit 1; }
+# 1 mm, the reference: Debian's ch2 as it is.
+cp "$ch2" "$work/in/voxels_1mm.nii.gz" && echo "voxels_1mm.nii.gz write" >>"$work/list"
+# Gigantic declared dims in a file of 416 bytes (plain and gzip'd): 16 GiB
+# (more than the file holds) and 70 TB (more than any machine has).
+/usr/bin/python3 - "$work/in" <<'PY' >>"$work/list" || { echo "gigantic headers failed"; exit 1; }
+import gzip, struct, sys
+def header(n):  # NIfTI-1, int16, n x n x n, 1 mm, vox_offset 352, no matrices
+    h = bytearray(352)
+    struct.pack_into("<i", h, 0, 348)
+    struct.pack_into("<8h", h, 40, 3, n, n, n, 1, 1, 1, 1)
+    struct.pack_into("<hh", h, 70, 4, 16)
+    struct.pack_into("<8f", h, 76, 1, 1, 1, 1, 1, 1, 1, 1)
+    struct.pack_into("<ff", h, 108, 352, 1)
+    h[344:348] = b"n+1\0"
+    return bytes(h) + b"\1" * 64
+for n in (2048, 32767):
+    name = "gigantic_%d" % n
+    open("%s/%s.nii" % (sys.argv[1], name), "wb").write(header(n))
+    with gzip.open("%s/%s.nii.gz" % (sys.argv[1], name), "wb") as f:
+        f.write(header(n))
+    print(name + ".nii refuse")
+    print(name + ".nii.gz refuse")
+PY
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 while read -r name expect; do
   out=$work/out/$name
-  "$FACELESS" deface "$work/in/$name" "$out" 2>"$work/err" >/dev/null
+  # no input may make faceless hang or try to read terabytes
+  timeout 300 "$FACELESS" deface "$work/in/$name" "$out" 2>"$work/err" >/dev/null
   rc=$?
   case $rc in
     0)
@@ -26,7 +57,7 @@ while read -r name expect; do
         "$FACELESS_BUILD_DIR/tests/deface_check" "$work/in/$name" "$out" --brain /usr/share/mricron/templates/ch2bet.nii.gz \
           >"$work/check" && ok || bad "$name: brain voxels changed: $(grep -v '^ok' "$work/check" | head -3)"
       fi ;;
-    3 | 4 | 6)
+    3 | 4 | 6 | 7)
       if [ "$expect" = write ]; then bad "$name: refused (exit $rc: $(cat "$work/err")), must be written"; continue; fi
       [ -e "$out" ] && bad "$name: refused but an output exists" || ok
       [ "$(wc -l <"$work/err")" = 1 ] && grep -q "$name" "$work/err" && ok ||
@@ -36,5 +67,92 @@ while read -r name expect; do
   esac
   ls -A "$work/out" | grep -q faceless-tmp && bad "$name: temporary left behind"
 done <"$work/list"
+
+# DICOM series. dcmodify and pydicom's test files come with scripts/bootstrap.sh test.
+if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/python3 -c 'import pydicom' 2>/dev/null; then
+  d=$work/dicom
+  mkdir "$d" "$d/out"
+  mk_face_series "$d/base" || bad "mk_face_series (dcmodify)"
+  # dicom_case NAME EXPECT WANT_RC PATTERN INPUT [options]: EXPECT "write" (the
+  # series is written, one file per slice, the face changed) or "refuse" (exit
+  # WANT_RC, exactly one error line matching PATTERN besides any warnings, and
+  # no output at all).
+  dicom_case() {
+    local name=$1 expect=$2 want=$3 pattern=$4 in=$5 out=$d/out/$1 rc errs
+    shift 5
+    timeout 300 "$FACELESS" deface "$in" -o "$out" --transform identity --report-out "$d/$name.json" "$@" \
+      2>"$d/$name.err" >/dev/null
+    rc=$?
+    errs=$(grep -v '^faceless: warning: ' "$d/$name.err")
+    if [ "$expect" = write ]; then
+      if [ $rc != 0 ]; then bad "dicom $name: exit $rc, must be written: $(cat "$d/$name.err")"; return; fi
+      [ "$(find "$out" -type f | wc -l)" = 8 ] && ok || bad "dicom $name: not 8 output files: $(ls "$out")"
+      grep -Eq '"voxels_changed": [1-9]' "$d/$name.json" && ok || bad "dicom $name: no voxel changed"
+    else
+      [ "$rc" = "$want" ] && ok || bad "dicom $name: exit $rc, want $want: $(cat "$d/$name.err")"
+      [ "$(echo "$errs" | grep -c .)" = 1 ] && echo "$errs" | grep -q -- "$pattern" && ok ||
+        bad "dicom $name: want one line matching '$pattern', got: $(cat "$d/$name.err")"
+      [ -e "$out" ] && bad "dicom $name: refused but $out exists" || ok
+    fi
+    [ -z "$(find "$d/out" -name '*faceless-tmp*')" ] && ok || bad "dicom $name: temporary left behind"
+  }
+  dicom_case reference write 0 '' "$d/base"
+  # A missing slice (name 3 holds slice 1): refused, never stacked as if contiguous.
+  cp -r "$d/base" "$d/gap" && rm "$d/gap/im3.dcm"
+  dicom_case missing_slice refuse 4 'gap or non-uniform slice spacing' "$d/gap"
+  # Mixed series (CT_small in a subfolder): both listed, refused as a usage
+  # error (deface takes one series; the message must not point to an option
+  # deface lacks); the MR series' own folder is written.
+  cp -r "$d/base" "$d/mixed" && mkdir "$d/mixed/ct" && cp "$PYD/CT_small.dcm" "$d/mixed/ct/"
+  dicom_case mixed_series refuse 2 '2 series, choose one (a folder per series)' "$d/mixed"
+  grep -q "$(dcm_get "$d/base/im0.dcm" 0020,000e)" "$d/mixed_series.err" &&
+    grep -q "$(dcm_get "$PYD/CT_small.dcm" 0020,000e)" "$d/mixed_series.err" && ok ||
+    bad "dicom mixed_series: both series UIDs must be listed: $(cat "$d/mixed_series.err")"
+  grep -q -- '--series' "$d/mixed_series.err" && bad "dicom mixed_series: points to --series, which deface lacks"
+  # A DICOMDIR beside the series (as on a CD): skipped with a warning, the series written.
+  cp -r "$d/base" "$d/dicomdir" && cp "$PYD/dicomdirtests/DICOMDIR" "$d/dicomdir/DICOMDIR"
+  dicom_case dicomdir_beside write 0 '' "$d/dicomdir"
+  grep -q 'DICOMDIR: DICOM without pixel data, skipped' "$d/dicomdir_beside.err" && ok ||
+    bad "dicom dicomdir_beside: no warning for the DICOMDIR"
+  # A DICOMDIR alone: no image to de-face.
+  dicom_case dicomdir_alone refuse 3 'no DICOM images found' "$PYD/dicomdirtests/DICOMDIR"
+  # Broken sequences in one slice (im1, a middle slice; im0, the lowest):
+  # a ReferencedImageSequence whose item or sequence length is wrong, or
+  # whose item tag is not an item. Each names the broken file. The item
+  # length past the end once made DCMTK fold the pixel data into the item,
+  # and the file was skipped as "without pixel data": a gap was blamed, or
+  # with the lowest slice the series shrank by one slice.
+  for v in item_len_past_end seq_len_past_end seq_len_short item_tag_garbage; do
+    for f in im1 im0; do
+      cp -r "$d/base" "$d/$v.$f"
+      /usr/bin/python3 - "$d/$v.$f/$f.dcm" "$v" <<'PY' || bad "cannot break $v"
+import sys, pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+path, how = sys.argv[1], sys.argv[2]
+ds = pydicom.dcmread(path)
+it = Dataset()
+it.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+it.ReferencedSOPInstanceUID = "1.2.826.0.1.3680043.10.1.99"
+ds.ReferencedImageSequence = Sequence([it])
+ds.save_as(path)  # explicit VR little endian: defined lengths
+b = bytearray(open(path, "rb").read())
+i = b.index(b"\x08\x00\x40\x11SQ\x00\x00")  # (0008,1140) SQ, length at i+8, first item at i+12
+if how == "item_len_past_end":
+    b[i + 16:i + 20] = (0x00FFFFF0).to_bytes(4, "little")
+elif how == "seq_len_past_end":
+    b[i + 8:i + 12] = (0x7FFFFFF0).to_bytes(4, "little")
+elif how == "seq_len_short":
+    b[i + 8:i + 12] = (10).to_bytes(4, "little")
+else:
+    b[i + 12:i + 16] = b"\x08\x00\x18\x00"
+open(path, "wb").write(b)
+PY
+      dicom_case "$v.$f" refuse 3 "$f.dcm" "$d/$v.$f"
+    done
+  done
+else
+  echo "note: dcmodify or python3-pydicom absent; the DICOM cases are not run"
+fi
 echo "deface_hostile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

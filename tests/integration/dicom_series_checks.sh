@@ -65,7 +65,7 @@ msg=$("$DT" roundtrip multi out_multi 2>&1)
 rc=$?
 ct_uid=$(dcm_get multi/ct/CT_small.dcm 0020,000e)
 mr_uid=$(dcm_get base/im0.dcm 0020,000e)
-[ $rc = 2 ] && echo "$msg" | grep -q "2 series, choose one with --series" && echo "$msg" | grep -q "$ct_uid" &&
+[ $rc = 2 ] && echo "$msg" | grep -q "2 series, choose one (a folder per series)" && echo "$msg" | grep -q "$ct_uid" &&
   echo "$msg" | grep -q "$mr_uid" && ok || bad "multi-series without --series: rc $rc: $msg"
 "$DT" roundtrip multi out_multi --series "$mr_uid" >/dev/null 2>&1 && ok || bad "--series MR"
 "$DT" roundtrip multi out_multi --series "$ct_uid" >/dev/null 2>&1 && ok || bad "--series CT into the same folder"
@@ -107,6 +107,27 @@ ds["PixelData"].VR = "OL"
 ds.save_as(sys.argv[1], write_like_original=True)
 PY
   refuse pixel_vr_ol 3 'pixel data has VR OL, not OB or OW' vr_ol
+  # Regression (issue 9, broken sequences): an item length past the end makes
+  # DCMTK fold the rest of the data set, pixel data included, into the item
+  # without an error. The file was skipped as "without pixel data", and with
+  # the lowest slice (im0) the series was written one slice short.
+  cp -r base seq_item
+  /usr/bin/python3 - seq_item/im0.dcm <<'PY'
+import sys, pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+ds = pydicom.dcmread(sys.argv[1])
+it = Dataset()
+it.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+it.ReferencedSOPInstanceUID = "1.2.826.0.1.3680043.10.1.99"
+ds.ReferencedImageSequence = Sequence([it])
+ds.save_as(sys.argv[1])
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.index(b"\x08\x00\x40\x11SQ\x00\x00")  # (0008,1140), explicit VR LE, defined lengths
+b[i + 16:i + 20] = (0x00FFFFF0).to_bytes(4, "little")  # the first item's length
+open(sys.argv[1], "wb").write(b)
+PY
+  refuse seq_item_length 3 'seq_item/im0.dcm: broken DICOM file: the pixel data lies inside a sequence item' seq_item
 else
   bad "pixel-data VR regression needs Debian's python3-pydicom (scripts/bootstrap.sh test)"
 fi

@@ -18,6 +18,7 @@
 # have 2 cores); about 3 minutes on 2 cores.
 set -u
 : "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}"
+source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh" # PYD, mk_face_series
 command -v valgrind >/dev/null || { echo "skip: valgrind not installed (scripts/bootstrap.sh test installs it)"; exit 77; }
 if { ldd "$FACELESS" 2>/dev/null; nm "$FACELESS" 2>/dev/null; } | grep -q 'asan'; then
   echo "skip: $FACELESS is built with AddressSanitizer, which valgrind cannot run"
@@ -30,14 +31,12 @@ ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 [ -f "$ch2" ] || { echo "skip: $ch2 absent (Debian's mricron-data; scripts/bootstrap.sh test installs it)"; exit 77; }
-PYD=/usr/lib/python3/dist-packages/pydicom/data/test_files
-supp=$FACELESS_SOURCE_DIR/tests/valgrind.supp
 vgopts=(--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
   --show-leak-kinds=definite,indirect --num-callers=40 --track-origins=no)
-[ -f "$supp" ] && vgopts+=(--suppressions="$supp")
 
 # vg NAME WANT_RC COMMAND...: runs COMMAND under valgrind in the background
-# (at most FACELESS_MEMCHECK_JOBS at once, default 2); the verdict goes to $work/NAME.rc, checked by collect.
+# (at most FACELESS_MEMCHECK_JOBS at once, default 2); the verdict goes to
+# $work/NAME.rc, checked by collect. No suppression file: none was needed.
 vg() {
   local name=$1 want=$2
   shift 2
@@ -105,16 +104,7 @@ else
   echo "note: python3-pydicom absent; the scan fixtures are not run"
 fi
 if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ]; then
-  # 8 axial slices of 64 x 64 at 3 mm, across the lower face in template
-  # space, written in shuffled name order (as dicom_series_checks.sh does).
-  mkdir "$work/series"
-  for ((i = 0; i < 8; i++)); do
-    k=$(((3 * i) % 8))
-    cp "$PYD/MR_small.dcm" "$work/series/im$i.dcm"
-    dcmodify -nb -m "(0020,0032)=-96\\-96\\$((-30 + 3 * k))" -m "(0028,0030)=3\\3" -m "(0018,0050)=3" \
-      -m "(0008,0018)=1.2.826.0.1.3680043.10.1.$k" -m "(0020,0013)=$((k + 1))" "$work/series/im$i.dcm" >/dev/null ||
-      bad "dcmodify"
-  done
+  mk_face_series "$work/series" || bad "mk_face_series (dcmodify)"
   # --transform identity: this 24 mm slab is no head to register, but the
   # mask lands on it, so the DICOM writer runs; without it: a clean refusal.
   vg dicom_written 0 "$FACELESS" deface "$work/series" -o "$work/series_out" --transform identity --threads 2 \

@@ -65,3 +65,19 @@ check_deid_attrs() { # out_file
     { echo "$f: MediaStorageSOPInstanceUID != SOPInstanceUID"; return 1; }
   dcm_get "$f" 0008,0018 | grep -Eq '^2\.25\.[0-9]+$' || { echo "$f: SOPInstanceUID not under 2.25"; return 1; }
 }
+
+# mk_face_series DIR: 8 axial slices of 64 x 64 at 3 mm made from pydicom's
+# MR_small, across the lower face in template space (z -30..-9 mm), written in
+# a shuffled name order (name i holds slice (3*i) mod 8). No head to register,
+# but with `deface --transform identity` the face mask lands on it, so the
+# whole DICOM path runs in a second. Needs dcmodify.
+mk_face_series() {
+  local dir=$1 i k
+  mkdir -p "$dir"
+  for ((i = 0; i < 8; i++)); do
+    k=$(((3 * i) % 8))
+    cp "$PYD/MR_small.dcm" "$dir/im$i.dcm"
+    dcmodify -nb -m "(0020,0032)=-96\\-96\\$((-30 + 3 * k))" -m "(0028,0030)=3\\3" -m "(0018,0050)=3" \
+      -m "(0008,0018)=1.2.826.0.1.3680043.10.1.$k" -m "(0020,0013)=$((k + 1))" "$dir/im$i.dcm" >/dev/null || return 1
+  done
+}

@@ -112,6 +112,40 @@ int main(int argc, char **argv)
     bad |= !v || save(ctx, v, "sphere_phantom.nii.gz", "refuse");
     faceless_volume_free(v);
 
+    /* A fruit (an orange, 9 cm): unlike the uniform sphere it has internal
+     * structure, a bright rind, ten segments split by dark membranes, a core
+     * and seeds, and texture. Not a head: it must be refused. */
+    v = like(h, h->nx, h->ny, h->nz);
+    for (int64_t k = 0; v && k < v->nz; k++)
+        for (int64_t j = 0; j < v->ny; j++)
+            for (int64_t i = 0; i < v->nx; i++) {
+                double x = ((double)i - (double)v->nx / 2) * h->voxel_mm[0] / 45.0;
+                double y = ((double)j - (double)v->ny / 2) * h->voxel_mm[1] / 45.0;
+                double z = ((double)k - (double)v->nz / 2) * h->voxel_mm[2] / 40.0;
+                double r = sqrt(x * x + y * y + z * z), rxy = sqrt(x * x + y * y);
+                if (r >= 1.0)
+                    continue;
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                double noise = 0.08 * ((double)(rng >> 11) / 9007199254740992.0 - 0.5);
+                double val;
+                if (r > 0.93)
+                    val = 0.9; /* rind */
+                else if (rxy < 0.08)
+                    val = 0.3; /* core */
+                else {
+                    double a = atan2(y, x) / (2 * 3.14159265358979) * 10.0;
+                    double edge = fabs(a - floor(a + 0.5)); /* 0 on a membrane */
+                    val = edge * rxy * 45.0 < 1.0 ? 0.15 : 0.55 + 0.15 * r;
+                    double sa = (floor(a) + 0.5) * 2 * 3.14159265358979 / 10.0; /* one seed per segment */
+                    double sx = x - 0.3 * cos(sa), sy = y - 0.3 * sin(sa);
+                    if (sx * sx + sy * sy + z * z * 4 < 0.06 * 0.06)
+                        val = 0.05;
+                }
+                volume_set_stored(v, (k * v->ny + j) * v->nx + i, lo + (hi - lo) * (val + noise));
+            }
+    bad |= !v || save(ctx, v, "fruit_orange.nii.gz", "refuse");
+    faceless_volume_free(v);
+
     /* Pure noise. */
     v = like(h, h->nx, h->ny, h->nz);
     for (int64_t i = 0; v && i < n; i++) {

@@ -286,6 +286,24 @@ faceless_status decode_impl(faceless_ctx *ctx, const dicom_file *f, void *dst)
     return decode_dataset(ctx, f, ff.getDataset(), dst);
 }
 
+// Whether PixelData occurs nested in a sequence item other than an Icon Image
+// Sequence item (PS3.3 F.7: DICOMDIR records and images may carry icons).
+static bool pixel_data_in_sequence(DcmDataset *ds)
+{
+    DcmStack stack;
+    while (ds->search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue) == EC_Normal) {
+        bool icon = false;
+        for (unsigned long i = 0; i < stack.card(); i++) {
+            DcmObject *o = stack.elem(i);
+            if (o && o->getTag() == DCM_IconImageSequence)
+                icon = true;
+        }
+        if (!icon)
+            return true;
+    }
+    return false;
+}
+
 faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     *not_image = 0;
@@ -305,6 +323,16 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
     if (!magic && (!f->sop_class_uid[0] || !f->sop_instance_uid[0]))
         return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a DICOM file", path);
     if (!ds->tagExists(DCM_PixelData)) {
+        // Pixel data that DCMTK found only inside a sequence item: an item's
+        // length ran past its end and the item swallowed the rest of the data
+        // set, which DCMTK accepts without an error (issue 9, broken
+        // sequences). Skipping the file as "not an image" would drop a slice
+        // from the series, or blame a gap; refuse it instead.
+        if (pixel_data_in_sequence(ds))
+            return ctx_fail(ctx, FACELESS_ERR_INPUT,
+                            "%s: broken DICOM file: the pixel data lies inside a sequence item (a sequence "
+                            "or item length runs past its end?)",
+                            path);
         *not_image = 1;
         return FACELESS_OK;
     }
