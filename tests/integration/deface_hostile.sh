@@ -3,7 +3,8 @@
 # clear refusal, never a crash and never a silently wrong file. A refusal is
 # one line on stderr, a documented exit code and no output; a result keeps
 # every brain voxel (ch2bet) unchanged.
-#  NIfTI (tests/tools/make_hostile.c): NaN/Inf, 1e30 intensities, all zero,
+#  NIfTI (tests/tools/make_hostile.c): NaN/Inf, 1e30 intensities, int16 at
+#  both extremes with -32768 padding, all zero,
 #  one slice, a sphere phantom, a fruit, noise, two heads, 0.3 and 5 mm
 #  voxels, ch2 itself (1 mm), and gigantic declared dims in a tiny file.
 #  DICOM (faceless deface of a small series, --transform identity so that

@@ -81,6 +81,28 @@ int main(int argc, char **argv)
     bad |= !v || save(ctx, v, "extreme_1e30.nii.gz", "write");
     faceless_volume_free(v);
 
+    /* Extreme integer intensities: the head as int16 spanning 0..32767, with
+     * the corners outside a cylinder at -32768, as scanners pad outside the
+     * reconstructed field of view. */
+    v = volume_new(h->nx, h->ny, h->nz, 1, FACELESS_DT_INT16, h->voxel_mm);
+    {
+        double slo, shi;
+        volume_stored_range(h, &slo, &shi);
+        for (int64_t k = 0; v && k < v->nz; k++)
+            for (int64_t j = 0; j < v->ny; j++)
+                for (int64_t i = 0; i < v->nx; i++) {
+                    int64_t at = (k * v->ny + j) * v->nx + i;
+                    double dx = (double)(i - v->nx / 2) / (v->nx / 2), dy = (double)(j - v->ny / 2) / (v->ny / 2);
+                    double s = dx * dx + dy * dy > 1.0 ? -32768.0
+                                                        : floor(32767.0 * (volume_get_stored(h, at) - slo) / (shi - slo));
+                    volume_set_stored(v, at, s);
+                }
+        if (v)
+            memcpy(v->vox2ras, h->vox2ras, sizeof v->vox2ras);
+    }
+    bad |= !v || save(ctx, v, "int16_extremes_padded.nii.gz", "write");
+    faceless_volume_free(v);
+
     /* All zero. */
     v = like(h, h->nx, h->ny, h->nz);
     bad |= !v || save(ctx, v, "all_zero.nii.gz", "refuse");
