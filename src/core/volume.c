@@ -100,6 +100,32 @@ double volume_get_stored(const faceless_volume *v, int64_t idx)
     return 0.0;
 }
 
+#define STORED_RUN(T)                                                                                                  \
+    do {                                                                                                               \
+        const T *src = (const T *)v->data + idx;                                                                       \
+        for (int64_t q = 0; q < n; q++)                                                                                \
+            out[q] = (double)src[q];                                                                                   \
+    } while (0)
+
+void volume_get_stored_run(const faceless_volume *v, int64_t idx, int64_t n, double *out)
+{
+    switch (v->dtype) {
+    case FACELESS_DT_UINT8: STORED_RUN(uint8_t); return;
+    case FACELESS_DT_INT8: STORED_RUN(int8_t); return;
+    case FACELESS_DT_UINT16: STORED_RUN(uint16_t); return;
+    case FACELESS_DT_INT16: STORED_RUN(int16_t); return;
+    case FACELESS_DT_UINT32: STORED_RUN(uint32_t); return;
+    case FACELESS_DT_INT32: STORED_RUN(int32_t); return;
+    case FACELESS_DT_UINT64: STORED_RUN(uint64_t); return;
+    case FACELESS_DT_INT64: STORED_RUN(int64_t); return;
+    case FACELESS_DT_FLOAT32: STORED_RUN(float); return;
+    case FACELESS_DT_FLOAT64: STORED_RUN(double); return;
+    }
+    for (int64_t q = 0; q < n; q++)
+        out[q] = 0.0;
+}
+#undef STORED_RUN
+
 static double clamp_round(double x, double lo, double hi)
 {
     if (!(x == x))

@@ -50,6 +50,10 @@ faceless_volume *volume_copy_frame(const faceless_volume *v, int64_t t);
 /* Stored value of voxel idx as a double (no scaling). */
 double volume_get_stored(const faceless_volume *v, int64_t idx);
 
+/* Stored values of voxels idx .. idx + n - 1 as doubles (no scaling): the
+ * same as n calls of volume_get_stored, with the type switch taken once. */
+void volume_get_stored_run(const faceless_volume *v, int64_t idx, int64_t n, double *out);
+
 /* Sets voxel idx to the stored value `value`, rounded and clamped to dtype. */
 void volume_set_stored(faceless_volume *v, int64_t idx, double value);
 

@@ -46,7 +46,8 @@ int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl,
     w->grad = malloc((size_t)(s->n ? s->n : 1) * 3 * sizeof(float));
     w->in = malloc((size_t)(s->n ? s->n : 1));
     w->use = malloc((size_t)(s->n ? s->n : 1));
-    if (!w->t || !w->grad || !w->in || !w->use) {
+    w->joint = malloc((size_t)REG_BINS * REG_MI_BINS * sizeof *w->joint);
+    if (!w->t || !w->grad || !w->in || !w->use || !w->joint) {
         reg_cost_ws_free(w);
         return 0;
     }
@@ -59,6 +60,8 @@ void reg_cost_ws_free(reg_cost_ws *w)
     free(w->grad);
     free(w->in);
     free(w->use);
+    free(w->joint);
+    w->joint = NULL;
     w->t = w->grad = NULL;
     w->in = w->use = NULL;
 }
@@ -84,47 +87,43 @@ typedef struct chunk_sums {
     double n[REG_BINS], s[REG_BINS], s2;
 } chunk_sums;
 
-double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NPARAM], double *overlap)
+static double uninformative(reg_cost_ws *w, double *overlap)
+{
+    if (overlap)
+        *overlap = 0;
+    w->last_ok = 0;
+    w->last_cost = 1.0;
+    return 1.0;
+}
+
+/* Correlation ratio at G (sample coordinates -> template voxels); sets the
+ * workspace's last evaluation. */
+static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
 {
     const reg_samples *s = w->s;
     const reg_image *tpl = w->tpl;
-    w->evals++;
-    /* G maps (x - c) to template voxel coordinates: G = ras2vox * [L t]. */
-    double A[4][4], G[4][4];
-    double zero[3] = {0, 0, 0};
-    reg_params_to_affine(p, zero, A);
-    reg_mat_mul(tpl->ras2vox, A, G);
-    /* A transform that folds or collapses the head is never a head fit. */
-    double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
-                 A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
-    if (!(fabs(det) > 0.3 && fabs(det) < 3.0)) { /* det < 0: a mirrored start (ignore_orientation) */
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        if (overlap)
-            *overlap = 0;
-        return 1.0;
-    }
-    if (w->kind == REG_COST_MI)
-        return reg_cost_mi(w, G, g, overlap);
     const int64_t n = s->n, nchunks = (n + REG_CHUNK - 1) / REG_CHUNK;
     chunk_sums *cs = calloc((size_t)(nchunks ? nchunks : 1), sizeof *cs);
     if (!cs)
-        return 1.0;
+        return uninformative(w, overlap);
+    float Gf[3][4], hi[3];
+    reg_matrix_float(G, Gf);
+    reg_tri_limits(tpl, hi);
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
         chunk_sums *c = &cs[ch];
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
         for (int64_t q = ch * REG_CHUNK; q < end; q++) {
             const float *x = s->x + 3 * q;
-            double u[3];
+            float u[3];
             for (int r = 0; r < 3; r++)
-                u[r] = G[r][0] * x[0] + G[r][1] * x[1] + G[r][2] * x[2] + G[r][3];
+                u[r] = Gf[r][0] * x[0] + Gf[r][1] * x[1] + Gf[r][2] * x[2] + Gf[r][3];
             float val, gr[3];
             if (!w->use[q]) {
                 w->in[q] = 0;
                 continue;
             }
-            reg_tri_grad(tpl, u, &val, gr);
+            reg_tri_grad(tpl, hi, u, &val, gr);
             w->in[q] = 1;
             w->t[q] = val;
             w->grad[3 * q] = gr[0];
@@ -145,74 +144,109 @@ double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NP
         }
         tot.s2 += cs[ch].s2;
     }
-    double N = 0, S = 0, within = tot.s2, mu[REG_BINS];
+    free(cs);
+    double N = 0, S = 0, within = tot.s2;
     for (int b = 0; b < REG_BINS; b++) {
         N += tot.n[b];
         S += tot.s[b];
-        mu[b] = tot.n[b] > 0 ? tot.s[b] / tot.n[b] : 0;
+        w->mu[b] = tot.n[b] > 0 ? tot.s[b] / tot.n[b] : 0;
         if (tot.n[b] > 0)
             within -= tot.s[b] * tot.s[b] / tot.n[b];
     }
+    w->mean = N > 0 ? S / N : 0;
+    w->var = tot.s2 - S * w->mean;
+    /* Too little overlap, or a flat template region: no information. */
+    if (N < 0.1 * n || N < 200 || w->var <= 1e-9 * (tot.s2 + 1))
+        return uninformative(w, overlap);
     if (overlap)
         *overlap = n > 0 ? N / n : 0;
-    double mean = N > 0 ? S / N : 0, var = tot.s2 - S * mean;
-    /* Too little overlap, or a flat template region: no information. */
-    if (N < 0.1 * n || N < 200 || var <= 1e-9 * (tot.s2 + 1)) {
-        free(cs);
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        return 1.0;
-    }
-    double cost = within / var;
-    if (g) {
-        /* d cost = sum_i 2 [(t_i - mu_b) - cost (t_i - mean)] dt_i / var, with
-         * dt_i/dA[r][k] = (dT/du . G_lin[:, r]) x_k (x_3 = 1). Chunk partials
-         * of sum_i coef_i * grad_u_i (x) x_i, then the chain rule once. */
-        double *part = calloc((size_t)(nchunks ? nchunks : 1) * 12, sizeof(double));
-        if (!part) {
-            free(cs);
-            memset(g, 0, REG_NPARAM * sizeof *g);
-            return cost;
-        }
+    w->last_ok = 1;
+    w->last_cost = within / w->var;
+    return w->last_cost;
+}
+
+/* d cost = sum_i 2 [(t_i - mu_b) - cost (t_i - mean)] dt_i / var: the sums
+ * sum_i coef_i * grad_u_i (x) (x_i, 1) of the last evaluation, normalised. */
+static int cr_gradient_sums(const reg_cost_ws *w, double sum[12])
+{
+    const reg_samples *s = w->s;
+    const int64_t n = s->n, nchunks = (n + REG_CHUNK - 1) / REG_CHUNK;
+    double *part = malloc((size_t)(nchunks ? nchunks : 1) * 12 * sizeof(double));
+    if (!part)
+        return 0;
+    const double cost = w->last_cost, mean = w->mean;
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
-        for (int64_t ch = 0; ch < nchunks; ch++) {
-            double *acc = part + 12 * ch;
-            int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
-            for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-                if (!w->in[q])
-                    continue;
-                double t = w->t[q];
-                double coef = (t - mu[s->bin[q]]) - cost * (t - mean);
-                const float *x = s->x + 3 * q;
-                const float *gu = w->grad + 3 * q;
-                for (int a = 0; a < 3; a++) {
-                    double cg = coef * gu[a];
-                    acc[4 * a + 0] += cg * x[0];
-                    acc[4 * a + 1] += cg * x[1];
-                    acc[4 * a + 2] += cg * x[2];
-                    acc[4 * a + 3] += cg;
-                }
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        double acc[12] = {0};
+        int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
+        for (int64_t q = ch * REG_CHUNK; q < end; q++) {
+            if (!w->in[q])
+                continue;
+            double t = w->t[q];
+            double coef = (t - w->mu[s->bin[q]]) - cost * (t - mean);
+            const float *x = s->x + 3 * q;
+            const float *gu = w->grad + 3 * q;
+            for (int a = 0; a < 3; a++) {
+                double cg = coef * gu[a];
+                acc[4 * a + 0] += cg * x[0];
+                acc[4 * a + 1] += cg * x[1];
+                acc[4 * a + 2] += cg * x[2];
+                acc[4 * a + 3] += cg;
             }
         }
-        double sum[12] = {0};
-        for (int64_t ch = 0; ch < nchunks; ch++)
-            for (int e = 0; e < 12; e++)
-                sum[e] += part[12 * ch + e];
-        free(part);
-        /* dcost/dA[r][k] = 2/var * sum_a ras2vox[a][r] * sum[a][k] */
-        for (int r = 0; r < 3; r++)
-            for (int k = 0; k < 4; k++) {
-                double d = 0;
-                for (int a = 0; a < 3; a++)
-                    d += tpl->ras2vox[a][r] * sum[4 * a + k];
-                d *= 2.0 / var;
-                if (k == 3)
-                    g[r] = d;
-                else
-                    g[3 + 3 * r + k] = d / REG_LIN_SCALE;
-            }
+        memcpy(part + 12 * ch, acc, sizeof acc);
     }
-    free(cs);
+    for (int e = 0; e < 12; e++)
+        sum[e] = 0;
+    for (int64_t ch = 0; ch < nchunks; ch++)
+        for (int e = 0; e < 12; e++)
+            sum[e] += part[12 * ch + e];
+    for (int e = 0; e < 12; e++)
+        sum[e] *= 2.0 / w->var;
+    free(part);
+    return 1;
+}
+
+void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM])
+{
+    double sum[12];
+    if (!w->last_ok || !(w->kind == REG_COST_MI ? reg_mi_gradient_sums(w, sum) : cr_gradient_sums(w, sum))) {
+        memset(g, 0, REG_NPARAM * sizeof *g);
+        return;
+    }
+    /* Chain rule, once for all samples: a sample's value moves with its
+     * template voxel coordinate u = ras2vox (A x), so
+     * dcost/dA[r][k] = sum_a ras2vox[a][r] * sum[a][k] (x_3 = 1). */
+    for (int r = 0; r < 3; r++)
+        for (int k = 0; k < 4; k++) {
+            double d = 0;
+            for (int a = 0; a < 3; a++)
+                d += w->tpl->ras2vox[a][r] * sum[4 * a + k];
+            if (k == 3)
+                g[r] = d;
+            else
+                g[3 + 3 * r + k] = d / REG_LIN_SCALE;
+        }
+}
+
+double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NPARAM], double *overlap)
+{
+    w->evals++;
+    /* G maps (x - c) to template voxel coordinates: G = ras2vox * [L t]. */
+    double A[4][4], G[4][4];
+    double zero[3] = {0, 0, 0};
+    reg_params_to_affine(p, zero, A);
+    reg_mat_mul(w->tpl->ras2vox, A, G);
+    /* A transform that folds or collapses the head is never a head fit. */
+    double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                 A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+    double cost;
+    if (!(fabs(det) > 0.3 && fabs(det) < 3.0)) /* det < 0: a mirrored start (ignore_orientation) */
+        cost = uninformative(w, overlap);
+    else
+        cost = w->kind == REG_COST_MI ? reg_cost_mi(w, G, overlap) : cost_cr(w, G, overlap);
+    if (g)
+        reg_cost_gradient(w, g);
     return cost;
 }
 
@@ -255,31 +289,40 @@ typedef struct objective {
     double base[REG_NPARAM];
 } objective;
 
-static double objective_eval(objective *o, const double *q, double *g)
+/* The cost at q (similarity or full parameters). */
+static double objective_value(objective *o, const double *q)
 {
     if (!o->similarity)
-        return reg_cost_eval(o->w, q, g, NULL);
-    double p[REG_NPARAM], gp[REG_NPARAM];
+        return reg_cost_eval(o->w, q, NULL, NULL);
+    double p[REG_NPARAM];
     sim_to_params(q, o->base, p);
-    double f = reg_cost_eval(o->w, p, g ? gp : NULL, NULL);
-    if (g) {
-        /* chain rule with dp/dq by central differences of the (cheap,
-         * smooth) parameter map; the cost gradient itself is analytic. */
-        for (int j = 0; j < 7; j++) {
-            double qa[7], qb[7], pa[REG_NPARAM], pb[REG_NPARAM], h = 1e-3;
-            memcpy(qa, q, sizeof qa);
-            memcpy(qb, q, sizeof qb);
-            qa[j] += h;
-            qb[j] -= h;
-            sim_to_params(qa, o->base, pa);
-            sim_to_params(qb, o->base, pb);
-            double d = 0;
-            for (int i = 0; i < REG_NPARAM; i++)
-                d += gp[i] * (pa[i] - pb[i]) / (2 * h);
-            g[j] = d;
-        }
+    return reg_cost_eval(o->w, p, NULL, NULL);
+}
+
+/* The gradient at q, which must be the point of the last objective_value. */
+static void objective_gradient(objective *o, const double *q, double *g)
+{
+    if (!o->similarity) {
+        reg_cost_gradient(o->w, g);
+        return;
     }
-    return f;
+    double gp[REG_NPARAM];
+    reg_cost_gradient(o->w, gp);
+    /* chain rule with dp/dq by central differences of the (cheap, smooth)
+     * parameter map; the cost gradient itself is analytic. */
+    for (int j = 0; j < 7; j++) {
+        double qa[7], qb[7], pa[REG_NPARAM], pb[REG_NPARAM], h = 1e-3;
+        memcpy(qa, q, sizeof qa);
+        memcpy(qb, q, sizeof qb);
+        qa[j] += h;
+        qb[j] -= h;
+        sim_to_params(qa, o->base, pa);
+        sim_to_params(qb, o->base, pb);
+        double d = 0;
+        for (int i = 0; i < REG_NPARAM; i++)
+            d += gp[i] * (pa[i] - pb[i]) / (2 * h);
+        g[j] = d;
+    }
 }
 
 /* BFGS (Nocedal & Wright, algorithm 6.1) with an Armijo backtracking line
@@ -287,7 +330,8 @@ static double objective_eval(objective *o, const double *q, double *g)
  * step has length step0. Parameters are all in mm-like units. */
 static double bfgs(objective *o, int P, double *p, double step0, double tol, int max_iter)
 {
-    double g[REG_NPARAM], H[REG_NPARAM][REG_NPARAM], f = objective_eval(o, p, g);
+    double g[REG_NPARAM], H[REG_NPARAM][REG_NPARAM], f = objective_value(o, p);
+    objective_gradient(o, p, g);
     int reset = 1;
     for (int it = 0; it < max_iter; it++) {
         if (reset) {
@@ -320,12 +364,23 @@ static double bfgs(objective *o, int P, double *p, double step0, double tol, int
         for (int ls = 0; ls < 12; ls++) {
             for (int i = 0; i < P; i++)
                 pn[i] = p[i] + alpha * d[i];
-            fn = objective_eval(o, pn, gn);
+            /* the gradient only where the step is taken: most trials of a
+             * line search are rejected, and the gradient pass costs a third
+             * of an evaluation */
+            fn = objective_value(o, pn);
             if (fn <= f + 1e-4 * alpha * gd) {
+                objective_gradient(o, pn, gn);
                 ok = 1;
                 break;
             }
-            alpha *= 0.5;
+            /* Next trial at the minimum of the quadratic through f, the
+             * slope gd and fn (Nocedal & Wright, 3.5), kept within
+             * [0.1, 0.5] of the rejected step: plain halving needed ~1.5
+             * rejected trials per accepted step on the suite's heads. */
+            double denom = 2.0 * (fn - f - gd * alpha), next = 0.5 * alpha;
+            if (denom > 0)
+                next = -gd * alpha * alpha / denom;
+            alpha = fmin(fmax(next, 0.1 * alpha), 0.5 * alpha);
         }
         if (!ok) {
             if (it > 0 && !reset) {

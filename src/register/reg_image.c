@@ -79,26 +79,49 @@ int reg_image_downsample_volume(const faceless_volume *v, const reg_image *grid,
         return 0;
     const int identity = (v->scl_slope == 0.0 || v->scl_slope == 1.0) && v->scl_inter == 0.0;
     const double slope = v->scl_slope == 0.0 ? 1.0 : v->scl_slope;
-    const int64_t onx = out->nx, ony = out->ny, onz = out->nz;
+    const int64_t onx = out->nx, ony = out->ny, onz = out->nz, nx = grid->nx;
+    int failed = 0;
+    /* Row by row: a stored row is decoded once (volume_get_stored_run) and
+     * added into its output row; per output voxel the sum still runs over
+     * the block's slices, rows and columns in that order. */
 #pragma omp parallel for schedule(static) num_threads(ctx_omp_threads(ctx))
-    for (int64_t k = 0; k < onz; k++)
-        for (int64_t j = 0; j < ony; j++)
-            for (int64_t i = 0; i < onx; i++) {
-                double s = 0;
-                int cnt = 0;
-                for (int64_t c = k * f[2]; c < (k + 1) * f[2] && c < grid->nz; c++)
-                    for (int64_t b = j * f[1]; b < (j + 1) * f[1] && b < grid->ny; b++) {
-                        const int64_t row = (c * grid->ny + b) * grid->nx;
-                        for (int64_t a = i * f[0]; a < (i + 1) * f[0] && a < grid->nx; a++) {
-                            double x = volume_get_stored(v, row + a);
-                            if (!identity)
-                                x = x * slope + v->scl_inter;
+    for (int64_t k = 0; k < onz; k++) {
+        double *row = malloc((size_t)(nx + onx) * sizeof *row);
+        if (!row) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        double *acc = row + nx;
+        const int64_t c1 = (k + 1) * f[2] < grid->nz ? (k + 1) * f[2] : grid->nz;
+        for (int64_t j = 0; j < ony; j++) {
+            const int64_t b1 = (j + 1) * f[1] < grid->ny ? (j + 1) * f[1] : grid->ny;
+            for (int64_t i = 0; i < onx; i++)
+                acc[i] = 0;
+            for (int64_t c = k * f[2]; c < c1; c++)
+                for (int64_t b = j * f[1]; b < b1; b++) {
+                    volume_get_stored_run(v, (c * grid->ny + b) * nx, nx, row);
+                    for (int64_t i = 0, a = 0; i < onx; i++) {
+                        double s = acc[i];
+                        for (int64_t a1 = a + f[0] < nx ? a + f[0] : nx; a < a1; a++) {
+                            double x = identity ? row[a] : row[a] * slope + v->scl_inter;
                             s += isfinite(x) ? (float)x : 0.0f;
-                            cnt++;
                         }
+                        acc[i] = s;
                     }
-                out->v[(k * ony + j) * onx + i] = (float)(s / cnt);
+                }
+            const int64_t rows = (c1 - k * f[2]) * (b1 - j * f[1]);
+            for (int64_t i = 0; i < onx; i++) {
+                const int64_t cols = ((i + 1) * f[0] < nx ? (i + 1) * f[0] : nx) - i * f[0];
+                out->v[(k * ony + j) * onx + i] = (float)(acc[i] / (double)(rows * cols));
             }
+        }
+        free(row);
+    }
+    if (failed) {
+        reg_image_free(out);
+        return 0;
+    }
     return 1;
 }
 

@@ -73,25 +73,36 @@ void reg_samples_free(reg_samples *s);
 void reg_params_to_affine(const double p[REG_NPARAM], const double c[3], double subj2tpl[4][4]);
 void reg_affine_to_params(const double subj2tpl[4][4], const double c[3], double p[REG_NPARAM]);
 
-/* Trilinear value and gradient (per voxel) at u. Outside the grid the
- * nearest border value is used (gradient 0 along the clamped axis): the
- * template's sides are air, so this is air, except under its lowest slice
- * (z = -71 mm in MNI, the nose), where the head continues downwards like the
- * neck does. Every sample thus always counts, so the fit cannot lower its cost
- * by pushing awkward parts of the subject out of the template. */
-static inline void reg_tri_grad(const reg_image *im, const double uin[3], float *val, float g[3])
+/* Trilinear value and gradient (per voxel) at voxel coordinates u, with
+ * hi[a] = n_a - 1 - 1e-3 (reg_tri_limits). Outside the grid the nearest
+ * border value is used (gradient 0 along the clamped axis): the template's
+ * sides are air, so this is air, except under its lowest slice (z = -71 mm
+ * in MNI, the nose), where the head continues downwards like the neck does.
+ * Every sample thus always counts, so the fit cannot lower its cost by
+ * pushing awkward parts of the subject out of the template.
+ * Single precision and no branches: this runs for every sample at every
+ * evaluation (float coordinates resolve 1e-5 voxel on these grids), and the
+ * clamps are selects because samples cross the border in no order a branch
+ * predictor can learn. */
+static inline void reg_tri_limits(const reg_image *im, float hi[3])
 {
-    double u[3];
-    int clamped[3];
-    const double hi[3] = {(double)im->nx - 1.000001, (double)im->ny - 1.000001, (double)im->nz - 1.000001};
+    hi[0] = (float)(im->nx - 1) - 1e-3f;
+    hi[1] = (float)(im->ny - 1) - 1e-3f;
+    hi[2] = (float)(im->nz - 1) - 1e-3f;
+}
+
+static inline void reg_tri_grad(const reg_image *im, const float hi[3], const float uin[3], float *val, float g[3])
+{
+    float u[3], inside[3];
     for (int a = 0; a < 3; a++) {
-        clamped[a] = !(uin[a] > 0 && uin[a] < hi[a]);
-        u[a] = uin[a] > 0 ? (uin[a] < hi[a] ? uin[a] : hi[a]) : 0;
+        float c = uin[a] > 0.0f ? uin[a] : 0.0f;
+        u[a] = c < hi[a] ? c : hi[a];
+        inside[a] = (float)(uin[a] > 0.0f && uin[a] < hi[a]);
     }
-    int64_t i = (int64_t)u[0], j = (int64_t)u[1], k = (int64_t)u[2];
-    float fx = (float)(u[0] - i), fy = (float)(u[1] - j), fz = (float)(u[2] - k);
+    const int i = (int)u[0], j = (int)u[1], k = (int)u[2];
+    const float fx = u[0] - (float)i, fy = u[1] - (float)j, fz = u[2] - (float)k;
     const int64_t sy = im->nx, sz = im->nx * im->ny;
-    const float *p = im->v + k * sz + j * sy + i;
+    const float *p = im->v + (int64_t)k * sz + (int64_t)j * sy + i;
     float v000 = p[0], v100 = p[1], v010 = p[sy], v110 = p[sy + 1];
     float v001 = p[sz], v101 = p[sz + 1], v011 = p[sz + sy], v111 = p[sz + sy + 1];
     float c00 = v000 + fx * (v100 - v000), c10 = v010 + fx * (v110 - v010);
@@ -101,42 +112,68 @@ static inline void reg_tri_grad(const reg_image *im, const double uin[3], float 
     float d00 = v100 - v000, d10 = v110 - v010, d01 = v101 - v001, d11 = v111 - v011;
     float dx0 = d00 + fy * (d10 - d00), dx1 = d01 + fy * (d11 - d01);
     float e0 = c10 - c00, e1 = c11 - c01;
-    g[0] = clamped[0] ? 0.0f : dx0 + fz * (dx1 - dx0);
-    g[1] = clamped[1] ? 0.0f : e0 + fz * (e1 - e0);
-    g[2] = clamped[2] ? 0.0f : c1 - c0;
+    g[0] = inside[0] * (dx0 + fz * (dx1 - dx0));
+    g[1] = inside[1] * (e0 + fz * (e1 - e0));
+    g[2] = inside[2] * (c1 - c0);
+}
+
+/* G (double) as float rows for the per-sample transform. */
+static inline void reg_matrix_float(const double G[4][4], float Gf[3][4])
+{
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++)
+            Gf[r][c] = (float)G[r][c];
 }
 
 enum { REG_COST_CR = 0, REG_COST_MI = 1 };
+#define REG_MI_BINS 32 /* linear value bins of the moving image (MI) */
 
-/* Workspace for the cost (allocated once per sample set). */
+/* Workspace for the cost (allocated once per sample set). An evaluation
+ * leaves its per-sample values and histogram here, so that the gradient can
+ * be computed afterwards only where the optimiser needs it (at accepted
+ * points, not at every trial of a line search). Not shared between threads:
+ * one workspace per concurrent optimisation. */
 typedef struct reg_cost_ws {
     const reg_samples *s;
     const reg_image *tpl;
-    float *t;     /* n template values */
+    float *t;     /* n: template values (CR) or value-bin coordinates (MI) */
     float *grad;  /* 3n template gradients (voxel units) */
-    uint8_t *in;  /* n: sample counted in the last evaluation */
+    uint8_t *in;  /* n: sample counted in the last evaluation (MI: 2 = with a gradient) */
     uint8_t *use; /* n: sample selected for this level (reg_cost_select) */
     int threads;
-    int kind;       /* REG_COST_CR or REG_COST_MI */
-    double lo, hi;  /* MI: value range of the moving image mapped onto its bins */
+    int kind;      /* REG_COST_CR or REG_COST_MI */
+    double lo, hi; /* MI: value range of the moving image mapped onto its bins */
     int64_t evals;
+    /* the last evaluation: informative (else its gradient is 0), its cost */
+    int last_ok;
+    double last_cost;
+    double *joint;                      /* MI: REG_BINS x REG_MI_BINS joint histogram */
+    double norm;                        /* MI: N * H(class) */
+    double mu[REG_BINS], mean, var;     /* CR: class means, mean and variance */
 } reg_cost_ws;
 
 int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl, int threads, int kind);
-
-/* Negative mutual information part of reg_cost_eval (reg_mi.c); G maps
- * sample coordinates to voxel coordinates of the moving image. */
-double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], double *overlap);
 void reg_cost_ws_free(reg_cost_ws *w);
+
+/* Mutual-information cost (reg_mi.c) at the transform G (sample coordinates
+ * to voxel coordinates of the moving image); sets the workspace's last
+ * evaluation. reg_mi_gradient_sums: the 12 sums sum_i dcost_i/dvalue_i *
+ * grad_u_i (x) (x_i, 1) of that evaluation, already divided by its
+ * normalisation; 0 = out of memory. */
+double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap);
+int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12]);
 
 /* Selects the samples that p maps inside the template grid, at least
  * margin_vox voxels from its border; they alone count until the next call. */
 void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox);
 
-/* Correlation-ratio cost 1 - eta^2(template | subject class) in [0, 1]
- * (lower is better) at parameters p; gradient into g when g != NULL.
- * Returns 1 (worst) when too few samples overlap the template. */
+/* The cost in [0, 1] (lower is better) at parameters p: mutual information
+ * or the correlation ratio 1 - eta^2(template | subject class), by w->kind;
+ * gradient into g when g != NULL. Returns 1 (worst, gradient 0) when too few
+ * samples overlap the template. */
 double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NPARAM], double *overlap);
+/* The gradient at the parameters of the last reg_cost_eval. */
+void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM]);
 
 /* BFGS with backtracking line search on reg_cost_eval. step0: first step
  * length (largest parameter change, mm); tol: stop when a step changes no

@@ -19,57 +19,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MI_BINS 32
+#define MI_BINS REG_MI_BINS
 #define MI_EPS 1e-10
 
-/* Value v -> continuous bin coordinate z in [1, MI_BINS - 2), so that the
- * window's four bins floor(z) - 1 .. floor(z) + 2 all exist; *dzdv = 0 where
- * v is clamped (outside the 0.5..99.5% range). */
-static inline void value_bin(const reg_cost_ws *w, float v, int *b0, double *f, double *dzdv)
-{
-    double sc = (MI_BINS - 3) / (w->hi - w->lo), z = 1.0 + (v - w->lo) * sc;
-    *dzdv = sc;
-    if (z <= 1.0) {
-        z = 1.0;
-        *dzdv = 0;
-    } else if (z >= MI_BINS - 2 - 1e-9) {
-        z = MI_BINS - 2 - 1e-9;
-        *dzdv = 0;
-    }
-    *b0 = (int)z;
-    *f = z - *b0;
-}
-
 /* Cubic B-spline weights of the bins b0 - 1 .. b0 + 2 at fraction f, and
- * their derivatives in z. */
-static inline void bspline3(double f, double wt[4], double dw[4])
+ * their derivatives in z (float: the window is smooth and its sums are
+ * accumulated in double). */
+static inline void bspline3(float f, float wt[4], float dw[4])
 {
-    double g = 1.0 - f;
-    wt[0] = g * g * g / 6.0;
-    wt[1] = (3.0 * f * f * f - 6.0 * f * f + 4.0) / 6.0;
-    wt[2] = (3.0 * g * g * g - 6.0 * g * g + 4.0) / 6.0;
-    wt[3] = f * f * f / 6.0;
-    dw[0] = -0.5 * g * g;
-    dw[1] = 1.5 * f * f - 2.0 * f;
-    dw[2] = -(1.5 * g * g - 2.0 * g);
-    dw[3] = 0.5 * f * f;
+    const float sixth = 1.0f / 6.0f;
+    float g = 1.0f - f;
+    wt[0] = g * g * g * sixth;
+    wt[1] = (3.0f * f * f * f - 6.0f * f * f + 4.0f) * sixth;
+    wt[2] = (3.0f * g * g * g - 6.0f * g * g + 4.0f) * sixth;
+    wt[3] = f * f * f * sixth;
+    dw[0] = -0.5f * g * g;
+    dw[1] = 1.5f * f * f - 2.0f * f;
+    dw[2] = -(1.5f * g * g - 2.0f * g);
+    dw[3] = 0.5f * f * f;
 }
 
-double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], double *overlap)
+/* value -> bin-coordinate scale of the moving image's [lo, hi] */
+static float value_scale(const reg_cost_ws *w)
+{
+    return (float)((MI_BINS - 3) / (w->hi - w->lo));
+}
+
+static double uninformative(reg_cost_ws *w)
+{
+    w->last_ok = 0;
+    w->last_cost = 1.0;
+    return 1.0;
+}
+
+double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
 {
     const reg_samples *s = w->s;
     const reg_image *im = w->tpl;
     const int64_t n = s->n, nchunks = (n + REG_CHUNK - 1) / REG_CHUNK;
     const size_t hsz = (size_t)REG_BINS * MI_BINS;
-    double *hist = calloc((size_t)(nchunks ? nchunks : 1) * hsz, sizeof(double));
-    if (!hist) {
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        return 1.0;
-    }
+    /* the moving image's values binned linearly over [lo, hi] */
+    const float lo = (float)w->lo, sc = value_scale(w);
+    const float zmax = (float)(MI_BINS - 2) - 1e-5f;
+    if (overlap)
+        *overlap = 0;
+    double *hist = malloc((size_t)(nchunks ? nchunks : 1) * hsz * sizeof(double));
+    if (!hist)
+        return uninformative(w);
+    float Gf[3][4], hi[3];
+    reg_matrix_float(G, Gf);
+    reg_tri_limits(im, hi);
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
-        double *h = hist + (size_t)ch * hsz;
+        /* Four interleaved copies of the chunk's histogram, sample q adding
+         * into copy q % 4: neighbouring samples mostly fall into the same
+         * bins, and with one copy each sample's loads wait for the previous
+         * sample's stores to addresses known only at the end of its
+         * interpolation. */
+        double hq[4][REG_BINS * MI_BINS];
+        memset(hq, 0, sizeof hq);
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
         for (int64_t q = ch * REG_CHUNK; q < end; q++) {
             if (!w->use[q]) {
@@ -77,33 +85,36 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], d
                 continue;
             }
             const float *x = s->x + 3 * q;
-            double u[3];
+            float u[3];
             for (int r = 0; r < 3; r++)
-                u[r] = G[r][0] * x[0] + G[r][1] * x[1] + G[r][2] * x[2] + G[r][3];
+                u[r] = Gf[r][0] * x[0] + Gf[r][1] * x[1] + Gf[r][2] * x[2] + Gf[r][3];
             float val, gr[3];
-            reg_tri_grad(im, u, &val, gr);
-            w->in[q] = 1;
-            w->t[q] = val;
+            reg_tri_grad(im, hi, u, &val, gr);
             w->grad[3 * q] = gr[0];
             w->grad[3 * q + 1] = gr[1];
             w->grad[3 * q + 2] = gr[2];
-            int b0;
-            double f, dz;
-            value_bin(w, val, &b0, &f, &dz);
-            double wt[4], dw[4];
-            bspline3(f, wt, dw);
-            double *row = h + (size_t)s->bin[q] * MI_BINS + b0 - 1;
+            /* value -> bin coordinate z in [1, MI_BINS - 2), so that the
+             * window's bins floor(z) - 1 .. floor(z) + 2 all exist; a value
+             * clamped at either end has no gradient (in = 1, not 2) */
+            const float zr = 1.0f + (val - lo) * sc;
+            const uint8_t in = (uint8_t)(1 + (zr > 1.0f && zr < zmax));
+            float z = zr > 1.0f ? zr : 1.0f;
+            z = z < zmax ? z : zmax;
+            w->in[q] = in;
+            w->t[q] = z; /* MI keeps the bin coordinate, not the value */
+            int b0 = (int)z;
+            float wt[4], dw[4];
+            bspline3(z - (float)b0, wt, dw);
+            double *row = hq[q & 3] + (size_t)s->bin[q] * MI_BINS + b0 - 1;
             for (int d = 0; d < 4; d++)
                 row[d] += wt[d];
         }
+        double *h = hist + (size_t)ch * hsz;
+        for (size_t e = 0; e < hsz; e++)
+            h[e] = (hq[0][e] + hq[1][e]) + (hq[2][e] + hq[3][e]);
     }
-    double *tot = calloc(hsz, sizeof(double));
-    if (!tot) {
-        free(hist);
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        return 1.0;
-    }
+    double *tot = w->joint;
+    memset(tot, 0, hsz * sizeof *tot);
     for (int64_t ch = 0; ch < nchunks; ch++)
         for (size_t e = 0; e < hsz; e++)
             tot[e] += hist[(size_t)ch * hsz + e];
@@ -118,12 +129,8 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], d
         }
     if (overlap)
         *overlap = n > 0 ? N / n : 0;
-    if (N < 200) {
-        free(tot);
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        return 1.0;
-    }
+    if (N < 200)
+        return uninformative(w);
     double ha = 0, mi = 0;
     for (int a = 0; a < REG_BINS; a++)
         if (pa[a] > 0)
@@ -134,72 +141,71 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double g[REG_NPARAM], d
             if (v > 0)
                 mi += v / N * log(v * N / (pa[a] * pb[b]));
         }
-    if (ha <= 1e-9) {
-        free(tot);
-        if (g)
-            memset(g, 0, REG_NPARAM * sizeof *g);
-        return 1.0;
-    }
-    double cost = 1.0 - mi / ha;
-    if (g) {
-        /* L[a][b] = log(p_ab / p_b) */
-        double *L = malloc(hsz * sizeof(double));
-        double *part = calloc((size_t)(nchunks ? nchunks : 1) * 12, sizeof(double));
-        if (!L || !part) {
-            free(L);
-            free(part);
-            free(tot);
-            memset(g, 0, REG_NPARAM * sizeof *g);
-            return cost;
-        }
-        for (int a = 0; a < REG_BINS; a++)
-            for (int b = 0; b < MI_BINS; b++)
-                L[a * MI_BINS + b] = log((tot[a * MI_BINS + b] + MI_EPS) / (pb[b] + MI_EPS));
-#pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
-        for (int64_t ch = 0; ch < nchunks; ch++) {
-            double *acc = part + 12 * ch;
-            int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
-            for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-                if (!w->in[q])
-                    continue;
-                int b0;
-                double f, dz;
-                value_bin(w, w->t[q], &b0, &f, &dz);
-                if (dz == 0)
-                    continue;
-                double wt[4], dw[4];
-                bspline3(f, wt, dw);
-                const double *Lr = L + (size_t)s->bin[q] * MI_BINS + b0 - 1;
-                double coef = -(Lr[0] * dw[0] + Lr[1] * dw[1] + Lr[2] * dw[2] + Lr[3] * dw[3]) * dz;
-                const float *x = s->x + 3 * q;
-                const float *gu = w->grad + 3 * q;
-                for (int a = 0; a < 3; a++) {
-                    double cg = coef * gu[a];
-                    acc[4 * a + 0] += cg * x[0];
-                    acc[4 * a + 1] += cg * x[1];
-                    acc[4 * a + 2] += cg * x[2];
-                    acc[4 * a + 3] += cg;
-                }
-            }
-        }
-        double sum[12] = {0};
-        for (int64_t ch = 0; ch < nchunks; ch++)
-            for (int e = 0; e < 12; e++)
-                sum[e] += part[12 * ch + e];
-        free(part);
+    if (ha <= 1e-9)
+        return uninformative(w);
+    w->last_ok = 1;
+    w->last_cost = 1.0 - mi / ha;
+    w->norm = N * ha;
+    return w->last_cost;
+}
+
+int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
+{
+    const reg_samples *s = w->s;
+    const int64_t n = s->n, nchunks = (n + REG_CHUNK - 1) / REG_CHUNK;
+    const size_t hsz = (size_t)REG_BINS * MI_BINS;
+    const double sc = value_scale(w);
+    const double *tot = w->joint;
+    /* L[a][b] = log(p_ab / p_b) */
+    double *L = malloc(hsz * sizeof(double));
+    double *part = malloc((size_t)(nchunks ? nchunks : 1) * 12 * sizeof(double));
+    if (!L || !part) {
         free(L);
-        for (int r = 0; r < 3; r++)
-            for (int k = 0; k < 4; k++) {
-                double d = 0;
-                for (int a = 0; a < 3; a++)
-                    d += im->ras2vox[a][r] * sum[4 * a + k];
-                d /= N * ha;
-                if (k == 3)
-                    g[r] = d;
-                else
-                    g[3 + 3 * r + k] = d / REG_LIN_SCALE;
-            }
+        free(part);
+        return 0;
     }
-    free(tot);
-    return cost;
+    double pb[MI_BINS] = {0};
+    for (int a = 0; a < REG_BINS; a++)
+        for (int b = 0; b < MI_BINS; b++)
+            pb[b] += tot[a * MI_BINS + b];
+    for (int a = 0; a < REG_BINS; a++)
+        for (int b = 0; b < MI_BINS; b++)
+            L[a * MI_BINS + b] = log((tot[a * MI_BINS + b] + MI_EPS) / (pb[b] + MI_EPS));
+#pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
+    for (int64_t ch = 0; ch < nchunks; ch++) {
+        /* the 12 sums stay in registers: through memory, each sample
+         * waits for the previous sample's stores */
+        double acc[12] = {0};
+        int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
+        for (int64_t q = ch * REG_CHUNK; q < end; q++) {
+            if (w->in[q] != 2)
+                continue;
+            const float z = w->t[q];
+            const int b0 = (int)z;
+            float wt[4], dw[4];
+            bspline3(z - (float)b0, wt, dw);
+            const double *Lr = L + (size_t)s->bin[q] * MI_BINS + b0 - 1;
+            double coef = -(Lr[0] * dw[0] + Lr[1] * dw[1] + Lr[2] * dw[2] + Lr[3] * dw[3]) * sc;
+            const float *x = s->x + 3 * q;
+            const float *gu = w->grad + 3 * q;
+            for (int a = 0; a < 3; a++) {
+                double cg = coef * gu[a];
+                acc[4 * a + 0] += cg * x[0];
+                acc[4 * a + 1] += cg * x[1];
+                acc[4 * a + 2] += cg * x[2];
+                acc[4 * a + 3] += cg;
+            }
+        }
+        memcpy(part + 12 * ch, acc, sizeof acc);
+    }
+    for (int e = 0; e < 12; e++)
+        sum[e] = 0;
+    for (int64_t ch = 0; ch < nchunks; ch++)
+        for (int e = 0; e < 12; e++)
+            sum[e] += part[12 * ch + e];
+    for (int e = 0; e < 12; e++)
+        sum[e] /= w->norm;
+    free(part);
+    free(L);
+    return 1;
 }

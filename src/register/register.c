@@ -18,6 +18,9 @@
 #include "register/reg_internal.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,11 +70,12 @@ static double now_seconds(void)
 
 typedef struct pyramid {
     reg_image lev[3]; /* ~2, 4, 8 mm */
+    int lev0_borrowed; /* lev[0].v is the base image's buffer, not a copy */
 } pyramid;
 
 static void pyramid_free(pyramid *p)
 {
-    for (int l = 0; l < 3; l++)
+    for (int l = p->lev0_borrowed ? 1 : 0; l < 3; l++)
         reg_image_free(&p->lev[l]);
 }
 
@@ -95,6 +99,13 @@ static int pyramid_build(faceless_ctx *ctx, const reg_image *base, const faceles
     for (int l = 0; l < 3; l++) {
         int f[3];
         level_factors(src, targets[l], f);
+        if (l == 0 && !vol && f[0] == 1 && f[1] == 1 && f[2] == 1) {
+            /* the base is already at this level (the 2 mm template): use
+             * it as it is rather than hold a second copy */
+            p->lev[0] = *base;
+            p->lev0_borrowed = 1;
+            continue;
+        }
         if (!(l == 0 && vol ? reg_image_downsample_volume(vol, src, f, &p->lev[l], ctx)
                             : reg_image_downsample(src, f, &p->lev[l], ctx)))
             return 0;
@@ -221,18 +232,12 @@ static double template_coverage(const reg_image *t, const uint8_t *tm, const reg
  * are symmetric about x = 0, so a fit and its mirror image (which search with
  * ignore_orientation can both find) place the same masks. */
 static double params_distance_mm(const template_set *tpl, const double pa[REG_NPARAM], const double pb[REG_NPARAM],
-                                 const double c[3], int tspace, int mirror_ok)
+                                 const double c[3], int mirror_ok)
 {
     static const double MX[4][4] = {{-1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
-    double ma[4][4], mb[4][4], ia[4][4], ib[4][4], ibm[4][4];
+    double ma[4][4], mb[4][4], ibm[4][4];
     reg_params_to_affine(pa, c, ma);
     reg_params_to_affine(pb, c, mb);
-    if (!tspace) {
-        if (!reg_mat_inv(ma, ia) || !reg_mat_inv(mb, ib))
-            return INFINITY;
-        memcpy(ma, ia, sizeof ma);
-        memcpy(mb, ib, sizeof mb);
-    }
     if (!mirror_ok)
         return register_distance_mm(tpl, ma, mb, NULL);
     reg_mat_mul(mb, MX, ibm);
@@ -263,9 +268,11 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     pyramid sp, tp;
     memset(&sp, 0, sizeof sp);
     memset(&tp, 0, sizeof tp);
-    uint8_t *smask = NULL, *tmask = NULL, *skeep = NULL, *tkeep = NULL;
+    uint8_t *smask = NULL, *tmask = NULL, *tkeep = NULL;
     const int cost_kind = opts->correlation_ratio ? REG_COST_CR : REG_COST_MI; /* reg_cost.c: why MI */
-    const int tspace = 1; /* samples on the template grid: the subject's neck and shoulders never weigh in */
+    /* The cost samples lie on the template grid (the subject's neck and
+     * shoulders never weigh in) and the parameters map template world to
+     * subject world. */
     reg_samples samp[3];
     reg_cost_ws ws[3];
     memset(samp, 0, sizeof samp);
@@ -279,9 +286,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     if (ok) {
         smask = reg_head_mask(&sp.lev[1]);
         tmask = reg_head_mask(&tp.lev[1]);
-        skeep = smask ? reg_mask_dilate(&sp.lev[1], smask, 1) : NULL;
         tkeep = tmask ? reg_mask_dilate(&tp.lev[1], tmask, 1) : NULL;
-        ok = smask && tmask && skeep && tkeep;
+        ok = smask && tmask && tkeep;
     }
     if (!ok) {
         st = fail_memory(ctx, subject);
@@ -291,8 +297,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     double c[3] = {0, 0, 0};
     {
         int64_t cnt = 0;
-        const reg_image *l1 = tspace ? &tp.lev[1] : &sp.lev[1];
-        const uint8_t *m1 = tspace ? tmask : smask;
+        const reg_image *l1 = &tp.lev[1];
+        const uint8_t *m1 = tmask;
         for (int64_t k = 0; k < l1->nz; k++)
             for (int64_t j = 0; j < l1->ny; j++)
                 for (int64_t i = 0; i < l1->nx; i++)
@@ -315,11 +321,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * and its last copy beyond 2 mm back inside. Cost: 0.6 -> 0.9 s. */
     static const int64_t max_samples[3] = {300000, 80000, 20000};
     for (int l = 0; l < 3 && ok; l++)
-        ok = tspace ? reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
-                          reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind)
-                    : reg_samples_make(&sp.lev[l], &sp.lev[1], skeep, max_samples[l], c, &samp[l]) &&
-                          reg_cost_ws_init(&ws[l], &samp[l], &tp.lev[l], threads, cost_kind);
-    if (ok && tspace) {
+        ok = reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
+             reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind);
+    if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
          * point of the whole image moves with the share of air in the field
          * of view (a cropped or rotated copy of the same head has more), and
@@ -352,17 +356,48 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         goto done;
     }
     tm[3] = now_seconds();
-    /* 8 mm: refine every start (cheap), keep all results for the ambiguity check. */
+    /* 8 mm: refine every start (cheap), keep all results for the ambiguity
+     * check. The starts are independent, so they run side by side, one per
+     * thread, each on its own workspace over the shared samples (9k samples
+     * are too few to split one evaluation across threads); each start's
+     * result depends on nothing but itself, whatever the thread count. */
     double p8[N_STARTS_ALL][REG_NPARAM], cost8[N_STARTS_ALL];
-    for (int s = 0; s < nstart; s++) {
-        double st2s[4][4];
-        reg_mat_inv(starts[s].subj2tpl, st2s);
-        reg_affine_to_params(tspace ? st2s : starts[s].subj2tpl, c, p8[s]);
-        reg_cost_select(&ws[2], p8[s], 0.5);
-        reg_optimize_similarity(&ws[2], p8[s], 4.0, 0.05, 40);
-        cost8[s] = reg_optimize(&ws[2], p8[s], 2.0, 0.05, 40);
-        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: start %d score %.1f -> cost8 %.4f", s, starts[s].score, cost8[s]);
+    int64_t evals8 = 0;
+    {
+        reg_cost_ws ws8[N_STARTS_ALL];
+        const int nws = threads < nstart ? threads : nstart;
+        memset(ws8, 0, sizeof ws8);
+        for (int t = 0; t < nws && ok; t++) {
+            ok = reg_cost_ws_init(&ws8[t], &samp[2], &sp.lev[2], 1, cost_kind);
+            ws8[t].lo = ws[2].lo;
+            ws8[t].hi = ws[2].hi;
+        }
+        if (ok) {
+#pragma omp parallel for schedule(static, 1) num_threads(nws)
+            for (int s = 0; s < nstart; s++) {
+                int t = 0;
+#ifdef _OPENMP
+                t = omp_get_thread_num();
+#endif
+                double st2s[4][4];
+                reg_mat_inv(starts[s].subj2tpl, st2s);
+                reg_affine_to_params(st2s, c, p8[s]);
+                reg_cost_select(&ws8[t], p8[s], 0.5);
+                reg_optimize_similarity(&ws8[t], p8[s], 4.0, 0.05, 40);
+                cost8[s] = reg_optimize(&ws8[t], p8[s], 2.0, 0.05, 40);
+            }
+        }
+        for (int t = 0; t < nws; t++) {
+            evals8 += ws8[t].evals;
+            reg_cost_ws_free(&ws8[t]);
+        }
+        if (!ok) {
+            st = fail_memory(ctx, subject);
+            goto done;
+        }
     }
+    for (int s = 0; s < nstart; s++)
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: start %d score %.1f -> cost8 %.4f", s, starts[s].score, cost8[s]);
     /* 4 mm: the best 8 mm result and up to N_CANDIDATES - 1 others whose
      * 8 mm cost came within CANDIDATE_COST of it and that ended elsewhere go
      * on; the 4 mm cost chooses between them (8 mm is too coarse to rank
@@ -387,7 +422,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             break;
         int distinct = 1;
         for (int q = 0; q < ncand && distinct; q++)
-            distinct = params_distance_mm(tpl, p8[s], pc[q], c, tspace, 0) > CANDIDATE_SAME_MM;
+            distinct = params_distance_mm(tpl, p8[s], pc[q], c, 0) > CANDIDATE_SAME_MM;
         if (!distinct)
             continue;
         memcpy(pc[ncand], p8[s], sizeof pc[ncand]);
@@ -402,14 +437,14 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     double amb = 0;
     for (int q = 0; q < ncand; q++)
         if (q != best && cost4[q] <= cost4[best] + REGISTER_AMBIGUITY_COST)
-            amb = fmax(amb, params_distance_mm(tpl, pc[q], pc[best], c, tspace, 1));
+            amb = fmax(amb, params_distance_mm(tpl, pc[q], pc[best], c, 1));
     double p[REG_NPARAM];
     memcpy(p, pc[best], sizeof p);
     /* 2 mm (the sample set is reselected around the 4 mm result). */
     tm[5] = now_seconds();
     reg_cost_select(&ws[0], p, 2.0);
     double cost = reg_optimize(&ws[0], p, 1.0, 0.01, 40);
-    if (opts->ignore_orientation && tspace) {
+    if (opts->ignore_orientation) {
         /* Without the header, the head's own asymmetry is all that tells left
          * from right, and at 8 and 4 mm a fit and its mirror image score
          * within noise (the suite's mirrored-header copies picked the mirror
@@ -437,6 +472,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * measured to end 3-6 mm apart: such a fit is not pinned down. */
     double pk[REG_NPARAM];
     memcpy(pk, p, sizeof pk);
+    const int64_t evals_fit = ws[0].evals;
     {
         const reg_image *l0 = &sp.lev[0];
         double spmax = 0;
@@ -446,12 +482,12 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         reg_cost_select(&ws[0], pk, CONSISTENCY_MM / spmax);
         reg_optimize(&ws[0], pk, 1.0, 0.01, 40);
     }
-    double inconsistency = params_distance_mm(tpl, pk, p, c, tspace, 0);
+    double inconsistency = params_distance_mm(tpl, pk, p, c, 0);
 
     tm[6] = now_seconds();
     double subj2tpl[4][4], tpl2subj[4][4];
-    reg_params_to_affine(p, c, tspace ? tpl2subj : subj2tpl);
-    if (!reg_mat_inv(tspace ? tpl2subj : subj2tpl, tspace ? subj2tpl : tpl2subj)) {
+    reg_params_to_affine(p, c, tpl2subj);
+    if (!reg_mat_inv(tpl2subj, subj2tpl)) {
         st = ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: registration produced a singular transform", name);
         goto done;
     }
@@ -518,8 +554,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
-            "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld, %.3f s",
-            nstart, cost, dice, cover, amb, (long long)ws[2].evals, (long long)ws[1].evals, (long long)ws[0].evals,
+            "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
+            nstart, cost, dice, cover, amb, (long long)evals8, (long long)ws[1].evals, (long long)evals_fit,
+            (long long)(ws[0].evals - evals_fit),
             out->seconds);
 done:
     for (int l = 0; l < 3; l++) {
@@ -528,7 +565,6 @@ done:
     }
     free(smask);
     free(tmask);
-    free(skeep);
     free(tkeep);
     pyramid_free(&sp);
     pyramid_free(&tp);
