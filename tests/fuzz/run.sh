@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a set
-# time. Seeds: Debian's ch2, ../shared/data NIfTI, and the malformed corpus.
+# time. Seeds: Debian's ch2, ../shared/data NIfTI, and the malformed corpus;
+# fuzz_scan also gets NIfTI headers, JSON sidecars (dcm2niix of the shared
+# series) and the header audit's fixtures, generated at run time.
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #   FUZZ_BUILD=DIR     build folder (default: build-fuzz in the source tree)
 #   BUILD_JOBS=N       parallel compile jobs (default: all cores)
@@ -37,15 +39,62 @@ for t in "${targets[@]}"; do
           gzip -dc "$f" | head -c 65536 >"$seeds/$(basename "$f" .nii.gz).nii" || true
         done ;;
       fuzz_dicom* | fuzz_scan*)
+        # fuzz_scan's first byte picks the parser (0 DICOM, 1 JSON, 2 NIfTI):
+        # seed_as KIND FILE NAME copies FILE with that byte in front.
+        seed_as() {
+          if [ "$t" = fuzz_scan ]; then { printf "\\00$1"; cat "$2"; } >"$seeds/$3"; else cp "$2" "$seeds/$3"; fi
+        }
         # small real DICOM files: pydicom's test files and one file of each shared series
         pyd=/usr/lib/python3/dist-packages/pydicom/data/test_files
         find "$pyd" -maxdepth 1 -name '*.dcm' -size -200k 2>/dev/null | head -40 | while read -r f; do
-          if [ "$t" = fuzz_scan ]; then { printf '\000'; cat "$f"; } >"$seeds/$(basename "$f")"; else cp "$f" "$seeds/"; fi
+          seed_as 0 "$f" "$(basename "$f")"
         done
         for d in "$root"/../shared/data/dicom/*/; do
           f=$(find "$d" -type f -name '*.dcm' | sort | head -1)
-          [ -n "$f" ] && [ "$(stat -c %s "$f")" -lt 4000000 ] && cp "$f" "$seeds/$(basename "$d").dcm"
-        done ;;
+          [ -n "$f" ] && [ "$(stat -c %s "$f")" -lt 4000000 ] && seed_as 0 "$f" "$(basename "$d").dcm"
+        done
+        if [ "$t" = fuzz_scan ]; then
+          # NIfTI headers as the scan reads them (header, extender, extensions:
+          # the bytes up to vox_offset) of Debian's ch2 and the shared heads.
+          for f in /usr/share/mricron/templates/ch2.nii.gz "$root"/../shared/data/nifti/*.nii.gz; do
+            [ -f "$f" ] || continue
+            gzip -dc "$f" | head -c 65536 >"$build/hdr.tmp" || true
+            /usr/bin/python3 - "$build/hdr.tmp" "$seeds/nii_$(basename "$f" .nii.gz)" <<'PY' || true
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+e = "<" if struct.unpack("<i", b[:4])[0] in (348, 540) else ">"
+if struct.unpack(e + "i", b[:4])[0] not in (348, 540):
+    sys.exit(1)
+v2 = struct.unpack(e + "i", b[:4])[0] == 540
+off = struct.unpack(e + "q", b[168:176])[0] if v2 else int(struct.unpack(e + "f", b[108:112])[0])
+open(sys.argv[2], "wb").write(b"\x02" + b[:max(348, min(off, len(b)))])
+PY
+          done
+          rm -f "$build/hdr.tmp"
+          # the header audit's own fixtures: clean and planted NIfTI, JSON and DICOM
+          if /usr/bin/python3 "$root/tests/tools/make_scan_fixtures.py" "$build/scan_fixtures" >/dev/null 2>&1; then
+            find "$build/scan_fixtures" -type f ! -name '*.tsv' | while read -r f; do
+              n=$(basename "$(dirname "$f")")_$(basename "$f")
+              case $f in
+                *.json) seed_as 1 "$f" "$n" ;;
+                *.nii.gz) gzip -dc "$f" >"$build/fx.tmp" && seed_as 2 "$build/fx.tmp" "$n" ;;
+                *.nii) seed_as 2 "$f" "$n" ;;
+                *.dcm) seed_as 0 "$f" "$n" ;;
+              esac
+            done
+            rm -rf "$build/scan_fixtures" "$build/fx.tmp"
+          fi
+          # BIDS sidecars as dcm2niix writes them for the shared series (-b o: JSON only)
+          if command -v dcm2niix >/dev/null; then
+            for d in "$root"/../shared/data/dicom/*/; do
+              [ -d "$d" ] || continue
+              mkdir -p "$build/sidecars"
+              dcm2niix -b o -f "$(basename "$d")_%s" -o "$build/sidecars" "$d" >/dev/null 2>&1 || true
+            done
+            for f in "$build"/sidecars/*.json; do [ -f "$f" ] && seed_as 1 "$f" "sidecar_$(basename "$f")"; done
+            rm -rf "$build/sidecars"
+          fi
+        fi ;;
       *) ;;
     esac
   fi
