@@ -119,36 +119,15 @@ if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/pyth
   dicom_case dicomdir_alone refuse 3 'no DICOM images found' "$PYD/dicomdirtests/DICOMDIR"
   # Broken sequences in one slice (im1, a middle slice; im0, the lowest):
   # a ReferencedImageSequence whose item or sequence length is wrong, or
-  # whose item tag is not an item. Each names the broken file. The item
+  # whose item tag is not an item (tests/tools/break_sequence.py). Each
+  # refusal names the broken file. The item
   # length past the end once made DCMTK fold the pixel data into the item,
   # and the file was skipped as "without pixel data": a gap was blamed, or
   # with the lowest slice the series shrank by one slice.
   for v in item_len_past_end seq_len_past_end seq_len_short item_tag_garbage; do
     for f in im1 im0; do
       cp -r "$d/base" "$d/$v.$f"
-      /usr/bin/python3 - "$d/$v.$f/$f.dcm" "$v" <<'PY' || bad "cannot break $v"
-import sys, pydicom
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-path, how = sys.argv[1], sys.argv[2]
-ds = pydicom.dcmread(path)
-it = Dataset()
-it.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-it.ReferencedSOPInstanceUID = "1.2.826.0.1.3680043.10.1.99"
-ds.ReferencedImageSequence = Sequence([it])
-ds.save_as(path)  # explicit VR little endian: defined lengths
-b = bytearray(open(path, "rb").read())
-i = b.index(b"\x08\x00\x40\x11SQ\x00\x00")  # (0008,1140) SQ, length at i+8, first item at i+12
-if how == "item_len_past_end":
-    b[i + 16:i + 20] = (0x00FFFFF0).to_bytes(4, "little")
-elif how == "seq_len_past_end":
-    b[i + 8:i + 12] = (0x7FFFFFF0).to_bytes(4, "little")
-elif how == "seq_len_short":
-    b[i + 8:i + 12] = (10).to_bytes(4, "little")
-else:
-    b[i + 12:i + 16] = b"\x08\x00\x18\x00"
-open(path, "wb").write(b)
-PY
+      /usr/bin/python3 "$FACELESS_SOURCE_DIR/tests/tools/break_sequence.py" "$d/$v.$f/$f.dcm" "$v" || bad "cannot break $v"
       dicom_case "$v.$f" refuse 3 "$f.dcm" "$d/$v.$f"
     done
   done

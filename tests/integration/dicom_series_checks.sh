@@ -112,21 +112,8 @@ PY
   # without an error. The file was skipped as "without pixel data", and with
   # the lowest slice (im0) the series was written one slice short.
   cp -r base seq_item
-  /usr/bin/python3 - seq_item/im0.dcm <<'PY'
-import sys, pydicom
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-ds = pydicom.dcmread(sys.argv[1])
-it = Dataset()
-it.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-it.ReferencedSOPInstanceUID = "1.2.826.0.1.3680043.10.1.99"
-ds.ReferencedImageSequence = Sequence([it])
-ds.save_as(sys.argv[1])
-b = bytearray(open(sys.argv[1], "rb").read())
-i = b.index(b"\x08\x00\x40\x11SQ\x00\x00")  # (0008,1140), explicit VR LE, defined lengths
-b[i + 16:i + 20] = (0x00FFFFF0).to_bytes(4, "little")  # the first item's length
-open(sys.argv[1], "wb").write(b)
-PY
+  /usr/bin/python3 "$FACELESS_SOURCE_DIR/tests/tools/break_sequence.py" seq_item/im0.dcm item_len_past_end ||
+    bad "break_sequence.py"
   refuse seq_item_length 3 'seq_item/im0.dcm: broken DICOM file: the pixel data lies inside a sequence item' seq_item
 else
   bad "pixel-data VR regression needs Debian's python3-pydicom (scripts/bootstrap.sh test)"

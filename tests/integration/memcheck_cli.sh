@@ -6,7 +6,8 @@
 #  - deface of Debian's ch2 in zero and noise mode with report, mask and
 #    render (the before/after montage);
 #  - deface of a small DICOM series made from pydicom's MR_small, written
-#    (--transform identity) and refused (registration not trusted);
+#    (--transform identity), refused (registration not trusted), and refused
+#    for a broken sequence beside a truncated file;
 #  - scan of the header audit's clean, planted and malformed fixtures;
 #  - render of ch2 (five views);
 #  - with ../shared/data: deface of a real head (IXI012) and of the XA30
@@ -111,6 +112,15 @@ if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ]; then
     --report-out "$work/series.json" --mask-out "$work/series.mask.nii.gz"
   vg dicom_refused 6 "$FACELESS" deface "$work/series" -o "$work/series_refused" --threads 1
   cases+=(dicom_written dicom_refused)
+  # a broken file: DCMTK's error paths (tests/tools/break_sequence.py)
+  if /usr/bin/python3 -c 'import pydicom' 2>/dev/null; then
+    cp -r "$work/series" "$work/broken"
+    /usr/bin/python3 "$FACELESS_SOURCE_DIR/tests/tools/break_sequence.py" "$work/broken/im1.dcm" item_len_past_end &&
+      cp "$work/series/im2.dcm" "$work/broken/im2.bad" && truncate -s 3000 "$work/broken/im2.bad" ||
+      bad "cannot break the series"
+    vg dicom_broken 3 "$FACELESS" deface "$work/broken" -o "$work/broken_out" --transform identity --threads 2
+    cases+=(dicom_broken)
+  fi
 else
   echo "note: dcmodify or pydicom's MR_small absent; the DICOM series cases are not run"
 fi
@@ -140,6 +150,7 @@ if [ -d "$work/series" ]; then
   [ "$(ls "$work/series_out" 2>/dev/null | wc -l)" = 8 ] && ok || bad "dicom_written: not 8 output files"
   grep -Eq '"voxels_changed": [1-9]' "$work/series.json" 2>/dev/null && ok || bad "dicom_written: no voxel changed"
   [ -e "$work/series_refused" ] && bad "dicom_refused: output written" || ok
+  [ -e "$work/broken_out" ] && bad "dicom_broken: output written" || ok
 fi
 if [ $have_shared = 1 ]; then
   exists "shared heads" "$work/ixi.nii.gz" "$work/ixi.json" "$work/xa30.json"
