@@ -470,6 +470,9 @@ static faceless_status run_pipeline(deface_run *r)
         rep->coverage = rr.coverage;
         rep->template_coverage = rr.template_coverage;
         rep->ambiguity_mm = rr.ambiguity_mm;
+        rep->inconsistency_mm = rr.inconsistency_mm;
+        rep->beside = rr.beside;
+        rep->entropy_bits = rr.entropy_bits;
         rep->cost_name = rr.cost_name;
         rep->trust_reason = rr.reason;
         rep->min_trust = ro.min_trust;

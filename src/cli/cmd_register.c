@@ -82,8 +82,10 @@ int cmd_register(int argc, char **argv)
                        r.tpl2subj[row][2], r.tpl2subj[row][3]);
             printf("],\n \"trusted\": %s, \"trust\": %.4f, \"reason\": \"%s\", \"cost\": \"%s\", \"final_cost\": %.5f,\n",
                    r.trusted ? "true" : "false", r.trust, r.reason, r.cost_name, r.final_cost);
-            printf(" \"head_dice\": %.4f, \"coverage\": %.4f, \"ambiguity_mm\": %.2f, \"starts\": %d,\n",
-                   r.head_overlap, r.coverage, r.ambiguity_mm, r.starts);
+            printf(" \"head_dice\": %.4f, \"coverage\": %.4f, \"template_coverage\": %.4f, \"ambiguity_mm\": %.2f,"
+                   " \"inconsistency_mm\": %.2f, \"beside\": %.4f, \"entropy_bits\": %.3f, \"starts\": %d,\n",
+                   r.head_overlap, r.coverage, r.template_coverage, r.ambiguity_mm, r.inconsistency_mm, r.beside,
+                   r.entropy_bits, r.starts);
             printf(" \"seconds_read\": %.4f, \"seconds_register\": %.4f}\n", t_read, r.seconds);
         } else {
             printf("template->subject (RAS mm):\n");

@@ -211,6 +211,12 @@ char *mask_report_json(const mask_report *r)
         jb_num(&b, r->have_transform && r->cost_name ? r->template_coverage : NAN);
         jb_key(&b, &g, 2, "ambiguity_mm");
         jb_num(&b, r->have_transform && r->cost_name ? r->ambiguity_mm : NAN);
+        jb_key(&b, &g, 2, "inconsistency_mm");
+        jb_num(&b, r->have_transform && r->cost_name ? r->inconsistency_mm : NAN);
+        jb_key(&b, &g, 2, "foreground_beside_head");
+        jb_num(&b, r->have_transform && r->cost_name ? r->beside : NAN);
+        jb_key(&b, &g, 2, "head_entropy_bits");
+        jb_num(&b, r->have_transform && r->cost_name ? r->entropy_bits : NAN);
         jb_key(&b, &g, 2, "cost");
         if (r->cost_name)
             jb_str(&b, r->cost_name);

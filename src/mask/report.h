@@ -50,6 +50,7 @@ typedef struct mask_report {
     double tpl2subj[4][4];
     double trust, min_trust, final_cost, head_overlap;
     double coverage, template_coverage, ambiguity_mm; /* NAN when not registered */
+    double inconsistency_mm, beside, entropy_bits;    /* the other trust checks; NAN when not registered */
     const char *cost_name;    /* NULL when not registered */
     const char *trust_reason; /* why untrusted; "" when trusted, NULL when not registered */
     int trusted;

@@ -328,11 +328,15 @@ static void objective_gradient(objective *o, const double *q, double *g)
 /* BFGS (Nocedal & Wright, algorithm 6.1) with an Armijo backtracking line
  * search; the inverse Hessian starts as the identity scaled so that the first
  * step has length step0. Parameters are all in mm-like units. */
-static double bfgs(objective *o, int P, double *p, double step0, double tol, int max_iter)
+static double bfgs(objective *o, int P, double *p, double step0, double tol, int max_iter, reg_curvature *warm)
 {
     double g[REG_NPARAM], H[REG_NPARAM][REG_NPARAM], f = objective_value(o, p);
     objective_gradient(o, p, g);
     int reset = 1;
+    if (warm && warm->valid) {
+        memcpy(H, warm->H, sizeof H);
+        reset = 0;
+    }
     for (int it = 0; it < max_iter; it++) {
         if (reset) {
             double gmax = 0;
@@ -416,13 +420,24 @@ static double bfgs(objective *o, int P, double *p, double step0, double tol, int
                     H[i][j] += rho * ((1 + rho * yHy) * sv[i] * sv[j] - Hy[i] * sv[j] - sv[i] * Hy[j]);
         }
     }
+    if (warm) {
+        memcpy(warm->H, H, sizeof H);
+        warm->valid = !reset;
+    }
     return f;
 }
 
 double reg_optimize(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter)
 {
     objective o = {w, 0, {0}};
-    return bfgs(&o, REG_NPARAM, p, step0, tol, max_iter);
+    return bfgs(&o, REG_NPARAM, p, step0, tol, max_iter, NULL);
+}
+
+double reg_optimize_warm(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter,
+                         reg_curvature *curv)
+{
+    objective o = {w, 0, {0}};
+    return bfgs(&o, REG_NPARAM, p, step0, tol, max_iter, curv);
 }
 
 double reg_optimize_similarity(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter)
@@ -430,7 +445,7 @@ double reg_optimize_similarity(reg_cost_ws *w, double p[REG_NPARAM], double step
     objective o = {w, 1, {0}};
     memcpy(o.base, p, sizeof o.base);
     double q[7] = {p[0], p[1], p[2], 0, 0, 0, 0};
-    double f = bfgs(&o, 7, q, step0, tol, max_iter);
+    double f = bfgs(&o, 7, q, step0, tol, max_iter, NULL);
     sim_to_params(q, o.base, p);
     return f;
 }

@@ -180,6 +180,19 @@ void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM]);
  * parameter by more than tol. Returns the final cost; p is updated. */
 double reg_optimize(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter);
 
+/* BFGS's inverse-Hessian estimate, carried from one fit to the next of a
+ * nearby cost (the consistency refit starts where the fit ended, with the
+ * same curvature): a cold start spends its first iterations relearning it. */
+typedef struct reg_curvature {
+    int valid;
+    double H[REG_NPARAM][REG_NPARAM];
+} reg_curvature;
+
+/* reg_optimize starting from curv's estimate when valid; curv receives the
+ * final estimate. */
+double reg_optimize_warm(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter,
+                         reg_curvature *curv);
+
 /* The same on a similarity transform (translation, rotation, one scale)
  * around p's linear part; p is updated. */
 double reg_optimize_similarity(reg_cost_ws *w, double p[REG_NPARAM], double step0, double tol, int max_iter);

@@ -415,6 +415,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
                 order[b] = t;
             }
     double pc[N_CANDIDATES][REG_NPARAM], cost4[N_CANDIDATES];
+    reg_curvature curv4[N_CANDIDATES];
     int ncand = 0, max_cand = opts->ignore_orientation ? N_CANDIDATES : N_CANDIDATES - 1;
     for (int r = 0; r < nstart && ncand < max_cand; r++) {
         int s = order[r];
@@ -427,7 +428,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             continue;
         memcpy(pc[ncand], p8[s], sizeof pc[ncand]);
         reg_cost_select(&ws[1], pc[ncand], 1.0);
-        cost4[ncand] = reg_optimize(&ws[1], pc[ncand], 2.0, 0.02, 60);
+        curv4[ncand].valid = 0;
+        cost4[ncand] = reg_optimize_warm(&ws[1], pc[ncand], 2.0, 0.02, 60, &curv4[ncand]);
         ncand++;
     }
     int best = 0;
@@ -443,7 +445,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     /* 2 mm (the sample set is reselected around the 4 mm result). */
     tm[5] = now_seconds();
     reg_cost_select(&ws[0], p, 2.0);
-    double cost = reg_optimize(&ws[0], p, 1.0, 0.01, 40);
+    reg_curvature curv = curv4[best];
+    double cost = reg_optimize_warm(&ws[0], p, 1.0, 0.01, 40, &curv);
     if (opts->ignore_orientation) {
         /* Without the header, the head's own asymmetry is all that tells left
          * from right, and at 8 and 4 mm a fit and its mirror image score
@@ -458,10 +461,12 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         reg_cost_select(&ws[1], pm, 1.0);
         reg_optimize(&ws[1], pm, 2.0, 0.02, 60);
         reg_cost_select(&ws[0], pm, 2.0);
-        double cm = reg_optimize(&ws[0], pm, 1.0, 0.01, 40);
+        reg_curvature curv_m = {0};
+        double cm = reg_optimize_warm(&ws[0], pm, 1.0, 0.01, 40, &curv_m);
         if (cm < cost) {
             memcpy(p, pm, sizeof p);
             cost = cm;
+            curv = curv_m;
         }
     }
 
@@ -469,7 +474,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * well inside its field of view loses only air and neck and the fit stays;
      * when the field of view cuts the head (a partial T2w), the fit can slide
      * with the cut, and copies of the same head cropped differently were
-     * measured to end 3-6 mm apart: such a fit is not pinned down. */
+     * measured to end 3-6 mm apart: such a fit is not pinned down. The
+     * refit starts with the fit's own curvature estimate: it starts at the
+     * optimum of a nearly equal cost (cold, it took 7-42 evaluations). */
     double pk[REG_NPARAM];
     memcpy(pk, p, sizeof pk);
     const int64_t evals_fit = ws[0].evals;
@@ -480,7 +487,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             spmax = fmax(spmax, sqrt(l0->vox2ras[0][a] * l0->vox2ras[0][a] + l0->vox2ras[1][a] * l0->vox2ras[1][a] +
                                      l0->vox2ras[2][a] * l0->vox2ras[2][a]));
         reg_cost_select(&ws[0], pk, CONSISTENCY_MM / spmax);
-        reg_optimize(&ws[0], pk, 1.0, 0.01, 40);
+        reg_optimize_warm(&ws[0], pk, 1.0, 0.01, 40, &curv);
     }
     double inconsistency = params_distance_mm(tpl, pk, p, c, 0);
 
