@@ -1,8 +1,9 @@
-/* make_hostile HEAD DIR: writes hostile-but-well-formed variants of a head
- * for tests/integration/deface_hostile.sh (issue 9), and prints one line per
- * file: "NAME EXPECT" with EXPECT "write" (a correct de-face is required),
+/* make_hostile HEAD DIR [BRAIN]: writes hostile-but-well-formed variants of a
+ * head for tests/integration/deface_hostile.sh (issue 9), and prints one line
+ * per file: "NAME EXPECT" with EXPECT "write" (a correct de-face is required),
  * "refuse" (no output may be written) or "either" (a correct result or a
- * clear refusal). */
+ * clear refusal). With BRAIN (a brain mask on HEAD's grid), variants on
+ * another grid get their brain mask as NAME_brain.nii.gz (not listed). */
 #include "core/volume.h"
 
 #include <math.h>
@@ -48,8 +49,8 @@ static faceless_volume *like(const faceless_volume *src, int64_t nx, int64_t ny,
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: make_hostile HEAD DIR\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: make_hostile HEAD DIR [BRAIN]\n");
         return 2;
     }
     dir = argv[2];
@@ -227,6 +228,42 @@ int main(int argc, char **argv)
                 }
     }
     bad |= !v || save(ctx, v, "voxels_5mm.nii.gz", "either");
+    /* Its brain: every 5 mm block that holds a brain voxel (a block partly
+     * brain must stay unchanged too). */
+    faceless_volume *brain = NULL;
+    if (v && argc == 4) {
+        if (faceless_volume_read(ctx, argv[3], &brain) != FACELESS_OK || brain->nx != h->nx || brain->ny != h->ny ||
+            brain->nz != h->nz) {
+            fprintf(stderr, "make_hostile: %s: not a brain mask on the head's grid\n", argv[3]);
+            bad = 1;
+        } else {
+            faceless_volume *b5 = volume_new(bx, by, bz, 1, FACELESS_DT_UINT8, mm5);
+            if (b5) {
+                memcpy(b5->vox2ras, v->vox2ras, sizeof b5->vox2ras);
+                for (int64_t k = 0; k < bz; k++)
+                    for (int64_t j = 0; j < by; j++)
+                        for (int64_t i = 0; i < bx; i++) {
+                            int any = 0;
+                            for (int dk = 0; dk < 5; dk++)
+                                for (int dj = 0; dj < 5; dj++)
+                                    for (int di = 0; di < 5; di++)
+                                        any |= volume_get_stored(
+                                                   brain, ((k * 5 + dk) * h->ny + j * 5 + dj) * h->nx + i * 5 + di) > 0;
+                            volume_set_stored(b5, (k * by + j) * bx + i, any);
+                        }
+                char path[4096];
+                snprintf(path, sizeof path, "%s/voxels_5mm_brain.nii.gz", dir);
+                faceless_write_options wo = {1};
+                if (faceless_volume_write(ctx, b5, path, &wo) != FACELESS_OK) {
+                    fprintf(stderr, "make_hostile: %s\n", faceless_ctx_error(ctx));
+                    bad = 1;
+                }
+            }
+            bad |= !b5;
+            faceless_volume_free(b5);
+        }
+    }
+    faceless_volume_free(brain);
     faceless_volume_free(v);
 
     faceless_volume_free(h);
