@@ -7,11 +7,11 @@
 // an ErrorSink observes every VTK object we make, so those messages end up in
 // the context (errors) or its debug log (warnings) instead of on stderr.
 //
-// Geometry: the isosurface is extracted in voxel index space (VTK images are
-// axis-aligned, and Debian's VTK 9.1 flying edges ignores an image's
-// direction matrix) and then mapped to world RAS mm by the volume's own
-// vox2ras, so an oblique, LPS or sagittally stored file gives the same mesh
-// in world space as the canonical one. A matrix with a negative determinant
+// Geometry: the isosurface is extracted in voxel index space and then mapped
+// to world RAS mm by the volume's own vox2ras, one matrix applied once (so
+// nothing depends on which VTK filters honour an image's direction matrix):
+// an oblique, LPS or sagittally stored file gives the same mesh in world
+// space as the canonical one. A matrix with a negative determinant
 // turns triangles inside out; the signed volume of the mesh tells which way
 // they face, and they are flipped when it is negative, so normals (and the
 // front faces VTK draws) point out of the head for every storage order.
@@ -184,7 +184,8 @@ double signed_volume6(vtkPolyData *poly)
 // Flying edges (Schroeder et al. 2015) at the scene's threshold, in voxel
 // index space, on the skin as seen from outside; with `pad`, closed by caps
 // at the edge of the grid (skin_image). Normals are computed later, from the
-// triangles' outward winding (VTK 9.1's flying-edges normals are slow).
+// triangles' outward winding (flying edges' own gradient normals took ten
+// times as long on Colin27, and they would not follow a flipped winding).
 faceless_status extract(faceless_ctx *ctx, const render_scene *s, ErrorSink *sink, bool pad,
                         vtkSmartPointer<vtkPolyData> *out)
 {
@@ -294,7 +295,7 @@ void split_caps(const render_scene *s, vtkPolyData *index_space, vtkPolyData *wo
     (*caps)->SetPolys(cap_cells);
 }
 
-// Little-endian bytes of a float or a 32/16-bit count (STL is little-endian).
+// Little-endian bytes of a 32-bit count or a float (PLY and STL as written here).
 void put_le32(std::string &b, uint32_t v)
 {
     for (int i = 0; i < 4; i++)

@@ -12,7 +12,7 @@ static const cli_command COMMANDS[] = {
     {"deface", "remove the face and ears from a head image", cmd_deface},
     {"convert", "rewrite an image in another NIfTI form, header and voxels kept", cmd_convert},
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
-    {"render", "surface renders of a head, or the before/after montage, as PNG", cmd_render},
+    {"render", "surface renders of a head, or the before/after montage, as PNG (and a mesh, with VTK)", cmd_render},
     {"register", "register the template to a head; print matrix and trust", cmd_register},
     {"report", "one static HTML page to review de-faced outputs (QC sign-off)", cmd_report},
     {"scan", "find identifying text left in headers (NIfTI, JSON sidecars, DICOM)", cmd_scan},
