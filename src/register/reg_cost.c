@@ -73,7 +73,8 @@ void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_v
     reg_mat_mul(w->tpl->ras2vox, A, G);
     const reg_image *t = w->tpl;
     for (int64_t q = 0; q < w->s->n; q++) {
-        const float *x = w->s->x + 3 * q;
+        const int64_t n = w->s->n;
+        const float x[3] = {w->s->x[q], w->s->x[n + q], w->s->x[2 * n + q]};
         double u[3];
         for (int r = 0; r < 3; r++)
             u[r] = G[r][0] * x[0] + G[r][1] * x[1] + G[r][2] * x[2] + G[r][3];
@@ -114,7 +115,7 @@ static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
         chunk_sums *c = &cs[ch];
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
         for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-            const float *x = s->x + 3 * q;
+            const float x[3] = {s->x[q], s->x[n + q], s->x[2 * n + q]};
             float u[3];
             for (int r = 0; r < 3; r++)
                 u[r] = Gf[r][0] * x[0] + Gf[r][1] * x[1] + Gf[r][2] * x[2] + Gf[r][3];
@@ -126,9 +127,9 @@ static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
             reg_tri_grad(tpl, hi, u, &val, gr);
             w->in[q] = 1;
             w->t[q] = val;
-            w->grad[3 * q] = gr[0];
-            w->grad[3 * q + 1] = gr[1];
-            w->grad[3 * q + 2] = gr[2];
+            w->grad[q] = gr[0];
+            w->grad[n + q] = gr[1];
+            w->grad[2 * n + q] = gr[2];
             int b = s->bin[q];
             c->n[b] += 1;
             c->s[b] += val;
@@ -184,8 +185,8 @@ static int cr_gradient_sums(const reg_cost_ws *w, double sum[12])
                 continue;
             double t = w->t[q];
             double coef = (t - w->mu[s->bin[q]]) - cost * (t - mean);
-            const float *x = s->x + 3 * q;
-            const float *gu = w->grad + 3 * q;
+            const float x[3] = {s->x[q], s->x[n + q], s->x[2 * n + q]};
+            const float gu[3] = {w->grad[q], w->grad[n + q], w->grad[2 * n + q]};
             for (int a = 0; a < 3; a++) {
                 double cg = coef * gu[a];
                 acc[4 * a + 0] += cg * x[0];

@@ -312,8 +312,8 @@ int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *k
                     continue;
                 double u[3] = {(double)i, (double)j, (double)k}, w[3];
                 reg_mat_apply(im->vox2ras, u, w);
-                for (int a = 0; a < 3; a++)
-                    s->x[3 * o + a] = (float)(w[a] - c[a]);
+                for (int a = 0; a < 3; a++) /* ns == the final count (every stride-th of cnt) */
+                    s->x[a * ns + o] = (float)(w[a] - c[a]);
                 val[o] = im->v[(k * ny + j) * nx + i];
                 o++;
             }

@@ -52,7 +52,7 @@ uint8_t *reg_head_mask(const reg_image *im);
  * their intensity class. */
 typedef struct reg_samples {
     int64_t n;
-    float *x;      /* 3n coordinates (world mm minus c) */
+    float *x;      /* 3n coordinates (world mm minus c): n x, then n y, then n z */
     uint8_t *bin;  /* n classes in 0..REG_BINS-1 */
     double c[3];   /* centre of the parameterisation (subject world mm) */
 } reg_samples;
@@ -137,7 +137,7 @@ typedef struct reg_cost_ws {
     const reg_samples *s;
     const reg_image *tpl;
     float *t;     /* n: template values (CR) or value-bin coordinates (MI) */
-    float *grad;  /* 3n template gradients (voxel units) */
+    float *grad;  /* 3n gradients (voxel units): n along x, then n along y, then n along z */
     uint8_t *in;  /* n: sample counted in the last evaluation (MI: 2 = with a gradient) */
     uint8_t *use; /* n: sample selected for this level (reg_cost_select) */
     int threads;

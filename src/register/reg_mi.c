@@ -52,23 +52,115 @@ static double uninformative(reg_cost_ws *w)
     return 1.0;
 }
 
+#define MI_BLOCK 16
+#define MI_ZMAX ((float)(MI_BINS - 2) - 1e-5f)
+
+/* What every sample of one evaluation shares. */
+typedef struct forward_consts {
+    float G[3][4]; /* sample coordinates -> moving-image voxels */
+    float hi[3];   /* reg_tri_limits */
+    float lo, sc;  /* value -> bin coordinate: 1 + (v - lo) * sc */
+} forward_consts;
+
+/* Samples q0 .. q0 + nb - 1: interpolated value and gradient of the moving
+ * image, the value's bin coordinate and window weights, added to the chunk's
+ * histogram copies hq. The per-sample arithmetic is reg_tri_grad's, split
+ * into passes over the block (transform and cell; the eight corner loads;
+ * interpolation and window) so that the compiler can run the arithmetic
+ * passes on vectors; only the loads and the histogram are per sample. The
+ * results are the same to the bit as one sample at a time: each value goes
+ * through the same operations in the same order. */
+static void forward_block(reg_cost_ws *w, const forward_consts *k, int64_t q0, int nb,
+                          double hq[4][REG_BINS * MI_BINS])
+{
+    const reg_samples *s = w->s;
+    const reg_image *im = w->tpl;
+    const int64_t n = s->n;
+    const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
+    float *GX = w->grad + q0, *GY = w->grad + n + q0, *GZ = w->grad + 2 * n + q0, *T = w->t + q0;
+    const int32_t sy = (int32_t)im->nx, sz = (int32_t)(im->nx * im->ny);
+    float fx[MI_BLOCK], fy[MI_BLOCK], fz[MI_BLOCK], ix[MI_BLOCK], iy[MI_BLOCK], iz[MI_BLOCK];
+    int32_t off[MI_BLOCK];
+    for (int b = 0; b < nb; b++) {
+        const float u0 = k->G[0][0] * X[b] + k->G[0][1] * Y[b] + k->G[0][2] * Z[b] + k->G[0][3];
+        const float u1 = k->G[1][0] * X[b] + k->G[1][1] * Y[b] + k->G[1][2] * Z[b] + k->G[1][3];
+        const float u2 = k->G[2][0] * X[b] + k->G[2][1] * Y[b] + k->G[2][2] * Z[b] + k->G[2][3];
+        /* outside the grid: the nearest border value, no gradient across it */
+        float c0 = u0 > 0.0f ? u0 : 0.0f, c1 = u1 > 0.0f ? u1 : 0.0f, c2 = u2 > 0.0f ? u2 : 0.0f;
+        c0 = c0 < k->hi[0] ? c0 : k->hi[0];
+        c1 = c1 < k->hi[1] ? c1 : k->hi[1];
+        c2 = c2 < k->hi[2] ? c2 : k->hi[2];
+        ix[b] = (float)((u0 > 0.0f) & (u0 < k->hi[0]));
+        iy[b] = (float)((u1 > 0.0f) & (u1 < k->hi[1]));
+        iz[b] = (float)((u2 > 0.0f) & (u2 < k->hi[2]));
+        const int32_t i = (int32_t)c0, j = (int32_t)c1, kk = (int32_t)c2;
+        fx[b] = c0 - (float)i;
+        fy[b] = c1 - (float)j;
+        fz[b] = c2 - (float)kk;
+        off[b] = kk * sz + j * sy + i;
+    }
+    float v[8][MI_BLOCK];
+    for (int b = 0; b < nb; b++) {
+        const float *p = im->v + off[b];
+        v[0][b] = p[0], v[1][b] = p[1], v[2][b] = p[sy], v[3][b] = p[sy + 1];
+        v[4][b] = p[sz], v[5][b] = p[sz + 1], v[6][b] = p[sz + sy], v[7][b] = p[sz + sy + 1];
+    }
+    float wt[4][MI_BLOCK], live[MI_BLOCK];
+    for (int b = 0; b < nb; b++) {
+        const float c00 = v[0][b] + fx[b] * (v[1][b] - v[0][b]), c10 = v[2][b] + fx[b] * (v[3][b] - v[2][b]);
+        const float c01 = v[4][b] + fx[b] * (v[5][b] - v[4][b]), c11 = v[6][b] + fx[b] * (v[7][b] - v[6][b]);
+        const float c0 = c00 + fy[b] * (c10 - c00), c1 = c01 + fy[b] * (c11 - c01);
+        const float val = c0 + fz[b] * (c1 - c0);
+        const float d00 = v[1][b] - v[0][b], d10 = v[3][b] - v[2][b], d01 = v[5][b] - v[4][b];
+        const float d11 = v[7][b] - v[6][b];
+        const float dx0 = d00 + fy[b] * (d10 - d00), dx1 = d01 + fy[b] * (d11 - d01);
+        const float e0 = c10 - c00, e1 = c11 - c01;
+        GX[b] = ix[b] * (dx0 + fz[b] * (dx1 - dx0));
+        GY[b] = iy[b] * (e0 + fz[b] * (e1 - e0));
+        GZ[b] = iz[b] * (c1 - c0);
+        /* value -> bin coordinate z in [1, MI_BINS - 2), so that the
+         * window's bins floor(z) - 1 .. floor(z) + 2 all exist; a value
+         * clamped at either end has no gradient (live 0) */
+        const float zr = 1.0f + (val - k->lo) * k->sc;
+        live[b] = (float)((zr > 1.0f) & (zr < MI_ZMAX));
+        float z = zr > 1.0f ? zr : 1.0f;
+        z = z < MI_ZMAX ? z : MI_ZMAX;
+        T[b] = z; /* MI keeps the bin coordinate, not the value */
+        const float f = z - (float)(int32_t)z, g = 1.0f - f, sixth = 1.0f / 6.0f;
+        wt[0][b] = g * g * g * sixth;
+        wt[1][b] = (3.0f * f * f * f - 6.0f * f * f + 4.0f) * sixth;
+        wt[2][b] = (3.0f * g * g * g - 6.0f * g * g + 4.0f) * sixth;
+        wt[3][b] = f * f * f * sixth;
+    }
+    for (int b = 0; b < nb; b++) {
+        const int64_t q = q0 + b;
+        if (!w->use[q]) {
+            w->in[q] = 0;
+            continue;
+        }
+        w->in[q] = (uint8_t)(1 + (live[b] != 0.0f));
+        double *row = hq[q & 3] + (size_t)s->bin[q] * MI_BINS + (int32_t)T[b] - 1;
+        for (int d = 0; d < 4; d++)
+            row[d] += wt[d][b];
+    }
+}
+
 double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
 {
     const reg_samples *s = w->s;
     const reg_image *im = w->tpl;
     const int64_t n = s->n, nchunks = (n + REG_CHUNK - 1) / REG_CHUNK;
     const size_t hsz = (size_t)REG_BINS * MI_BINS;
-    /* the moving image's values binned linearly over [lo, hi] */
-    const float lo = (float)w->lo, sc = value_scale(w);
-    const float zmax = (float)(MI_BINS - 2) - 1e-5f;
     if (overlap)
         *overlap = 0;
     double *hist = malloc((size_t)(nchunks ? nchunks : 1) * hsz * sizeof(double));
     if (!hist)
         return uninformative(w);
-    float Gf[3][4], hi[3];
-    reg_matrix_float(G, Gf);
-    reg_tri_limits(im, hi);
+    forward_consts k;
+    reg_matrix_float(G, k.G);
+    reg_tri_limits(im, k.hi);
+    k.lo = (float)w->lo;
+    k.sc = value_scale(w);
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
         /* Four interleaved copies of the chunk's histogram, sample q adding
@@ -79,36 +171,8 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
         double hq[4][REG_BINS * MI_BINS];
         memset(hq, 0, sizeof hq);
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
-        for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-            if (!w->use[q]) {
-                w->in[q] = 0;
-                continue;
-            }
-            const float *x = s->x + 3 * q;
-            float u[3];
-            for (int r = 0; r < 3; r++)
-                u[r] = Gf[r][0] * x[0] + Gf[r][1] * x[1] + Gf[r][2] * x[2] + Gf[r][3];
-            float val, gr[3];
-            reg_tri_grad(im, hi, u, &val, gr);
-            w->grad[3 * q] = gr[0];
-            w->grad[3 * q + 1] = gr[1];
-            w->grad[3 * q + 2] = gr[2];
-            /* value -> bin coordinate z in [1, MI_BINS - 2), so that the
-             * window's bins floor(z) - 1 .. floor(z) + 2 all exist; a value
-             * clamped at either end has no gradient (in = 1, not 2) */
-            const float zr = 1.0f + (val - lo) * sc;
-            const uint8_t in = (uint8_t)(1 + (zr > 1.0f && zr < zmax));
-            float z = zr > 1.0f ? zr : 1.0f;
-            z = z < zmax ? z : zmax;
-            w->in[q] = in;
-            w->t[q] = z; /* MI keeps the bin coordinate, not the value */
-            int b0 = (int)z;
-            float wt[4], dw[4];
-            bspline3(z - (float)b0, wt, dw);
-            double *row = hq[q & 3] + (size_t)s->bin[q] * MI_BINS + b0 - 1;
-            for (int d = 0; d < 4; d++)
-                row[d] += wt[d];
-        }
+        for (int64_t q0 = ch * REG_CHUNK; q0 < end; q0 += MI_BLOCK)
+            forward_block(w, &k, q0, end - q0 < MI_BLOCK ? (int)(end - q0) : MI_BLOCK, hq);
         double *h = hist + (size_t)ch * hsz;
         for (size_t e = 0; e < hsz; e++)
             h[e] = (hq[0][e] + hq[1][e]) + (hq[2][e] + hq[3][e]);
@@ -173,30 +237,50 @@ int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
             L[a * MI_BINS + b] = log((tot[a * MI_BINS + b] + MI_EPS) / (pb[b] + MI_EPS));
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
-        /* the 12 sums stay in registers: through memory, each sample
-         * waits for the previous sample's stores */
-        double acc[12] = {0};
+        /* The 12 sums kept per position in the block (lanes), added up in
+         * lane order at the end of the chunk: the sample loop then runs on
+         * vectors, and the order of additions is still fixed. */
+        double acc[12][MI_BLOCK];
+        memset(acc, 0, sizeof acc);
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
-        for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-            if (w->in[q] != 2)
-                continue;
-            const float z = w->t[q];
-            const int b0 = (int)z;
-            float wt[4], dw[4];
-            bspline3(z - (float)b0, wt, dw);
-            const double *Lr = L + (size_t)s->bin[q] * MI_BINS + b0 - 1;
-            double coef = -(Lr[0] * dw[0] + Lr[1] * dw[1] + Lr[2] * dw[2] + Lr[3] * dw[3]) * sc;
-            const float *x = s->x + 3 * q;
-            const float *gu = w->grad + 3 * q;
-            for (int a = 0; a < 3; a++) {
-                double cg = coef * gu[a];
-                acc[4 * a + 0] += cg * x[0];
-                acc[4 * a + 1] += cg * x[1];
-                acc[4 * a + 2] += cg * x[2];
-                acc[4 * a + 3] += cg;
+        for (int64_t q0 = ch * REG_CHUNK; q0 < end; q0 += MI_BLOCK) {
+            const int nb = end - q0 < MI_BLOCK ? (int)(end - q0) : MI_BLOCK;
+            const float *T = w->t + q0;
+            float dw[4][MI_BLOCK];
+            for (int b = 0; b < nb; b++) {
+                const float z = T[b], f = z - (float)(int32_t)z, g = 1.0f - f;
+                dw[0][b] = -0.5f * g * g;
+                dw[1][b] = 1.5f * f * f - 2.0f * f;
+                dw[2][b] = -(1.5f * g * g - 2.0f * g);
+                dw[3][b] = 0.5f * f * f;
             }
+            /* dcost/dvalue of each sample; 0 where it has no gradient (in != 2) */
+            double coef[MI_BLOCK];
+            for (int b = 0; b < nb; b++) {
+                const int64_t q = q0 + b;
+                coef[b] = 0.0;
+                if (w->in[q] != 2)
+                    continue;
+                const double *Lr = L + (size_t)s->bin[q] * MI_BINS + (int32_t)T[b] - 1;
+                coef[b] = -(Lr[0] * dw[0][b] + Lr[1] * dw[1][b] + Lr[2] * dw[2][b] + Lr[3] * dw[3][b]) * sc;
+            }
+            const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
+            const float *GU[3] = {w->grad + q0, w->grad + n + q0, w->grad + 2 * n + q0};
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < nb; b++) {
+                    const double cg = coef[b] * GU[a][b];
+                    acc[4 * a + 0][b] += cg * X[b];
+                    acc[4 * a + 1][b] += cg * Y[b];
+                    acc[4 * a + 2][b] += cg * Z[b];
+                    acc[4 * a + 3][b] += cg;
+                }
         }
-        memcpy(part + 12 * ch, acc, sizeof acc);
+        for (int e = 0; e < 12; e++) {
+            double t = 0;
+            for (int b = 0; b < MI_BLOCK; b++)
+                t += acc[e][b];
+            part[12 * ch + e] = t;
+        }
     }
     for (int e = 0; e < 12; e++)
         sum[e] = 0;

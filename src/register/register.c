@@ -446,7 +446,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     tm[5] = now_seconds();
     reg_cost_select(&ws[0], p, 2.0);
     reg_curvature curv = curv4[best];
-    double cost = reg_optimize_warm(&ws[0], p, 1.0, 0.01, 40, &curv);
+    double cost = reg_optimize_warm(&ws[0], p, 1.0, 0.02, 40, &curv);
     if (opts->ignore_orientation) {
         /* Without the header, the head's own asymmetry is all that tells left
          * from right, and at 8 and 4 mm a fit and its mirror image score
@@ -462,7 +462,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         reg_optimize(&ws[1], pm, 2.0, 0.02, 60);
         reg_cost_select(&ws[0], pm, 2.0);
         reg_curvature curv_m = {0};
-        double cm = reg_optimize_warm(&ws[0], pm, 1.0, 0.01, 40, &curv_m);
+        double cm = reg_optimize_warm(&ws[0], pm, 1.0, 0.02, 40, &curv_m);
         if (cm < cost) {
             memcpy(p, pm, sizeof p);
             cost = cm;
@@ -487,7 +487,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             spmax = fmax(spmax, sqrt(l0->vox2ras[0][a] * l0->vox2ras[0][a] + l0->vox2ras[1][a] * l0->vox2ras[1][a] +
                                      l0->vox2ras[2][a] * l0->vox2ras[2][a]));
         reg_cost_select(&ws[0], pk, CONSISTENCY_MM / spmax);
-        reg_optimize_warm(&ws[0], pk, 1.0, 0.01, 40, &curv);
+        reg_optimize_warm(&ws[0], pk, 1.0, 0.05, 40, &curv);
     }
     double inconsistency = params_distance_mm(tpl, pk, p, c, 0);
 
