@@ -3,6 +3,9 @@
 #include "cli/commands.h"
 #include "faceless.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +36,15 @@ static void print_help(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* Every buffer over 128 KiB in its own mapping, returned to the system
+     * when freed. glibc otherwise raises this threshold to the size of each
+     * large block freed, so the next stage's volumes come from the heap and
+     * the registration's freed buffers stay resident under them: chris_t1's
+     * peak was 52 MB with it, 43 MB without (peak memory is a target,
+     * issue 4). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     cli_signals_install();
     if (argc < 2) {
         print_help(stderr);

@@ -47,7 +47,11 @@ int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl,
     w->in = malloc((size_t)(s->n ? s->n : 1));
     w->use = malloc((size_t)(s->n ? s->n : 1));
     w->joint = malloc((size_t)REG_BINS * REG_MI_BINS * sizeof *w->joint);
-    if (!w->t || !w->grad || !w->in || !w->use || !w->joint) {
+    /* allocated once, not per evaluation: a buffer this size is its own
+     * mapping (main.c), and mapping it anew each time costs page faults */
+    const int64_t nchunks = (s->n + REG_CHUNK - 1) / REG_CHUNK;
+    w->chunk_hist = malloc((size_t)(nchunks ? nchunks : 1) * REG_BINS * REG_MI_BINS * sizeof *w->chunk_hist);
+    if (!w->t || !w->grad || !w->in || !w->use || !w->joint || !w->chunk_hist) {
         reg_cost_ws_free(w);
         return 0;
     }
@@ -61,7 +65,8 @@ void reg_cost_ws_free(reg_cost_ws *w)
     free(w->in);
     free(w->use);
     free(w->joint);
-    w->joint = NULL;
+    free(w->chunk_hist);
+    w->joint = w->chunk_hist = NULL;
     w->t = w->grad = NULL;
     w->in = w->use = NULL;
 }

@@ -148,6 +148,7 @@ typedef struct reg_cost_ws {
     int last_ok;
     double last_cost;
     double *joint;                      /* MI: REG_BINS x REG_MI_BINS joint histogram */
+    double *chunk_hist;                 /* MI: one joint histogram per chunk, reused by every evaluation */
     double norm;                        /* MI: N * H(class) */
     double mu[REG_BINS], mean, var;     /* CR: class means, mean and variance */
 } reg_cost_ws;

@@ -153,9 +153,7 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
     const size_t hsz = (size_t)REG_BINS * MI_BINS;
     if (overlap)
         *overlap = 0;
-    double *hist = malloc((size_t)(nchunks ? nchunks : 1) * hsz * sizeof(double));
-    if (!hist)
-        return uninformative(w);
+    double *hist = w->chunk_hist;
     forward_consts k;
     reg_matrix_float(G, k.G);
     reg_tri_limits(im, k.hi);
@@ -182,7 +180,6 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
     for (int64_t ch = 0; ch < nchunks; ch++)
         for (size_t e = 0; e < hsz; e++)
             tot[e] += hist[(size_t)ch * hsz + e];
-    free(hist);
     double N = 0, pa[REG_BINS] = {0}, pb[MI_BINS] = {0};
     for (int a = 0; a < REG_BINS; a++)
         for (int b = 0; b < MI_BINS; b++) {

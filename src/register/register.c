@@ -278,6 +278,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     memset(samp, 0, sizeof samp);
     memset(ws, 0, sizeof ws);
     reg_start starts[N_STARTS_ALL];
+    double lo_hi[2] = {0, 1};
 
     double tm[8];
     tm[0] = now_seconds();
@@ -320,7 +321,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * voxels) took chris_t1's mirrored-header copies from 1.31 to 1.05 mm
      * and its last copy beyond 2 mm back inside. Cost: 0.6 -> 0.9 s. */
     static const int64_t max_samples[3] = {300000, 80000, 20000};
-    for (int l = 0; l < 3 && ok; l++)
+    /* Levels 8 and 4 mm now; the 2 mm set, the largest buffer of the
+     * registration, only when the coarse levels are done (below). */
+    for (int l = 1; l < 3 && ok; l++)
         ok = reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
              reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind);
     if (ok) {
@@ -328,18 +331,16 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
          * point of the whole image moves with the share of air in the field
          * of view (a cropped or rotated copy of the same head has more), and
          * with it the clamping of the brightest tissue (CSF and eyes in T2w). */
-        double lo_hi[2];
         if (!subject_value_range(&sp.lev[1], smask, lo_hi))
             ok = 0;
-        for (int l = 0; l < 3 && ok; l++) {
+        for (int l = 1; l < 3 && ok; l++) {
             ws[l].lo = lo_hi[0];
             ws[l].hi = lo_hi[1];
         }
     }
     if (ok)
-        ctx_log(ctx, FACELESS_LOG_DEBUG,
-                "register: samples %lld/%lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
-                (long long)samp[2].n, (long long)samp[1].n, (long long)samp[0].n, (long long)sp.lev[2].nx,
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: samples %lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
+                (long long)samp[2].n, (long long)samp[1].n, (long long)sp.lev[2].nx,
                 (long long)sp.lev[2].ny, (long long)sp.lev[2].nz, (long long)sp.lev[1].nx, (long long)sp.lev[1].ny,
                 (long long)sp.lev[1].nz, (long long)sp.lev[0].nx, (long long)sp.lev[0].ny, (long long)sp.lev[0].nz);
     tm[2] = now_seconds();
@@ -442,8 +443,26 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             amb = fmax(amb, params_distance_mm(tpl, pc[q], pc[best], c, 1));
     double p[REG_NPARAM];
     memcpy(p, pc[best], sizeof p);
-    /* 2 mm (the sample set is reselected around the 4 mm result). */
+    /* 2 mm (the sample set is reselected around the 4 mm result). Its
+     * samples are made now, after the 8 mm ones and (unless the mirror image
+     * still needs them) the 4 mm ones are released: peak memory is a target
+     * (issue 4) and this set is the largest buffer of the registration. */
     tm[5] = now_seconds();
+    const int64_t evals4 = ws[1].evals;
+    reg_cost_ws_free(&ws[2]);
+    reg_samples_free(&samp[2]);
+    if (!opts->ignore_orientation) {
+        reg_cost_ws_free(&ws[1]);
+        reg_samples_free(&samp[1]);
+    }
+    if (!reg_samples_make(&tp.lev[0], &tp.lev[1], tkeep, max_samples[0], c, &samp[0]) ||
+        !reg_cost_ws_init(&ws[0], &samp[0], &sp.lev[0], threads, cost_kind)) {
+        st = fail_memory(ctx, subject);
+        goto done;
+    }
+    ws[0].lo = lo_hi[0];
+    ws[0].hi = lo_hi[1];
+    ctx_log(ctx, FACELESS_LOG_DEBUG, "register: %lld samples at 2 mm", (long long)samp[0].n);
     reg_cost_select(&ws[0], p, 2.0);
     reg_curvature curv = curv4[best];
     double cost = reg_optimize_warm(&ws[0], p, 1.0, 0.02, 40, &curv);
@@ -562,7 +581,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
             "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
-            nstart, cost, dice, cover, amb, (long long)evals8, (long long)ws[1].evals, (long long)evals_fit,
+            nstart, cost, dice, cover, amb, (long long)evals8, (long long)(opts->ignore_orientation ? ws[1].evals : evals4), (long long)evals_fit,
             (long long)(ws[0].evals - evals_fit),
             out->seconds);
 done:
