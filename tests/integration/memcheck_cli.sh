@@ -16,7 +16,8 @@
 # TLS, alive until exit by design. valgrind cannot run an ASan binary, so the
 # sanitizer pass of scripts/test.sh excludes this test; it skips (77) there,
 # and where valgrind is absent. Two valgrind processes at a time (the machines
-# have 2 cores); about 3 minutes on 2 cores.
+# have 2 cores): 115 s on 2 shared cores, 118 s of CPU (ch2 zero 42-70 s, ch2
+# noise 29-56 s, IXI012 26-50 s, XA30 28-38 s, the rest under 20 s together).
 set -u
 : "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}"
 source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh" # PYD, mk_face_series
