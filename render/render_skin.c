@@ -3,22 +3,25 @@
  * At the skin threshold a head's isosurface also wraps everything dark inside
  * it: in a T1w image bone and CSF are as dark as air, and they are connected
  * to the air outside through the airways and ear canals, so the surface runs
- * on through the skull into every sulcus (Colin27: 820,000 triangles, three
- * quarters of them inside the head). That is invisible from outside, makes a
- * mesh four times bigger and slower to decimate, and clutters it for an
- * operator who opens it with some transparency.
+ * on through the skull into every sulcus (Colin27: 820,000 triangles, 340,000
+ * without the inside). That is invisible from outside, makes a mesh more than
+ * twice as big and slower to decimate, and clutters it for an operator who
+ * opens it with some transparency.
  *
  * So the air that counts is the air a viewer outside could see: a voxel below
  * the threshold is outside air when a straight line from it to the border of
  * the grid along one of the 26 grid directions (axes, face and cube
- * diagonals) stays below the threshold, or when it is within SKIN_GROW voxels
- * (6-connected, through air) of such a voxel, which reaches into the folds of
- * the ears and the nostrils that no grid direction looks into. Every other
- * voxel below the threshold is raised to the threshold. An isosurface edge
- * joins two 6-neighbours; an edge between outside air and tissue keeps both
- * its values, so the surface seen from outside does not move by a bit, while
- * the surfaces inside the head vanish. Anything floating in front of a
- * de-faced face is seen from outside, so it stays: QC must see it. */
+ * diagonals: for a file stored along the world axes, every direction the
+ * five views look along) stays below the threshold, or when it is within
+ * SKIN_GROW voxels (6-connected, through air) of such a voxel, which reaches
+ * into the folds of the ears and the nostrils. Every other voxel below the
+ * threshold is raised to the threshold. An isosurface edge joins two
+ * 6-neighbours; an edge between outside air and tissue keeps both its values,
+ * so the surface seen from outside does not move by a bit, while the surfaces
+ * inside the head vanish. Where outside air meets raised air (deep in an ear
+ * canal or a nostril) a surface closes the passage at that depth. Anything
+ * floating in front of a de-faced face is seen from outside, so it stays: QC
+ * must see it. */
 #include "render/render_skin.h"
 
 #include <math.h>

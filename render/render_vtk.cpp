@@ -48,7 +48,6 @@ extern "C" {
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
 #include <vtkUnsignedCharArray.h>
-#include <vtkVersion.h>
 #include <vtkXMLPolyDataWriter.h>
 
 #include <cerrno>
@@ -697,8 +696,6 @@ faceless_status stage_view(faceless_ctx *ctx, render_vtk_stage *g, render_view v
 extern "C" {
 
 int render_vtk_available(void) { return 1; }
-
-const char *render_vtk_version(void) { return vtkVersion::GetVTKVersion(); }
 
 faceless_status render_mesh_write(faceless_ctx *ctx, const render_scene *scene, int64_t target_triangles,
                                   const char *path, render_mesh_info *info)

@@ -44,9 +44,6 @@ extern "C" {
 /* 1 when this build has VTK, else 0. */
 int render_vtk_available(void);
 
-/* "9.1.0", or "" without VTK. Static string. */
-const char *render_vtk_version(void);
-
 /* ------------------------------------------------------------------------ */
 /* Meshes                                                                     */
 

@@ -11,8 +11,6 @@
 
 int render_vtk_available(void) { return 0; }
 
-const char *render_vtk_version(void) { return ""; }
-
 faceless_status render_mesh_write(faceless_ctx *ctx, const render_scene *scene, int64_t target_triangles,
                                   const char *path, render_mesh_info *info)
 {
