@@ -6,7 +6,8 @@
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #   FUZZ_BUILD=DIR     build folder (default: build-fuzz in the source tree)
 #   BUILD_JOBS=N       parallel compile jobs (default: all cores)
-#   FUZZ_FLAGS="..."   extra libFuzzer flags, e.g. "-jobs=1 -workers=1"
+#   FUZZ_FLAGS="..."   extra libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" (one
+#                      process at a time that goes on after a crash; issue 9's runs)
 # A crash leaves its input in $FUZZ_BUILD/crashes/; turn each into a regression
 # file in tests/ with its fix. Full logs: $FUZZ_BUILD/logs/TARGET/.
 set -euo pipefail
@@ -46,12 +47,23 @@ for t in "${targets[@]}"; do
         }
         # small real DICOM files: pydicom's test files and one file of each shared series
         pyd=/usr/lib/python3/dist-packages/pydicom/data/test_files
-        find "$pyd" -maxdepth 1 -name '*.dcm' -size -200k 2>/dev/null | head -40 | while read -r f; do
+        # (no `find | head` pipe: under pipefail, find's SIGPIPE when head
+        # has its 40 would end this script, and the seeds after these)
+        mapfile -t small < <(find "$pyd" -maxdepth 1 -name '*.dcm' -size -200k 2>/dev/null | sort)
+        for f in "${small[@]:0:40}"; do
           seed_as 0 "$f" "$(basename "$f")"
         done
         for d in "$root"/../shared/data/dicom/*/; do
-          f=$(find "$d" -type f -name '*.dcm' | sort | head -1)
+          f=$(find "$d" -type f -name '*.dcm' | sort | head -1) || true
           [ -n "$f" ] && [ "$(stat -c %s "$f")" -lt 4000000 ] && seed_as 0 "$f" "$(basename "$d").dcm"
+        done
+        # MR_small with each broken sequence of the hostile tests (tests/tools/break_sequence.py)
+        for how in item_len_past_end seq_len_past_end seq_len_short item_tag_garbage; do
+          [ -f "$pyd/MR_small.dcm" ] || break
+          cp "$pyd/MR_small.dcm" "$build/broken.tmp"
+          /usr/bin/python3 "$root/tests/tools/break_sequence.py" "$build/broken.tmp" "$how" 2>/dev/null &&
+            seed_as 0 "$build/broken.tmp" "broken_$how.dcm"
+          rm -f "$build/broken.tmp"
         done
         if [ "$t" = fuzz_scan ]; then
           # NIfTI headers as the scan reads them (header, extender, extensions:
