@@ -603,6 +603,8 @@ int cmd_deface(int argc, char **argv)
     rep->threads = ctx_omp_threads(r.ctx);
     rep->force = a.force;
     rep->mask_out = a.mask_out;
+    rep->render_out = a.render_out;
+    rep->mesh_out = a.mesh_out;
     rep->exit_code = (int)s;
     rep->error = s == FACELESS_OK ? "" : faceless_ctx_error(r.ctx);
     rep->verdict = s == FACELESS_OK ? (rep->trusted ? "defaced" : "defaced_untrusted_forced")

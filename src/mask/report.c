@@ -280,6 +280,17 @@ char *mask_report_json(const mask_report *r)
     else
         jb_put(&b, "]", 1);
 
+    jb_key(&b, &f, 1, "render_out");
+    if (r->render_out)
+        jb_str(&b, r->render_out);
+    else
+        jb_put(&b, "null", 4);
+    jb_key(&b, &f, 1, "mesh_out");
+    if (r->mesh_out)
+        jb_str(&b, r->mesh_out);
+    else
+        jb_put(&b, "null", 4);
+
     jb_key(&b, &f, 1, "timings_seconds");
     {
         int g = 1;

@@ -63,6 +63,7 @@ typedef struct mask_report {
     double texture_sigma_vox[3];
     const char *mask_out;
     char mask_sha256[65];
+    const char *render_out, *mesh_out; /* --render-out and --mesh-out as given, NULL when not asked */
     /* images: [0] the reference, then the --apply-to images */
     mask_report_image images[1 + MASK_REPORT_MAX_APPLY];
     int n_images;
