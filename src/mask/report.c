@@ -218,15 +218,9 @@ char *mask_report_json(const mask_report *r)
         jb_key(&b, &g, 2, "head_entropy_bits");
         jb_num(&b, r->have_transform && r->cost_name ? r->entropy_bits : NAN);
         jb_key(&b, &g, 2, "cost");
-        if (r->cost_name)
-            jb_str(&b, r->cost_name);
-        else
-            jb_put(&b, "null", 4);
+        jb_str(&b, r->cost_name); /* null when NULL */
         jb_key(&b, &g, 2, "untrusted_reason");
-        if (r->trust_reason)
-            jb_str(&b, r->trust_reason);
-        else
-            jb_put(&b, "null", 4);
+        jb_str(&b, r->trust_reason); /* null when NULL */
         jb_end(&b, 1, '}');
     }
 
@@ -281,15 +275,9 @@ char *mask_report_json(const mask_report *r)
         jb_put(&b, "]", 1);
 
     jb_key(&b, &f, 1, "render_out");
-    if (r->render_out)
-        jb_str(&b, r->render_out);
-    else
-        jb_put(&b, "null", 4);
+    jb_str(&b, r->render_out); /* null when NULL */
     jb_key(&b, &f, 1, "mesh_out");
-    if (r->mesh_out)
-        jb_str(&b, r->mesh_out);
-    else
-        jb_put(&b, "null", 4);
+    jb_str(&b, r->mesh_out); /* null when NULL */
 
     jb_key(&b, &f, 1, "timings_seconds");
     {

@@ -202,15 +202,20 @@ static int cr_gradient_sums(const reg_cost_ws *w, double sum[12])
         }
         memcpy(part + 12 * ch, acc, sizeof acc);
     }
+    reg_sum_chunk_partials(part, nchunks, 0.5 * w->var, sum);
+    free(part);
+    return 1;
+}
+
+void reg_sum_chunk_partials(const double *part, int64_t nchunks, double divisor, double sum[12])
+{
     for (int e = 0; e < 12; e++)
         sum[e] = 0;
     for (int64_t ch = 0; ch < nchunks; ch++)
         for (int e = 0; e < 12; e++)
             sum[e] += part[12 * ch + e];
     for (int e = 0; e < 12; e++)
-        sum[e] *= 2.0 / w->var;
-    free(part);
-    return 1;
+        sum[e] /= divisor;
 }
 
 void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM])

@@ -164,6 +164,10 @@ void reg_cost_ws_free(reg_cost_ws *w);
 double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap);
 int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12]);
 
+/* sum[e] = (the 12 gradient partial sums of every chunk, added in chunk
+ * order) / divisor: the fixed reduction of both costs' gradient passes. */
+void reg_sum_chunk_partials(const double *part, int64_t nchunks, double divisor, double sum[12]);
+
 /* Selects the samples that p maps inside the template grid, at least
  * margin_vox voxels from its border; they alone count until the next call. */
 void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox);

@@ -279,13 +279,7 @@ int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
             part[12 * ch + e] = t;
         }
     }
-    for (int e = 0; e < 12; e++)
-        sum[e] = 0;
-    for (int64_t ch = 0; ch < nchunks; ch++)
-        for (int e = 0; e < 12; e++)
-            sum[e] += part[12 * ch + e];
-    for (int e = 0; e < 12; e++)
-        sum[e] /= w->norm;
+    reg_sum_chunk_partials(part, nchunks, w->norm, sum);
     free(part);
     free(L);
     return 1;
