@@ -115,6 +115,23 @@ PY
   /usr/bin/python3 "$FACELESS_SOURCE_DIR/tests/tools/break_sequence.py" seq_item/im0.dcm item_len_past_end ||
     bad "break_sequence.py"
   refuse seq_item_length 3 'seq_item/im0.dcm: broken DICOM file: the pixel data lies inside a sequence item' seq_item
+  # Regression (fuzz_dicom_read slow unit, issue 9): a JPEG 2000 frame whose
+  # codestream declares 512 x 1769984 was decoded (3.6 GB, 6 s) before its
+  # size was compared with Rows x Columns; now refused from the codestream
+  # header, in little memory.
+  mkdir j2k_size && cp "$PYD/J2K_pixelrep_mismatch.dcm" j2k_size/
+  /usr/bin/python3 - j2k_size/J2K_pixelrep_mismatch.dcm <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.index(b"\xff\x4f\xff\x51")  # SOC, SIZ: Lsiz, Rsiz, Xsiz, Ysiz (big endian)
+b[i + 12:i + 16] = (1769984).to_bytes(4, "big")
+open(sys.argv[1], "wb").write(b)
+PY
+  refuse j2k_declared_size 3 'codestream is 512x1769984, header says 512x512' j2k_size
+  if [ -x /usr/bin/time ]; then
+    kb=$(/usr/bin/time -f '%M' "$DT" roundtrip j2k_size out_j2k_rss 2>&1 >/dev/null | tail -1)
+    [ -n "$kb" ] && [ "$kb" -lt 1000000 ] && ok || bad "j2k_declared_size: peak memory ${kb} KB, want under 1 GB"
+  fi
 else
   bad "pixel-data VR regression needs Debian's python3-pydicom (scripts/bootstrap.sh test)"
 fi

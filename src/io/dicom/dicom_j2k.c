@@ -99,6 +99,27 @@ static opj_stream_t *stream_new(mem_stream *m, int input)
     return s;
 }
 
+/* One grey component of cols x rows that fits `bytes` per sample; else the
+ * reason in err. */
+static int frame_matches(const opj_image_t *img, int rows, int cols, int bytes, char err[256])
+{
+    if (img->numcomps != 1) {
+        snprintf(err, 256, "%u components, expected 1 (colour is not supported)", img->numcomps);
+        return 0;
+    }
+    const opj_image_comp_t *c = &img->comps[0];
+    if (img->x1 - img->x0 != (OPJ_UINT32)cols || img->y1 - img->y0 != (OPJ_UINT32)rows || c->w != (OPJ_UINT32)cols ||
+        c->h != (OPJ_UINT32)rows) {
+        snprintf(err, 256, "codestream is %ux%u, header says %dx%d", img->x1 - img->x0, img->y1 - img->y0, cols, rows);
+        return 0;
+    }
+    if ((int)c->prec > bytes * 8) {
+        snprintf(err, 256, "%u-bit codestream does not fit %d bits allocated", c->prec, bytes * 8);
+        return 0;
+    }
+    return 1;
+}
+
 int dicom_j2k_decode(const uint8_t *buf, size_t len, int rows, int cols, int bytes, int bits_stored,
                      int is_signed, void *dst, char err[256])
 {
@@ -119,25 +140,26 @@ int dicom_j2k_decode(const uint8_t *buf, size_t len, int rows, int cols, int byt
     opj_set_info_handler(codec, on_quiet, NULL);
     opj_dparameters_t par;
     opj_set_default_decoder_parameters(&par);
-    if (!opj_setup_decoder(codec, &par) || !opj_read_header(s, codec, &img) || !opj_decode(codec, s, img) ||
-        !opj_end_decompress(codec, s)) {
+    if (!opj_setup_decoder(codec, &par) || !opj_read_header(s, codec, &img)) {
         if (!err[0])
             snprintf(err, 256, "corrupt codestream");
         goto done;
     }
-    if (img->numcomps != 1) {
-        snprintf(err, 256, "%u components, expected 1 (colour is not supported)", img->numcomps);
+    /* Check the codestream's own header against the DICOM header before
+     * decoding: OpenJPEG allocates the image the codestream declares, and a
+     * frame declaring 512x1769984 cost 3.6 GB and 5 s before it was refused
+     * (fuzz_dicom_read slow unit, issue 9); larger ones could wake the OOM
+     * killer. Checked again after decoding. */
+    if (!frame_matches(img, rows, cols, bytes, err))
+        goto done;
+    if (!opj_decode(codec, s, img) || !opj_end_decompress(codec, s)) {
+        if (!err[0])
+            snprintf(err, 256, "corrupt codestream");
         goto done;
     }
+    if (!frame_matches(img, rows, cols, bytes, err))
+        goto done;
     opj_image_comp_t *c = &img->comps[0];
-    if ((int)c->w != cols || (int)c->h != rows) {
-        snprintf(err, 256, "codestream is %ux%u, header says %dx%d", c->w, c->h, cols, rows);
-        goto done;
-    }
-    if ((int)c->prec > bytes * 8) {
-        snprintf(err, 256, "%u-bit codestream does not fit %d bits allocated", c->prec, bytes * 8);
-        goto done;
-    }
     size_t n = (size_t)rows * (size_t)cols;
     /* pydicom's J2K_pixelrep_mismatch.dcm: unsigned codestream, signed header. */
     int bs = bits_stored > 0 && bits_stored <= bytes * 8 ? bits_stored : bytes * 8;
