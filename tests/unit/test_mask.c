@@ -60,6 +60,32 @@ static void make_template(template_set *t)
     t->name = "unit";
 }
 
+/* Face voxels on which the guard disagrees with the brute-force distance
+ * (subject mm) to the pulled-back ball of make_template (template radius
+ * 10 mm, subject radius 11 mm): unguarded within the margin, or guarded
+ * farther than the margin + slack mm (the ball's edge on the template grid
+ * moves by up to a template voxel). */
+static int64_t guard_disagreements(const faceless_volume *v, const double tpl2subj[4][4], const mask_result *m,
+                                   double margin, double slack)
+{
+    int64_t wrong = 0;
+    for (int64_t k = 0; k < v->nz; k++)
+        for (int64_t j = 0; j < v->ny; j++)
+            for (int64_t i = 0; i < v->nx; i++) {
+                double w[3], cw[3], ct[3] = {-4, 10, 10};
+                for (int r = 0; r < 3; r++)
+                    w[r] = v->vox2ras[r][0] * i + v->vox2ras[r][1] * j + v->vox2ras[r][2] * k + v->vox2ras[r][3];
+                for (int r = 0; r < 3; r++)
+                    cw[r] = tpl2subj[r][0] * ct[0] + tpl2subj[r][1] * ct[1] + tpl2subj[r][2] * ct[2] + tpl2subj[r][3];
+                double d = sqrt((w[0] - cw[0]) * (w[0] - cw[0]) + (w[1] - cw[1]) * (w[1] - cw[1]) +
+                                (w[2] - cw[2]) * (w[2] - cw[2])) - 11.0;
+                uint8_t f = m->flags[i + v->nx * (j + v->ny * k)];
+                wrong += (f & MASK_FACE) && d <= margin && !(f & MASK_GUARD);
+                wrong += (f & MASK_FACE) && d > margin + slack && (f & MASK_GUARD);
+            }
+    return wrong;
+}
+
 static faceless_volume *make_subject(const double vox2ras[4][4], faceless_dtype dt)
 {
     const double mm[3] = {1, 1, 1};
@@ -150,6 +176,28 @@ static void test_pullback_and_guard(void)
     p.brain_margin_mm = 9.0;
     CHECK(mask_build(ctx, v, &t, tpl2subj, &p, &m2) == FACELESS_OK, "mask_build 9 mm");
     CHECK(m2.n_remove < m.n_remove, "9 mm margin removes %lld, 5 mm %lld", (long long)m2.n_remove, (long long)m.n_remove);
+    /* thin slices (0.4 mm): an 8 mm margin reaches 20 slices each way, more
+     * than the dilation transforms in one batch (EDT_BATCH, 16), while the
+     * face still reaches 20 mm from the ball, so a guard too thick or too
+     * thin shows */
+    {
+        const double mm[3] = {1, 1.2, 0.4};
+        faceless_volume *thin = volume_new(48, 40, 120, 1, FACELESS_DT_UINT8, mm);
+        /* the grid starts at z = 10 mm, inside the face box (z 2-24 mm), so
+         * the field of view cuts the dilation's box and its first slices
+         * hold face voxels */
+        double tv[4][4] = {{1, 0, 0, -20}, {0, 1.2, 0, -15}, {0, 0, 0.4, 10}, {0, 0, 0, 1}};
+        memcpy(thin->vox2ras, tv, sizeof tv);
+        mask_result m4;
+        p.brain_margin_mm = 8.0;
+        CHECK(mask_build(ctx, thin, &t, tpl2subj, &p, &m4) == FACELESS_OK, "mask_build thin slices");
+        CHECK(m4.n_remove > 1000 && m4.n_face_guarded > 1000, "thin slices: %lld removed, %lld guarded",
+              (long long)m4.n_remove, (long long)m4.n_face_guarded);
+        CHECK(guard_disagreements(thin, tpl2subj, &m4, 8.0, 3.0) == 0,
+              "thin slices, 8 mm margin: voxels disagree with the brute-force guard");
+        mask_result_free(&m4);
+        faceless_volume_free(thin);
+    }
     p.brain_margin_mm = -1.0;
     mask_result m3;
     CHECK(mask_build(ctx, v, &t, tpl2subj, &p, &m3) == FACELESS_ERR_USAGE, "negative margin accepted");
