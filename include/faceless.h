@@ -141,10 +141,10 @@ faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *
 faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const char *out_path, int overwrite);
 
 /* The name of the temporary file that a write to out_path in this process
- * uses before renaming it (in out_path's folder, ".faceless-tmp-NAME.PID").
+ * uses before renaming it (in out_path's folder, ".faceless-tmp-NAME.PID@HOST").
  * Lets a signal handler remove it without allocating. Returns its length,
- * or -1 if buf is too small. Async-signal-safe only in the sense that it
- * calls snprintf and getpid: call it before installing the handler. */
+ * or -1 if buf is too small. Not async-signal-safe (snprintf, getpid,
+ * gethostname): call it before installing the handler. */
 int faceless_temp_path(const char *out_path, char *buf, size_t size);
 
 #ifdef __cplusplus

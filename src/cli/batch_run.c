@@ -3,6 +3,7 @@
 #include "cli/deface_files.h"
 #include "core/json.h"
 #include "faceless.h"
+#include "io/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -298,6 +299,9 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     batch_cancelled = 0;
+    /* a run killed with SIGKILL (or a power cut) left its temporaries: they
+     * are not part of the dataset (the plan already ignores them) */
+    io_remove_stale_temps(o->out_root, 1);
 
     progress p = {isatty(STDERR_FILENO), o->quiet, plan->n_jobs, 0, 0, 0, now_seconds(), 0};
     int jobs = o->jobs > 0 ? o->jobs : 1;

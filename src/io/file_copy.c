@@ -26,7 +26,7 @@ faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const
     int in = open(in_path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: %s", in_path, strerror(errno));
-    size_t tlen = strlen(out_path) + strlen(IO_TEMP_PREFIX) + 32;
+    size_t tlen = strlen(out_path) + strlen(IO_TEMP_PREFIX) + IO_TEMP_EXTRA;
     char *tmp = malloc(tlen);
     uint8_t *buf = malloc(1 << 20);
     if (!tmp || !buf || faceless_temp_path(out_path, tmp, tlen) < 0) {

@@ -41,7 +41,12 @@ int faceless_temp_path(const char *out_path, char *buf, size_t size)
     const char *base = slash ? slash + 1 : out_path;
     if (slash == out_path)
         dir_len = 0; /* "/x": the folder is the root */
-    int n = snprintf(buf, size, "%.*s/%s%s.%ld", dir_len, dir, IO_TEMP_PREFIX, base, (long)getpid());
+    /* NAME.PID@HOST: a rerun can tell a temporary left by a dead process of
+     * this machine (removed, io_remove_stale_temps) from one being written
+     * by another machine of a cluster into the same folder (kept) */
+    char host[IO_TEMP_HOST_MAX + 1];
+    io_temp_host(host);
+    int n = snprintf(buf, size, "%.*s/%s%s.%ld@%s", dir_len, dir, IO_TEMP_PREFIX, base, (long)getpid(), host);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -49,7 +54,7 @@ faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_by
 {
     /* The temporary's name is known in advance (faceless_temp_path), so a
      * signal handler can remove it without allocating. */
-    size_t tlen = strlen(path) + strlen(IO_TEMP_PREFIX) + 32;
+    size_t tlen = strlen(path) + strlen(IO_TEMP_PREFIX) + IO_TEMP_EXTRA;
     char *tmp = malloc(tlen);
     if (!tmp || faceless_temp_path(path, tmp, tlen) < 0) {
         free(tmp);

@@ -51,7 +51,22 @@ faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, con
  * nothing is left at path. */
 faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n);
 
-/* Temporary file names start with this, so a batch can clean stale ones. */
+/* Temporary file names start with this, so a batch can clean stale ones:
+ * IO_TEMP_PREFIX NAME "." PID "@" HOST (faceless_temp_path). */
 #define IO_TEMP_PREFIX ".faceless-tmp-"
+#define IO_TEMP_HOST_MAX 64 /* host name characters kept in a temporary's name */
+#define IO_TEMP_EXTRA (IO_TEMP_HOST_MAX + 32) /* a temporary's name is at most this longer than prefix + target */
+
+/* This machine's name for temporary names: gethostname, cut at
+ * IO_TEMP_HOST_MAX characters, '/' and '@' replaced, "localhost" when unknown. */
+void io_temp_host(char host[IO_TEMP_HOST_MAX + 1]);
+
+/* Removes, in dir (and its subfolders when recursive), the temporaries that
+ * a process of this machine left when it was killed (SIGKILL, power loss:
+ * nothing could remove them then): names IO_TEMP_PREFIX NAME.PID@HOST with
+ * this host and a PID that no longer runs; a temporary folder (a DICOM
+ * series being written) goes with its contents. Temporaries of live
+ * processes and of other machines are kept. Returns the count removed. */
+int io_remove_stale_temps(const char *dir, int recursive);
 
 #endif

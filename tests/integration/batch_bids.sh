@@ -94,6 +94,23 @@ for delay in 0.7 1.9; do
   [ -z "$(find "$work/killed" -name '.faceless-tmp-*')" ] && ok || bad "temporaries left after rerun"
 done
 
+# 3b. temporaries a SIGKILL leaves (NAME.PID@HOST) are removed by the next run when
+# their process is gone; a live process's and another machine's are kept
+host=$(hostname | cut -c1-64 | tr '/@' '__')
+dead=$(sh -c 'echo $$')  # a pid that has exited
+anat=$(find "$work/killed" -type d -name anat | head -1)
+printf x >"$anat/.faceless-tmp-sub_T1w.nii.gz.$dead@$host"
+mkdir -p "$anat/.faceless-tmp-dicomdir.$dead@$host" && printf x >"$anat/.faceless-tmp-dicomdir.$dead@$host/1.dcm"
+printf x >"$anat/.faceless-tmp-live.nii.gz.$$@$host"
+printf x >"$anat/.faceless-tmp-other.nii.gz.$dead@another-node"
+"$FACELESS" batch "$bids" "$work/killed" -j 2 -q --no-render; rc=$?
+[ $rc = 0 ] && ok || bad "rerun with planted temporaries: exit $rc"
+[ ! -e "$anat/.faceless-tmp-sub_T1w.nii.gz.$dead@$host" ] && ok || bad "a dead process's temporary file was kept"
+[ ! -e "$anat/.faceless-tmp-dicomdir.$dead@$host" ] && ok || bad "a dead process's temporary folder was kept"
+[ -e "$anat/.faceless-tmp-live.nii.gz.$$@$host" ] && ok || bad "a live process's temporary was removed"
+[ -e "$anat/.faceless-tmp-other.nii.gz.$dead@another-node" ] && ok || bad "another machine's temporary was removed"
+rm -f "$anat"/.faceless-tmp-*
+
 # 4. one failing subject does not stop the batch
 mkdir -p "$bids/sub-99/anat"
 head -c 1000 /dev/urandom >"$bids/sub-99/anat/sub-99_T1w.nii.gz"

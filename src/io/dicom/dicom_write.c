@@ -8,6 +8,7 @@
  * next to their targets; only when every file is written are they renamed,
  * so a failure never leaves a half-written series. */
 #include "io/dicom/dicom.h"
+#include "io/io.h"
 
 #include "core/context.h"
 #include "core/volume.h"
@@ -57,11 +58,11 @@ static char *path_join(const char *a, const char *b)
 }
 
 /* The same temporary name as every other faceless write
- * (faceless_temp_path: ".faceless-tmp-NAME.PID" next to the target), so
+ * (faceless_temp_path: ".faceless-tmp-NAME.PID@HOST" next to the target), so
  * stale ones are recognised and cleaned the same way. */
 static char *tmp_name(const char *target)
 {
-    size_t n = strlen(target) + 64;
+    size_t n = strlen(target) + strlen(IO_TEMP_PREFIX) + IO_TEMP_EXTRA;
     char *p = malloc(n);
     if (p && faceless_temp_path(target, p, n) < 0) {
         free(p);
