@@ -107,14 +107,14 @@ if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/pyth
   cp -r "$d/base" "$d/gap" && rm "$d/gap/im3.dcm"
   dicom_case missing_slice refuse 4 'gap or non-uniform slice spacing' "$d/gap"
   # Mixed series (CT_small in a subfolder): both listed, refused as a usage
-  # error (deface takes one series; the message must not point to an option
-  # deface lacks); the MR series' own folder is written.
+  # error; --series UID de-faces the chosen one and writes only its files.
   cp -r "$d/base" "$d/mixed" && mkdir "$d/mixed/ct" && cp "$PYD/CT_small.dcm" "$d/mixed/ct/"
-  dicom_case mixed_series refuse 2 '2 series, choose one (a folder per series)' "$d/mixed"
+  dicom_case mixed_series refuse 2 '2 series, choose one (--series UID, or a folder per series)' "$d/mixed"
   grep -q "$(dcm_get "$d/base/im0.dcm" 0020,000e)" "$d/mixed_series.err" &&
     grep -q "$(dcm_get "$PYD/CT_small.dcm" 0020,000e)" "$d/mixed_series.err" && ok ||
     bad "dicom mixed_series: both series UIDs must be listed: $(cat "$d/mixed_series.err")"
-  grep -q -- '--series' "$d/mixed_series.err" && bad "dicom mixed_series: points to --series, which deface lacks"
+  dicom_case mixed_series_chosen write 0 '' "$d/mixed" --series "$(dcm_get "$d/base/im0.dcm" 0020,000e)"
+  [ ! -e "$d/out/mixed_series_chosen/ct" ] && ok || bad "dicom --series: the other series' files were written"
   # A DICOMDIR beside the series (as on a CD): skipped with a warning, the series written.
   cp -r "$d/base" "$d/dicomdir" && cp "$PYD/dicomdirtests/DICOMDIR" "$d/dicomdir/DICOMDIR"
   dicom_case dicomdir_beside write 0 '' "$d/dicomdir"

@@ -65,7 +65,7 @@ msg=$("$DT" roundtrip multi out_multi 2>&1)
 rc=$?
 ct_uid=$(dcm_get multi/ct/CT_small.dcm 0020,000e)
 mr_uid=$(dcm_get base/im0.dcm 0020,000e)
-[ $rc = 2 ] && echo "$msg" | grep -q "2 series, choose one (a folder per series)" && echo "$msg" | grep -q "$ct_uid" &&
+[ $rc = 2 ] && echo "$msg" | grep -q "2 series, choose one (--series UID, or a folder per series)" && echo "$msg" | grep -q "$ct_uid" &&
   echo "$msg" | grep -q "$mr_uid" && ok || bad "multi-series without --series: rc $rc: $msg"
 "$DT" roundtrip multi out_multi --series "$mr_uid" >/dev/null 2>&1 && ok || bad "--series MR"
 "$DT" roundtrip multi out_multi --series "$ct_uid" >/dev/null 2>&1 && ok || bad "--series CT into the same folder"

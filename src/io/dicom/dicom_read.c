@@ -101,9 +101,7 @@ static faceless_status pick_series(faceless_ctx *ctx, const char *path, const di
             break;
         k += (size_t)w;
     }
-    /* No option names here: `faceless deface` takes a folder of one series
-     * (it has no --series), the library takes series_uid. */
-    return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: %zu series, choose one (a folder per series): %s", path,
+    return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: %zu series, choose one (--series UID, or a folder per series): %s", path,
                     sc->n_series, list);
 }
 
