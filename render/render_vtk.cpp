@@ -15,12 +15,18 @@
 // turns triangles inside out; the signed volume of the mesh tells which way
 // they face, and they are flipped when it is negative, so normals (and the
 // front faces VTK draws) point out of the head for every storage order.
+//
+// This file is the VTK module (faceless_vtk.so, render/module.cmake), which
+// faceless dlopens when a render_vtk.h function is first called
+// (render_vtk_load.c). Its one exported symbol is faceless_vtk_module(), at
+// the end; every other symbol is hidden (-fvisibility=hidden). The few
+// faceless functions it calls come from the host table the loader passes to
+// init() (render_vtk_module.h says why a table rather than linking
+// faceless_lib in): the definitions just below forward to it, so the code
+// further down calls ctx_fail() and friends as any file of faceless does.
 extern "C" {
-#include "render/render_vtk.h"
-#include "core/context.h"
-#include "io/io.h"
-#include "render/render_internal.h"
 #include "render/render_skin.h"
+#include "render/render_vtk_module.h"
 }
 
 #include <vtkActor.h>
@@ -54,6 +60,7 @@ extern "C" {
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -66,6 +73,71 @@ extern "C" {
 
 // Last: Xlib defines macros (Status, Bool, None) that VTK's headers must not see.
 #include <X11/Xlib.h>
+
+/* ------------------------------------------------------------------------ */
+/* The host's functions, through the table init() was given.                 */
+
+namespace
+{
+// Set once by module_init() before any other call (render_vtk_load.c runs it
+// under pthread_once); read-only afterwards.
+const render_vtk_host *host = nullptr;
+
+// ctx_fail and ctx_log are variadic: format here, pass the text on as "%s".
+// Messages are one line of at most a few hundred bytes; longer ones are cut.
+void vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    if (std::vsnprintf(buf, cap, fmt, ap) < 0)
+        std::snprintf(buf, cap, "%s", fmt);
+}
+} // namespace
+
+extern "C" {
+
+faceless_status ctx_fail(faceless_ctx *ctx, faceless_status status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return host->ctx_fail(ctx, status, "%s", msg);
+}
+
+void ctx_log(faceless_ctx *ctx, faceless_log_level level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    host->ctx_log(ctx, level, "%s", msg);
+}
+
+int ctx_omp_threads(const faceless_ctx *ctx) { return host->ctx_omp_threads(ctx); }
+
+const char *faceless_ctx_error(const faceless_ctx *ctx) { return host->ctx_error(ctx); }
+
+float *render_skin_values(const render_scene *scene, int threads, float pad)
+{
+    return host->skin_values(scene, threads, pad);
+}
+
+faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n)
+{
+    return host->write_atomic(ctx, path, parts, n);
+}
+
+int render_image_alloc(render_image *img, int width, int height, const uint8_t bg[3])
+{
+    return host->image_alloc(img, width, height, bg);
+}
+
+void render_image_free(render_image *img) { host->image_free(img); }
+
+void render_view_axes(render_view view, double u[3], double v[3], double d[3]) { host->view_axes(view, u, v, d); }
+
+} // extern "C"
 
 namespace
 {
@@ -693,32 +765,37 @@ faceless_status stage_view(faceless_ctx *ctx, render_vtk_stage *g, render_view v
 
 } // namespace
 
-extern "C" {
+/* ------------------------------------------------------------------------ */
+/* The module's table: the functions of render_vtk.h, each catching every   */
+/* C++ exception, and the one exported symbol that hands the table out.      */
 
-int render_vtk_available(void) { return 1; }
+namespace
+{
 
-faceless_status render_mesh_write(faceless_ctx *ctx, const render_scene *scene, int64_t target_triangles,
+void module_init(const render_vtk_host *h) { host = h; }
+
+faceless_status module_mesh_write(faceless_ctx *ctx, const render_scene *scene, int64_t target_triangles,
                                   const char *path, render_mesh_info *info)
 {
     return guarded(ctx, path, [&] { return mesh_write(ctx, scene, target_triangles, path, info); });
 }
 
-faceless_status render_vtk_display_check(faceless_ctx *ctx)
+faceless_status module_display_check(faceless_ctx *ctx)
 {
     return guarded(ctx, "render", [&] { return display_check(ctx); });
 }
 
-faceless_status render_vtk_stage_new(faceless_ctx *ctx, const render_scene *scene, int size, render_vtk_stage **out)
+faceless_status module_stage_new(faceless_ctx *ctx, const render_scene *scene, int size, render_vtk_stage **out)
 {
     return guarded(ctx, "render", [&] { return stage_new(ctx, scene, size, out); });
 }
 
-faceless_status render_vtk_stage_view(faceless_ctx *ctx, render_vtk_stage *stage, render_view view, render_image *out)
+faceless_status module_stage_view(faceless_ctx *ctx, render_vtk_stage *stage, render_view view, render_image *out)
 {
     return guarded(ctx, "render", [&] { return stage_view(ctx, stage, view, out); });
 }
 
-void render_vtk_stage_free(render_vtk_stage *stage)
+void module_stage_free(render_vtk_stage *stage)
 {
     try {
         delete stage;
@@ -727,4 +804,20 @@ void render_vtk_stage_free(render_vtk_stage *stage)
     }
 }
 
-} // extern "C"
+const render_vtk_module table = {
+    RENDER_VTK_ABI,
+    (uint32_t)sizeof(render_scene),
+    (uint32_t)sizeof(render_image),
+    (uint32_t)sizeof(render_mesh_info),
+    (uint32_t)sizeof(faceless_volume),
+    module_init,
+    module_mesh_write,
+    module_display_check,
+    module_stage_new,
+    module_stage_view,
+    module_stage_free,
+};
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) const render_vtk_module *faceless_vtk_module(void) { return &table; }

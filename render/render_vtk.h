@@ -9,11 +9,15 @@
  * (automatic as for the built-in renderer, or the one given) and its
  * voxel-to-world matrix, so the mesh is the surface the built-in views show.
  *
- * Every VTK call lives in render_vtk.cpp, which CMake compiles only when it
- * finds VTK (Debian's libvtk9-dev); the library then defines
- * FACELESS_HAVE_VTK. Without it, render_vtk_none.c provides the same
- * functions, failing with FACELESS_ERR_UNSUPPORTED ("built without VTK").
- * render_vtk.cpp catches every C++ exception (std::bad_alloc ->
+ * Every VTK call lives in render_vtk.cpp, which CMake builds only when it
+ * finds VTK (Debian's libvtk9-dev), and then as a separate module
+ * (faceless_vtk.so) that faceless loads on the first call of a function
+ * below (render_vtk_load.c, render_vtk_module.h): faceless itself does not
+ * link VTK, so commands that never call these functions do not pay for
+ * loading it, and faceless runs where VTK is not installed. When the module
+ * cannot be loaded (a build without VTK, the module or one of VTK's
+ * libraries missing) every function fails with FACELESS_ERR_UNSUPPORTED and
+ * render_vtk_load_error() as the reason. render_vtk.cpp catches every C++ exception (std::bad_alloc ->
  * FACELESS_ERR_MEMORY, anything else -> FACELESS_ERR_INTERNAL) and turns VTK
  * error and warning events into the context's error; nothing is printed.
  *
@@ -22,7 +26,8 @@
  * whether one can be opened; render_vtk_stage_new() checks it again, so a
  * missing display is an error, never an abort inside VTK.
  *
- * Thread safety: as faceless.h. VTK's isosurface filter uses VTK's own thread
+ * Thread safety: as faceless.h; the module is loaded once, whichever thread
+ * asks first (pthread_once), and never unloaded. VTK's isosurface filter uses VTK's own thread
  * pool (vtkSMPTools); its output does not depend on the thread count. A stage
  * (one offscreen window) belongs to one thread.
  *
@@ -41,8 +46,16 @@
 extern "C" {
 #endif
 
-/* 1 when this build has VTK, else 0. */
+/* 1 when the VTK module is loaded (it is, on the first call of this or any
+ * function below, if it can be), else 0. */
 int render_vtk_available(void);
+
+/* NULL when the VTK module is loaded, else why not, on one line: "built
+ * without VTK (...)", "cannot load the VTK module PATH: REASON" (dlerror's
+ * text: the module or a VTK library missing), "the VTK module
+ * faceless_vtk.so is missing (looked in ...)". Static storage; loads the
+ * module first if that was not tried yet. */
+const char *render_vtk_load_error(void);
 
 /* ------------------------------------------------------------------------ */
 /* Meshes                                                                     */

@@ -55,7 +55,7 @@ static void usage(FILE *f)
             "                         same views of OUTPUT, and slices with the changed region in colour\n"
             "  --mesh-out FILE        OUTPUT's skin surface as a mesh (.vtp, .ply or .stl; world RAS mm,\n"
             "                         at INPUT's skin threshold) to check in ParaView or 3D Slicer that\n"
-            "                         the face is gone (needs a build with VTK)\n"
+            "                         the face is gone (needs VTK)\n"
             "  --apply-to IMG...      apply the same subject mask to other images of the session;\n"
             "                         each is written beside OUTPUT as IMG's name + _defaced\n"
             "  --template DIR         template set folder (default: the embedded Colin27 set)\n"
@@ -218,10 +218,7 @@ static int parse_args(int argc, char **argv, deface_args *a)
     }
     /* Refuse before any work, in one line, what this build cannot do. */
     if (a->mesh_out && !render_vtk_available()) {
-        fprintf(stderr,
-                "faceless: %s: built without VTK (--mesh-out needs it; install Debian's libvtk9-dev and "
-                "rebuild)\n",
-                a->mesh_out);
+        fprintf(stderr, "faceless: %s: --mesh-out needs VTK: %s\n", a->mesh_out, render_vtk_load_error());
         return FACELESS_ERR_UNSUPPORTED;
     }
     return -1;

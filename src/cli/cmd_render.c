@@ -37,11 +37,12 @@ static void usage(FILE *f)
             "  --threads N       threads (default: all cores; the picture does not depend on it)\n"
             "  --time            print read and render times (seconds) on stderr\n"
             "  --force           overwrite OUT.png (and the mesh) if they exist\n"
-            "%s"
             "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported (also: --engine vtk or --mesh-out\n"
-            "            in a build without VTK, --engine vtk without an X display), 5 output error\n",
-            RENDER_MESH_TARGET_TRIANGLES,
-            render_vtk_available() ? "" : "  (this build has no VTK: --engine vtk and --mesh-out are unavailable)\n");
+            "            without VTK, --engine vtk without an X display), 5 output error\n",
+            RENDER_MESH_TARGET_TRIANGLES);
+    /* Telling loads the VTK module (render_vtk_load.c): only for --help. */
+    if (f == stdout && !render_vtk_available())
+        fprintf(f, "  (--engine vtk and --mesh-out are unavailable: %s)\n", render_vtk_load_error());
 }
 
 /* --engine vtk and --mesh-out need VTK, and VTK's views an X display: say so
@@ -51,8 +52,8 @@ static int check_vtk_needs(const char *png, const char *mesh, render_engine engi
     if (!mesh && engine != RENDER_ENGINE_VTK)
         return 0;
     if (!render_vtk_available()) {
-        fprintf(stderr, "faceless: %s: built without VTK (%s needs it; install Debian's libvtk9-dev and rebuild)\n",
-                mesh ? mesh : png, mesh ? "--mesh-out" : "--engine vtk");
+        fprintf(stderr, "faceless: %s: %s needs VTK: %s\n", mesh ? mesh : png, mesh ? "--mesh-out" : "--engine vtk",
+                render_vtk_load_error());
         return FACELESS_ERR_UNSUPPORTED;
     }
     if (engine != RENDER_ENGINE_VTK)

@@ -42,8 +42,8 @@ expect_refusal() {
 }
 
 if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
-  expect_refusal 4 "m.vtp: built without VTK" "$FACELESS" render "$CH2" "$work/r.png" --mesh-out "$work/m.vtp"
-  expect_refusal 4 "m.vtp: built without VTK" "$FACELESS" deface "$CH2" "$work/d.nii.gz" --mesh-out "$work/m.vtp"
+  expect_refusal 4 "m.vtp: --mesh-out needs VTK: built without VTK" "$FACELESS" render "$CH2" "$work/r.png" --mesh-out "$work/m.vtp"
+  expect_refusal 4 "m.vtp: --mesh-out needs VTK: built without VTK" "$FACELESS" deface "$CH2" "$work/d.nii.gz" --mesh-out "$work/m.vtp"
   if [ -n "$(ls -A "$work" | grep -v -e stdout -e stderr)" ]; then
     echo "FAIL: something was written: $(ls "$work")"
     fail=1

@@ -49,7 +49,7 @@ expect_refusal() {
 }
 
 if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
-  expect_refusal 4 "vtk.png: built without VTK" "$FACELESS" render --engine vtk "$CH2" "$work/vtk.png"
+  expect_refusal 4 "vtk.png: --engine vtk needs VTK: built without VTK" "$FACELESS" render --engine vtk "$CH2" "$work/vtk.png"
   [ -e "$work/vtk.png" ] && { echo "FAIL: vtk.png was written"; fail=1; }
   [ $fail -eq 0 ] || exit 1
   echo "skipped: built without VTK (the one-line refusal of --engine vtk was checked)"
