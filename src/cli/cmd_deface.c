@@ -8,6 +8,7 @@
 
 #include "core/context.h"
 #include "core/volume.h"
+#include "io/dicom/dicom.h"
 #include "mask/mask.h"
 #include "mask/report.h"
 #include "register/register.h"
@@ -33,6 +34,7 @@ typedef struct deface_args {
     double margin;
     double min_trust; /* NAN: the registration default */
     const char *apply_suffix; /* added to --apply-to names (default "_defaced") */
+    const char *series;       /* --series UID: the DICOM series to de-face in a folder of several */
     int force, overwrite, threads, verbosity;
     int require_clean_headers, scrub_nifti_text;
 } deface_args;
@@ -59,6 +61,9 @@ static void usage(FILE *f)
             "  --apply-to IMG...      apply the same subject mask to other images of the session;\n"
             "                         each is written beside OUTPUT as IMG's name + _defaced\n"
             "  --template DIR         template set folder (default: the embedded Colin27 set)\n"
+            "  --series UID           DICOM input holding several series: the one to de-face\n"
+            "                         (its SeriesInstanceUID; `faceless info DIR` lists them);\n"
+            "                         only its files are written\n"
             "  --transform FILE       skip registration: template-to-subject affine (4x4 text,\n"
             "                         RAS mm) or the word identity\n"
             "  --min-trust X          registration trust needed to write (0..1)\n"
@@ -169,6 +174,9 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--template")) {
             NEED_VALUE();
             a->template_dir = val;
+        } else if (!strcmp(o, "--series")) {
+            NEED_VALUE();
+            a->series = val;
         } else if (!strcmp(o, "--transform")) {
             NEED_VALUE();
             a->transform = val;
@@ -405,7 +413,9 @@ static faceless_status run_pipeline(deface_run *r)
         }
     }
 
-    s = faceless_volume_read(ctx, a->input, &r->vol);
+    /* --series picks one series of a DICOM folder; without it a folder of
+     * several is refused with their list */
+    s = a->series ? dicom_series_read(ctx, a->input, a->series, &r->vol) : faceless_volume_read(ctx, a->input, &r->vol);
     if (s != FACELESS_OK)
         return s;
     describe_image(&rep->images[0], r->vol, a->input, r->output);
