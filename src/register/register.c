@@ -29,7 +29,9 @@
 #define N_STARTS_ALL 12
 /* Thresholds of the trust measure, set from the registration test suite
  * (tests/unit/test_register_suite.c): every copy that registered wrongly
- * was below at least one of them; see the report in tests/README. */
+ * was below at least one of them. The suite prints the error distribution
+ * per head and the failure count; docs/report.md lists the checks, README
+ * ("When faceless refuses") their thresholds. */
 #define TRUST_MIN_DICE 0.80
 #define TRUST_MAX_COST 0.75
 /* MI cost (1 - MI / H) measured on the suite: T1w heads and their copies
