@@ -35,6 +35,7 @@ typedef struct deface_args {
     double min_trust; /* NAN: the registration default */
     const char *apply_suffix; /* added to --apply-to names (default "_defaced") */
     const char *series;       /* --series UID: the DICOM series to de-face in a folder of several */
+    int output_dir_shared;    /* each-series mode: the output folder holds earlier series' files */
     int force, overwrite, threads, verbosity;
     int require_clean_headers, scrub_nifti_text;
 } deface_args;
@@ -61,9 +62,11 @@ static void usage(FILE *f)
             "  --apply-to IMG...      apply the same subject mask to other images of the session;\n"
             "                         each is written beside OUTPUT as IMG's name + _defaced\n"
             "  --template DIR         template set folder (default: the embedded Colin27 set)\n"
-            "  --series UID           DICOM input holding several series: the one to de-face\n"
-            "                         (its SeriesInstanceUID; `faceless info DIR` lists them);\n"
-            "                         only its files are written\n"
+            "  --series UID           DICOM input holding several series: de-face this one alone\n"
+            "                         (its SeriesInstanceUID; `faceless info DIR` lists them).\n"
+            "                         Without it each series is de-faced in turn into OUTPUT,\n"
+            "                         with reports, masks and renders named NAME_series-N.EXT;\n"
+            "                         the exit code is the first failing series' code\n"
             "  --transform FILE       skip registration: template-to-subject affine (4x4 text,\n"
             "                         RAS mm) or the word identity\n"
             "  --min-trust X          registration trust needed to write (0..1)\n"
@@ -249,6 +252,7 @@ typedef struct deface_run {
     faceless_volume *vol;
     template_set *tpl;
     mask_result mask;
+    int several_series; /* the input is a DICOM folder of several series and no --series was given */
 } deface_run;
 
 static void stage_done(deface_run *r, const char *name)
@@ -406,7 +410,7 @@ static faceless_status run_pipeline(deface_run *r)
         for (int k = 0; k < a->n_apply; k++)
             if (!strcmp(outs[i], a->apply_to[k]))
                 return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output would overwrite an input", outs[i]);
-        FILE *f = a->force || a->overwrite ? NULL : fopen(outs[i], "rb");
+        FILE *f = a->force || a->overwrite || (i == 0 && a->output_dir_shared) ? NULL : fopen(outs[i], "rb");
         if (f) {
             fclose(f);
             return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to overwrite)", outs[i]);
@@ -416,6 +420,14 @@ static faceless_status run_pipeline(deface_run *r)
     /* --series picks one series of a DICOM folder; without it a folder of
      * several is refused with their list */
     s = a->series ? dicom_series_read(ctx, a->input, a->series, &r->vol) : faceless_volume_read(ctx, a->input, &r->vol);
+    if (s == FACELESS_ERR_USAGE && !a->series) {
+        /* several series: the caller de-faces each one (cmd_deface) */
+        dicom_series_summary *list = NULL;
+        size_t n = 0;
+        if (dicom_list_series(ctx, a->input, &list, &n) == FACELESS_OK && n > 1)
+            r->several_series = 1;
+        free(list);
+    }
     if (s != FACELESS_OK)
         return s;
     describe_image(&rep->images[0], r->vol, a->input, r->output);
@@ -574,12 +586,14 @@ static faceless_status run_pipeline(deface_run *r)
     return FACELESS_OK;
 }
 
-int cmd_deface(int argc, char **argv)
+#define SEVERAL_SERIES (-100) /* deface_once: the input holds several series */
+
+/* One de-face of a.input (one image or one DICOM series); the exit code, or
+ * SEVERAL_SERIES (nothing printed or written) for a DICOM folder of several
+ * series without --series. */
+static int deface_once(deface_args a)
 {
-    deface_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc >= 0)
-        return rc;
+    int rc;
     deface_run r;
     memset(&r, 0, sizeof r);
     r.a = &a;
@@ -601,6 +615,10 @@ int cmd_deface(int argc, char **argv)
         s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory");
     else
         s = run_pipeline(&r);
+    if (r.several_series) {
+        rc = SEVERAL_SERIES;
+        goto cleanup;
+    }
 
     mask_report *rep = &r.rep;
     rep->tool_version = FACELESS_VERSION_STRING;
@@ -637,6 +655,7 @@ int cmd_deface(int argc, char **argv)
             rc = cli_fail(r.ctx, rs);
     }
     free(warn);
+cleanup:
     mask_result_free(&r.mask);
     template_set_free(r.tpl);
     faceless_volume_free(r.vol);
@@ -645,4 +664,96 @@ int cmd_deface(int argc, char **argv)
         free(r.apply_out[k]);
     faceless_ctx_free(r.ctx);
     return rc;
+}
+
+/* NAME.EXT -> NAME_series-TAG.EXT (.nii.gz and .json counted as one
+ * extension); NULL stays NULL. Caller frees. */
+static char *series_name(const char *path, const char *tag)
+{
+    if (!path)
+        return NULL;
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *dot = strstr(base, ".nii.gz");
+    if (!dot)
+        dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    size_t n = strlen(path) + strlen(tag) + 16;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s_series-%s%s", (int)stem, path, tag, path + stem);
+    return out;
+}
+
+/* A DICOM folder of several series and no --series (issue 6): each series
+ * in turn, into the same output folder (every file keeps its relative
+ * name), each with its own report, mask, render and mesh named
+ * NAME_series-N.EXT (N the SeriesNumber, or the series' place in the list
+ * when numbers are missing or repeat). A series that fails does not stop the
+ * others; the exit code is the first failure's. */
+static int deface_each_series(const deface_args *a)
+{
+    faceless_ctx *ctx = cli_ctx_new(1 + a->verbosity);
+    if (!ctx)
+        return FACELESS_ERR_MEMORY;
+    dicom_series_summary *list = NULL;
+    size_t n = 0;
+    faceless_status st = dicom_list_series(ctx, a->input, &list, &n);
+    if (st != FACELESS_OK) {
+        int rc = cli_fail(ctx, st);
+        faceless_ctx_free(ctx);
+        return rc;
+    }
+    if (a->n_apply > 0) {
+        free(list);
+        int rc = cli_fail(ctx, ctx_fail(ctx, FACELESS_ERR_USAGE,
+                                        "%s: %zu series: --apply-to needs one of them chosen with --series UID",
+                                        a->input, n));
+        faceless_ctx_free(ctx);
+        return rc;
+    }
+    int numbers_unique = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            numbers_unique &= list[i].series_number > 0 && list[i].series_number != list[j].series_number;
+    if (n > 0 && list[0].series_number <= 0)
+        numbers_unique = 0;
+    int first_rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "%d", numbers_unique ? list[i].series_number : (int)i + 1);
+        ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s (#%s %s '%s', %d files)", a->input, list[i].uid, tag,
+                list[i].modality, list[i].description, list[i].n_files);
+        deface_args one = *a;
+        one.series = list[i].uid;
+        one.output_dir_shared = i > 0;
+        char *rep = series_name(a->report_out, tag), *mask = series_name(a->mask_out, tag);
+        char *png = series_name(a->render_out, tag), *mesh = series_name(a->mesh_out, tag);
+        one.report_out = rep;
+        one.mask_out = mask;
+        one.render_out = png;
+        one.mesh_out = mesh;
+        int rc = (a->report_out && !rep) || (a->mask_out && !mask) || (a->render_out && !png) ||
+                         (a->mesh_out && !mesh)
+                     ? cli_fail(ctx, ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory"))
+                     : deface_once(one);
+        if (rc != 0 && first_rc == 0)
+            first_rc = rc;
+        free(rep);
+        free(mask);
+        free(png);
+        free(mesh);
+    }
+    free(list);
+    faceless_ctx_free(ctx);
+    return first_rc;
+}
+
+int cmd_deface(int argc, char **argv)
+{
+    deface_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = deface_once(a);
+    return rc == SEVERAL_SERIES ? deface_each_series(&a) : rc;
 }

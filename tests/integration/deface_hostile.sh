@@ -106,13 +106,27 @@ if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/pyth
   # A missing slice (name 3 holds slice 1): refused, never stacked as if contiguous.
   cp -r "$d/base" "$d/gap" && rm "$d/gap/im3.dcm"
   dicom_case missing_slice refuse 4 'gap or non-uniform slice spacing' "$d/gap"
-  # Mixed series (CT_small in a subfolder): both listed, refused as a usage
-  # error; --series UID de-faces the chosen one and writes only its files.
+  # Mixed series (CT_small in a subfolder), no --series: each series is
+  # de-faced into the same output folder, with a report per series
+  # (NAME_series-N.json); --series UID de-faces the chosen one alone.
   cp -r "$d/base" "$d/mixed" && mkdir "$d/mixed/ct" && cp "$PYD/CT_small.dcm" "$d/mixed/ct/"
-  dicom_case mixed_series refuse 2 '2 series, choose one (--series UID, or a folder per series)' "$d/mixed"
-  grep -q "$(dcm_get "$d/base/im0.dcm" 0020,000e)" "$d/mixed_series.err" &&
-    grep -q "$(dcm_get "$PYD/CT_small.dcm" 0020,000e)" "$d/mixed_series.err" && ok ||
-    bad "dicom mixed_series: both series UIDs must be listed: $(cat "$d/mixed_series.err")"
+  timeout 300 "$FACELESS" deface "$d/mixed" -o "$d/out/mixed_each" --transform identity \
+    --report-out "$d/mixed_each.json" 2>"$d/mixed_each.err" >/dev/null
+  rc=$?
+  [ $rc = 0 ] && ok || bad "dicom mixed_each: exit $rc: $(cat "$d/mixed_each.err")"
+  [ "$(find "$d/out/mixed_each" -type f | wc -l)" = 9 ] && [ -f "$d/out/mixed_each/ct/CT_small.dcm" ] && ok ||
+    bad "dicom mixed_each: want the 8 MR files and ct/CT_small.dcm: $(find "$d/out/mixed_each" -type f)"
+  reports=$(ls "$d"/mixed_each_series-*.json 2>/dev/null | wc -l)
+  [ "$reports" = 2 ] && ok || bad "dicom mixed_each: want 2 reports (one per series), got $reports"
+  [ ! -e "$d/mixed_each.json" ] && ok || bad "dicom mixed_each: an untagged report was written"
+  [ "$(grep -l '"verdict": "defaced"' "$d"/mixed_each_series-*.json 2>/dev/null | wc -l)" = 2 ] && ok ||
+    bad "dicom mixed_each: both reports must say defaced"
+  # --apply-to needs one series
+  timeout 60 "$FACELESS" deface "$d/mixed" -o "$d/out/mixed_apply" --transform identity \
+    --apply-to "$d/base" 2>"$d/mixed_apply.err" >/dev/null
+  rc=$?
+  [ $rc = 2 ] && grep -q -- "--apply-to needs one of them chosen with --series UID" "$d/mixed_apply.err" && ok ||
+    bad "dicom mixed_apply: exit $rc: $(cat "$d/mixed_apply.err")"
   dicom_case mixed_series_chosen write 0 '' "$d/mixed" --series "$(dcm_get "$d/base/im0.dcm" 0020,000e)"
   [ ! -e "$d/out/mixed_series_chosen/ct" ] && ok || bad "dicom --series: the other series' files were written"
   # A DICOMDIR beside the series (as on a CD): skipped with a warning, the series written.
