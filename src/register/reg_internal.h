@@ -91,30 +91,54 @@ static inline void reg_tri_limits(const reg_image *im, float hi[3])
     hi[2] = (float)(im->nz - 1) - 1e-3f;
 }
 
-static inline void reg_tri_grad(const reg_image *im, const float hi[3], const float uin[3], float *val, float g[3])
+/* One axis of a sample's cell: u clamped to [0, hi], the cell index i, the
+ * fraction f within it, and inside = 1 where u was not clamped (its
+ * gradient counts) else 0. */
+static inline void reg_tri_axis(float u, float hi, int32_t *i, float *f, float *inside)
 {
-    float u[3], inside[3];
-    for (int a = 0; a < 3; a++) {
-        float c = uin[a] > 0.0f ? uin[a] : 0.0f;
-        u[a] = c < hi[a] ? c : hi[a];
-        inside[a] = (float)(uin[a] > 0.0f && uin[a] < hi[a]);
-    }
-    const int i = (int)u[0], j = (int)u[1], k = (int)u[2];
-    const float fx = u[0] - (float)i, fy = u[1] - (float)j, fz = u[2] - (float)k;
-    const int64_t sy = im->nx, sz = im->nx * im->ny;
-    const float *p = im->v + (int64_t)k * sz + (int64_t)j * sy + i;
-    float v000 = p[0], v100 = p[1], v010 = p[sy], v110 = p[sy + 1];
-    float v001 = p[sz], v101 = p[sz + 1], v011 = p[sz + sy], v111 = p[sz + sy + 1];
-    float c00 = v000 + fx * (v100 - v000), c10 = v010 + fx * (v110 - v010);
-    float c01 = v001 + fx * (v101 - v001), c11 = v011 + fx * (v111 - v011);
-    float c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);
+    float c = u > 0.0f ? u : 0.0f;
+    c = c < hi ? c : hi;
+    *inside = (float)((u > 0.0f) & (u < hi));
+    *i = (int32_t)c;
+    *f = c - (float)*i;
+}
+
+/* Trilinear value and gradient (per voxel) from a cell's eight corner
+ * values v[x + 2y + 4z], the fractions and the inside flags. */
+static inline void reg_tri_interp(const float v[8], float fx, float fy, float fz, const float inside[3], float *val,
+                                  float g[3])
+{
+    const float c00 = v[0] + fx * (v[1] - v[0]), c10 = v[2] + fx * (v[3] - v[2]);
+    const float c01 = v[4] + fx * (v[5] - v[4]), c11 = v[6] + fx * (v[7] - v[6]);
+    const float c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);
     *val = c0 + fz * (c1 - c0);
-    float d00 = v100 - v000, d10 = v110 - v010, d01 = v101 - v001, d11 = v111 - v011;
-    float dx0 = d00 + fy * (d10 - d00), dx1 = d01 + fy * (d11 - d01);
-    float e0 = c10 - c00, e1 = c11 - c01;
+    const float d00 = v[1] - v[0], d10 = v[3] - v[2], d01 = v[5] - v[4], d11 = v[7] - v[6];
+    const float dx0 = d00 + fy * (d10 - d00), dx1 = d01 + fy * (d11 - d01);
+    const float e0 = c10 - c00, e1 = c11 - c01;
     g[0] = inside[0] * (dx0 + fz * (dx1 - dx0));
     g[1] = inside[1] * (e0 + fz * (e1 - e0));
     g[2] = inside[2] * (c1 - c0);
+}
+
+/* The eight corner values of the cell at offset off (x + 2y + 4z). */
+static inline void reg_tri_corners(const reg_image *im, int64_t off, float v[8])
+{
+    const int64_t sy = im->nx, sz = im->nx * im->ny;
+    const float *p = im->v + off;
+    v[0] = p[0], v[1] = p[1], v[2] = p[sy], v[3] = p[sy + 1];
+    v[4] = p[sz], v[5] = p[sz + 1], v[6] = p[sz + sy], v[7] = p[sz + sy + 1];
+}
+
+/* All three for one sample at voxel coordinates u (the MI kernel runs the
+ * same pieces over blocks of samples, reg_mi.c). */
+static inline void reg_tri_grad(const reg_image *im, const float hi[3], const float u[3], float *val, float g[3])
+{
+    int32_t i[3];
+    float f[3], inside[3], v[8];
+    for (int a = 0; a < 3; a++)
+        reg_tri_axis(u[a], hi[a], &i[a], &f[a], &inside[a]);
+    reg_tri_corners(im, ((int64_t)i[2] * im->ny + i[1]) * im->nx + i[0], v);
+    reg_tri_interp(v, f[0], f[1], f[2], inside, val, g);
 }
 
 /* G (double) as float rows for the per-sample transform. */

@@ -22,17 +22,21 @@
 #define MI_BINS REG_MI_BINS
 #define MI_EPS 1e-10
 
-/* Cubic B-spline weights of the bins b0 - 1 .. b0 + 2 at fraction f, and
- * their derivatives in z (float: the window is smooth and its sums are
- * accumulated in double). */
-static inline void bspline3(float f, float wt[4], float dw[4])
+/* Cubic B-spline weights of the bins b0 - 1 .. b0 + 2 at fraction f
+ * (float: the window is smooth and its sums are accumulated in double)... */
+static inline void bspline3_weights(float f, float wt[4])
 {
-    const float sixth = 1.0f / 6.0f;
-    float g = 1.0f - f;
+    const float sixth = 1.0f / 6.0f, g = 1.0f - f;
     wt[0] = g * g * g * sixth;
     wt[1] = (3.0f * f * f * f - 6.0f * f * f + 4.0f) * sixth;
     wt[2] = (3.0f * g * g * g - 6.0f * g * g + 4.0f) * sixth;
     wt[3] = f * f * f * sixth;
+}
+
+/* ... and their derivatives in the bin coordinate. */
+static inline void bspline3_slopes(float f, float dw[4])
+{
+    const float g = 1.0f - f;
     dw[0] = -0.5f * g * g;
     dw[1] = 1.5f * f * f - 2.0f * f;
     dw[2] = -(1.5f * g * g - 2.0f * g);
@@ -86,38 +90,23 @@ static void forward_block(reg_cost_ws *w, const forward_consts *k, int64_t q0, i
         const float u1 = k->G[1][0] * X[b] + k->G[1][1] * Y[b] + k->G[1][2] * Z[b] + k->G[1][3];
         const float u2 = k->G[2][0] * X[b] + k->G[2][1] * Y[b] + k->G[2][2] * Z[b] + k->G[2][3];
         /* outside the grid: the nearest border value, no gradient across it */
-        float c0 = u0 > 0.0f ? u0 : 0.0f, c1 = u1 > 0.0f ? u1 : 0.0f, c2 = u2 > 0.0f ? u2 : 0.0f;
-        c0 = c0 < k->hi[0] ? c0 : k->hi[0];
-        c1 = c1 < k->hi[1] ? c1 : k->hi[1];
-        c2 = c2 < k->hi[2] ? c2 : k->hi[2];
-        ix[b] = (float)((u0 > 0.0f) & (u0 < k->hi[0]));
-        iy[b] = (float)((u1 > 0.0f) & (u1 < k->hi[1]));
-        iz[b] = (float)((u2 > 0.0f) & (u2 < k->hi[2]));
-        const int32_t i = (int32_t)c0, j = (int32_t)c1, kk = (int32_t)c2;
-        fx[b] = c0 - (float)i;
-        fy[b] = c1 - (float)j;
-        fz[b] = c2 - (float)kk;
+        int32_t i, j, kk;
+        reg_tri_axis(u0, k->hi[0], &i, &fx[b], &ix[b]);
+        reg_tri_axis(u1, k->hi[1], &j, &fy[b], &iy[b]);
+        reg_tri_axis(u2, k->hi[2], &kk, &fz[b], &iz[b]);
         off[b] = kk * sz + j * sy + i;
     }
-    float v[8][MI_BLOCK];
-    for (int b = 0; b < nb; b++) {
-        const float *p = im->v + off[b];
-        v[0][b] = p[0], v[1][b] = p[1], v[2][b] = p[sy], v[3][b] = p[sy + 1];
-        v[4][b] = p[sz], v[5][b] = p[sz + 1], v[6][b] = p[sz + sy], v[7][b] = p[sz + sy + 1];
-    }
+    float v[MI_BLOCK][8];
+    for (int b = 0; b < nb; b++)
+        reg_tri_corners(im, off[b], v[b]);
     float wt[4][MI_BLOCK], live[MI_BLOCK];
     for (int b = 0; b < nb; b++) {
-        const float c00 = v[0][b] + fx[b] * (v[1][b] - v[0][b]), c10 = v[2][b] + fx[b] * (v[3][b] - v[2][b]);
-        const float c01 = v[4][b] + fx[b] * (v[5][b] - v[4][b]), c11 = v[6][b] + fx[b] * (v[7][b] - v[6][b]);
-        const float c0 = c00 + fy[b] * (c10 - c00), c1 = c01 + fy[b] * (c11 - c01);
-        const float val = c0 + fz[b] * (c1 - c0);
-        const float d00 = v[1][b] - v[0][b], d10 = v[3][b] - v[2][b], d01 = v[5][b] - v[4][b];
-        const float d11 = v[7][b] - v[6][b];
-        const float dx0 = d00 + fy[b] * (d10 - d00), dx1 = d01 + fy[b] * (d11 - d01);
-        const float e0 = c10 - c00, e1 = c11 - c01;
-        GX[b] = ix[b] * (dx0 + fz[b] * (dx1 - dx0));
-        GY[b] = iy[b] * (e0 + fz[b] * (e1 - e0));
-        GZ[b] = iz[b] * (c1 - c0);
+        const float inside[3] = {ix[b], iy[b], iz[b]};
+        float val, g[3];
+        reg_tri_interp(v[b], fx[b], fy[b], fz[b], inside, &val, g);
+        GX[b] = g[0];
+        GY[b] = g[1];
+        GZ[b] = g[2];
         /* value -> bin coordinate z in [1, MI_BINS - 2), so that the
          * window's bins floor(z) - 1 .. floor(z) + 2 all exist; a value
          * clamped at either end has no gradient (live 0) */
@@ -126,11 +115,10 @@ static void forward_block(reg_cost_ws *w, const forward_consts *k, int64_t q0, i
         float z = zr > 1.0f ? zr : 1.0f;
         z = z < MI_ZMAX ? z : MI_ZMAX;
         T[b] = z; /* MI keeps the bin coordinate, not the value */
-        const float f = z - (float)(int32_t)z, g = 1.0f - f, sixth = 1.0f / 6.0f;
-        wt[0][b] = g * g * g * sixth;
-        wt[1][b] = (3.0f * f * f * f - 6.0f * f * f + 4.0f) * sixth;
-        wt[2][b] = (3.0f * g * g * g - 6.0f * g * g + 4.0f) * sixth;
-        wt[3][b] = f * f * f * sixth;
+        float w4[4];
+        bspline3_weights(z - (float)(int32_t)z, w4);
+        for (int d = 0; d < 4; d++)
+            wt[d][b] = w4[d];
     }
     for (int b = 0; b < nb; b++) {
         const int64_t q = q0 + b;
@@ -245,11 +233,10 @@ int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
             const float *T = w->t + q0;
             float dw[4][MI_BLOCK];
             for (int b = 0; b < nb; b++) {
-                const float z = T[b], f = z - (float)(int32_t)z, g = 1.0f - f;
-                dw[0][b] = -0.5f * g * g;
-                dw[1][b] = 1.5f * f * f - 2.0f * f;
-                dw[2][b] = -(1.5f * g * g - 2.0f * g);
-                dw[3][b] = 0.5f * f * f;
+                float d4[4];
+                bspline3_slopes(T[b] - (float)(int32_t)T[b], d4);
+                for (int d = 0; d < 4; d++)
+                    dw[d][b] = d4[d];
             }
             /* dcost/dvalue of each sample; 0 where it has no gradient (in != 2) */
             double coef[MI_BLOCK];

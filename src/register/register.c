@@ -276,7 +276,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * shoulders never weigh in) and the parameters map template world to
      * subject world. */
     reg_samples samp[3];
-    reg_cost_ws ws[3];
+    reg_cost_ws ws[2]; /* 2 and 4 mm; the 8 mm starts have one each (ws8 below) */
     memset(samp, 0, sizeof samp);
     memset(ws, 0, sizeof ws);
     reg_start starts[N_STARTS_ALL];
@@ -325,9 +325,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     static const int64_t max_samples[3] = {300000, 80000, 20000};
     /* Levels 8 and 4 mm now; the 2 mm set, the largest buffer of the
      * registration, only when the coarse levels are done (below). */
-    for (int l = 1; l < 3 && ok; l++)
-        ok = reg_samples_make(&tp.lev[l], &tp.lev[1], tkeep, max_samples[l], c, &samp[l]) &&
-             reg_cost_ws_init(&ws[l], &samp[l], &sp.lev[l], threads, cost_kind);
+    ok = reg_samples_make(&tp.lev[2], &tp.lev[1], tkeep, max_samples[2], c, &samp[2]) &&
+         reg_samples_make(&tp.lev[1], &tp.lev[1], tkeep, max_samples[1], c, &samp[1]) &&
+         reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
     if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
          * point of the whole image moves with the share of air in the field
@@ -335,10 +335,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
          * with it the clamping of the brightest tissue (CSF and eyes in T2w). */
         if (!subject_value_range(&sp.lev[1], smask, lo_hi))
             ok = 0;
-        for (int l = 1; l < 3 && ok; l++) {
-            ws[l].lo = lo_hi[0];
-            ws[l].hi = lo_hi[1];
-        }
+        ws[1].lo = lo_hi[0];
+        ws[1].hi = lo_hi[1];
     }
     if (ok)
         ctx_log(ctx, FACELESS_LOG_DEBUG, "register: samples %lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
@@ -372,8 +370,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         memset(ws8, 0, sizeof ws8);
         for (int t = 0; t < nws && ok; t++) {
             ok = reg_cost_ws_init(&ws8[t], &samp[2], &sp.lev[2], 1, cost_kind);
-            ws8[t].lo = ws[2].lo;
-            ws8[t].hi = ws[2].hi;
+            ws8[t].lo = lo_hi[0];
+            ws8[t].hi = lo_hi[1];
         }
         if (ok) {
 #pragma omp parallel for schedule(static, 1) num_threads(nws)
@@ -450,8 +448,6 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * still needs them) the 4 mm ones are released: peak memory is a target
      * (issue 4) and this set is the largest buffer of the registration. */
     tm[5] = now_seconds();
-    const int64_t evals4 = ws[1].evals;
-    reg_cost_ws_free(&ws[2]);
     reg_samples_free(&samp[2]);
     if (!opts->ignore_orientation) {
         reg_cost_ws_free(&ws[1]);
@@ -583,12 +579,13 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
             "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
-            nstart, cost, dice, cover, amb, (long long)evals8, (long long)(opts->ignore_orientation ? ws[1].evals : evals4), (long long)evals_fit,
+            nstart, cost, dice, cover, amb, (long long)evals8, (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
             (long long)(ws[0].evals - evals_fit),
             out->seconds);
 done:
     for (int l = 0; l < 3; l++) {
-        reg_cost_ws_free(&ws[l]);
+        if (l < 2)
+            reg_cost_ws_free(&ws[l]);
         reg_samples_free(&samp[l]);
     }
     free(smask);
