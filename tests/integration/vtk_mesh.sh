@@ -25,21 +25,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/faceless-vtk-mesh.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
 
-# expect_refusal CODE PATTERN CMD...: exit CODE, one line on stderr matching
-# PATTERN, nothing on stdout.
-expect_refusal() {
-  local code=$1 pattern=$2
-  shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  if [ $rc -ne "$code" ] || [ "$(wc -l <"$work/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$work/stderr" ||
-    [ -s "$work/stdout" ]; then
-    echo "FAIL: ${*##*/}: exit $rc (want $code), stderr: $(cat "$work/stderr")"
-    fail=1
-  else
-    echo "ok: exit $rc: $(cat "$work/stderr")"
-  fi
-}
+source "$FACELESS_SOURCE_DIR/tests/tools/refusal_lib.sh" # expect_refusal
 
 if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
   expect_refusal 4 "m.vtp: --mesh-out needs VTK: built without VTK" "$FACELESS" render "$CH2" "$work/r.png" --mesh-out "$work/m.vtp"

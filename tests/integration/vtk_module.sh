@@ -71,21 +71,7 @@ if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
   exit 77
 fi
 
-# expect_refusal CODE PATTERN CMD...: exit CODE, one line on stderr matching
-# PATTERN, nothing on stdout.
-expect_refusal() {
-  local code=$1 pattern=$2
-  shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  if [ $rc -ne "$code" ] || [ "$(wc -l <"$work/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$work/stderr" ||
-    [ -s "$work/stdout" ]; then
-    echo "FAIL: exit $rc (want $code), stderr: $(cat "$work/stderr")"
-    fail=1
-  else
-    echo "ok: exit $rc: $(cat "$work/stderr")"
-  fi
-}
+source "$FACELESS_SOURCE_DIR/tests/tools/refusal_lib.sh" # expect_refusal
 
 echo "== the module missing, or not the module"
 missing=$work/nowhere/faceless_vtk.so

@@ -34,19 +34,7 @@ keep=$FACELESS_BUILD_DIR/vtk_render
 mkdir -p "$keep"
 fail=0
 
-expect_refusal() {
-  local code=$1 pattern=$2
-  shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  if [ $rc -ne "$code" ] || [ "$(wc -l <"$work/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$work/stderr" ||
-    [ -s "$work/stdout" ]; then
-    echo "FAIL: exit $rc (want $code), stderr: $(cat "$work/stderr")"
-    fail=1
-  else
-    echo "ok: exit $rc: $(cat "$work/stderr")"
-  fi
-}
+source "$FACELESS_SOURCE_DIR/tests/tools/refusal_lib.sh" # expect_refusal
 
 if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
   expect_refusal 4 "vtk.png: --engine vtk needs VTK: built without VTK" "$FACELESS" render --engine vtk "$CH2" "$work/vtk.png"
