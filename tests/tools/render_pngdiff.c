@@ -2,32 +2,13 @@
  * the same size. Prints the mean absolute difference per channel (0-255) and
  * the fraction of pixels where some channel differs by more than 32; exits 1
  * when either is above its limit (or the sizes differ), 0 otherwise. */
-#include <png.h>
+#include "support/png_load.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned char *load(const char *path, unsigned *w, unsigned *h)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&im, path)) {
-        fprintf(stderr, "render_pngdiff: %s: %s\n", path, im.message);
-        return NULL;
-    }
-    im.format = PNG_FORMAT_RGB;
-    unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
-    if (!buf || !png_image_finish_read(&im, NULL, buf, 0, NULL)) {
-        fprintf(stderr, "render_pngdiff: %s: cannot decode\n", path);
-        free(buf);
-        png_image_free(&im);
-        return NULL;
-    }
-    *w = im.width;
-    *h = im.height;
-    return buf;
-}
+static unsigned char *load(const char *path, unsigned *w, unsigned *h) { return png_load_rgb("render_pngdiff", path, w, h); }
 
 int main(int argc, char **argv)
 {

@@ -8,7 +8,8 @@
  * overlap is below MIN_IOU or its correlation below MIN_CORR, or the sizes
  * differ; 0 otherwise. */
 #include <math.h>
-#include <png.h>
+#include "support/png_load.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,27 +17,7 @@
 #define GAP 4
 #define FOREGROUND 8 /* a channel above this: something was drawn */
 
-static unsigned char *load(const char *path, unsigned *w, unsigned *h)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&im, path)) {
-        fprintf(stderr, "render_silhouette: %s: %s\n", path, im.message);
-        return NULL;
-    }
-    im.format = PNG_FORMAT_RGB;
-    unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
-    if (!buf || !png_image_finish_read(&im, NULL, buf, 0, NULL)) {
-        fprintf(stderr, "render_silhouette: %s: cannot decode\n", path);
-        free(buf);
-        png_image_free(&im);
-        return NULL;
-    }
-    *w = im.width;
-    *h = im.height;
-    return buf;
-}
+static unsigned char *load(const char *path, unsigned *w, unsigned *h) { return png_load_rgb("render_silhouette", path, w, h); }
 
 static int drawn(const unsigned char *p) { return p[0] > FOREGROUND || p[1] > FOREGROUND || p[2] > FOREGROUND; }
 
