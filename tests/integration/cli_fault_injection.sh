@@ -7,7 +7,16 @@ set -u
 : "${FACELESS:?}"
 work=$(mktemp -d /tmp/faceless-fault-XXXXXX)
 mnt=$work/mnt
-cleanup() { mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"; rm -rf "$work"; }
+# Only this shell cleans up: a SIGTERM that reaches a background job of
+# section 4 after bash forked it but before it exec'd faceless makes that
+# forked copy of the shell run this EXIT trap too, which removed $work (the
+# input with it) in the middle of the run, about one run in ten under load.
+owner=$BASHPID
+cleanup() {
+  [ "$BASHPID" = "$owner" ] || return 0
+  mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
+  rm -rf "$work"
+}
 trap cleanup EXIT
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 cp "$ch2" "$work/in.nii.gz"
