@@ -121,6 +121,25 @@ static void quatern_to_mat(double b, double c, double d, double qfac, const doub
     m[3][3] = 1;
 }
 
+/* Voxel q of NIfTI datatype dt (a supported one) as a double, unscaled. */
+static double stored_value(const unsigned char *q, int dt, int swap)
+{
+    switch (dt) {
+    case 2: return q[0];
+    case 256: return (int8_t)q[0];
+    case 4: return rd16(q, swap);
+    case 512: return (uint16_t)rd16(q, swap);
+    case 8: return (int32_t)rd32(q, swap);
+    case 16: return rdf(q, swap);
+    default: {
+        double x;
+        uint64_t u = swap ? (uint64_t)rd32(q, 1) << 32 | rd32(q + 4, 1) : (uint64_t)rd32(q + 4, 0) << 32 | rd32(q, 0);
+        memcpy(&x, &u, 8);
+        return x;
+    }
+    }
+}
+
 static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const unsigned char *p, size_t n, int as_mask,
                                    template_image *img)
 {
@@ -172,31 +191,43 @@ static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const un
     if (as_mask)
         img->mask = malloc(nv);
     else
-        img->data = malloc(nv * sizeof(float));
-    if (!img->data && !img->mask)
+        img->grey = malloc(nv);
+    if (!img->grey && !img->mask)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
     const unsigned char *v = p + off;
-    for (size_t i = 0; i < nv; i++) {
-        const unsigned char *q = v + i * bytes;
-        double x;
-        switch (dt) {
-        case 2: x = q[0]; break;
-        case 256: x = (int8_t)q[0]; break;
-        case 4: x = rd16(q, swap); break;
-        case 512: x = (uint16_t)rd16(q, swap); break;
-        case 8: x = (int32_t)rd32(q, swap); break;
-        case 16: x = rdf(q, swap); break;
-        default: {
-            uint64_t u = swap ? (uint64_t)rd32(q, 1) << 32 | rd32(q + 4, 1)
-                              : (uint64_t)rd32(q + 4, 0) << 32 | rd32(q, 0);
-            memcpy(&x, &u, 8);
-        }
-        }
-        x = x * slope + inter;
-        if (as_mask)
+    if (as_mask) {
+        for (size_t i = 0; i < nv; i++) {
+            double x = stored_value(v + i * bytes, dt, swap) * slope + inter;
             img->mask[i] = template_mask_level(isfinite(x) ? x : 0.0);
-        else
-            img->data[i] = isfinite(x) ? (float)x : 0.0f;
+        }
+        return FACELESS_OK;
+    }
+    if (dt == 2 || dt == 256) {
+        /* 8-bit heads (Colin27) keep their stored values exactly */
+        const double shift = dt == 256 ? 128.0 : 0.0;
+        img->grey_lo = inter - shift * slope;
+        img->grey_step = slope;
+        for (size_t i = 0; i < nv; i++)
+            img->grey[i] = (uint8_t)(stored_value(v + i * bytes, dt, swap) + shift);
+        return FACELESS_OK;
+    }
+    /* Other types: 256 levels over the finite range (non-finite as 0). The
+     * registration classes the template by 32 quantiles, which 256 levels
+     * resolve. */
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < nv; i++) {
+        double x = stored_value(v + i * bytes, dt, swap) * slope + inter;
+        x = isfinite(x) ? x : 0.0;
+        lo = i == 0 || x < lo ? x : lo;
+        hi = i == 0 || x > hi ? x : hi;
+    }
+    img->grey_lo = lo;
+    img->grey_step = hi > lo ? (hi - lo) / 255.0 : 1.0;
+    for (size_t i = 0; i < nv; i++) {
+        double x = stored_value(v + i * bytes, dt, swap) * slope + inter;
+        x = isfinite(x) ? x : 0.0;
+        long q = lround((x - lo) / img->grey_step);
+        img->grey[i] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
     }
     return FACELESS_OK;
 }
@@ -345,7 +376,7 @@ void template_set_free(template_set *t)
         return;
     for (int i = 0; i < 4; i++)
     {
-        free(part_of(t, i)->data);
+        free(part_of(t, i)->grey);
         free(part_of(t, i)->mask);
     }
     free(t->name);

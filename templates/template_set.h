@@ -7,17 +7,26 @@
 
 #include "faceless.h"
 
-/* One image on a template grid, x fastest: the head as nx*ny*nz floats
- * (data), a mask as nx*ny*nz bytes (mask, 0..255 for 0..1; any value above
- * 0 is at least 1, so "> 0" survives the quantisation). Masks are held as
- * bytes because they are a quarter of the memory and the registration's
- * peak holds all of them. */
+/* One image on a template grid, x fastest, as nx*ny*nz bytes: the head as
+ * grey levels (grey: exactly the stored values of an 8-bit head such as
+ * Colin27's, else 256 levels over its range), a mask as 0..255 for 0..1
+ * (mask; any value above 0 is at least 1, so "> 0" survives the
+ * quantisation). Bytes, not floats, because peak memory is a target
+ * (issue 4) and the registration's peak holds all of them: the float head
+ * alone was 3.6 MB of it. */
 typedef struct template_image {
     int64_t nx, ny, nz;
     double vox2ras[4][4];
-    float *data;   /* head only; NULL for a mask */
-    uint8_t *mask; /* masks only; NULL for the head */
+    uint8_t *grey;            /* head only; NULL for a mask */
+    double grey_lo, grey_step; /* head only: value = grey_lo + grey_step * grey[i] */
+    uint8_t *mask;            /* masks only; NULL for the head */
 } template_image;
+
+/* The head's value at voxel i. */
+static inline float template_grey_value(const template_image *im, int64_t i)
+{
+    return (float)(im->grey_lo + im->grey_step * im->grey[i]);
+}
 
 /* A mask value 0..1 as stored in template_image.mask. */
 static inline uint8_t template_mask_level(double v)

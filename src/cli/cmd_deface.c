@@ -501,9 +501,9 @@ static faceless_status run_pipeline(deface_run *r)
     rep->have_transform = 1;
     /* Only the face and guard masks are needed from here on: release the
      * template head and brain (peak memory is a target, issue 4). */
-    free(r->tpl->head.data);
+    free(r->tpl->head.grey);
     free(r->tpl->brain.mask);
-    r->tpl->head.data = NULL;
+    r->tpl->head.grey = NULL;
     r->tpl->brain.mask = NULL;
     stage_done(r, "register");
     if (!rep->trusted) {

@@ -42,16 +42,19 @@ int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl,
     reg_quantiles(tpl->v, tpl->nx * tpl->ny * tpl->nz, q, 2, r);
     w->lo = r[0];
     w->hi = r[1] > r[0] ? r[1] : r[0] + 1;
-    w->t = malloc((size_t)(s->n ? s->n : 1) * sizeof(float));
-    w->grad = malloc((size_t)(s->n ? s->n : 1) * 3 * sizeof(float));
-    w->in = malloc((size_t)(s->n ? s->n : 1));
+    const int cr = kind == REG_COST_CR;
+    if (cr) {
+        w->t = malloc((size_t)(s->n ? s->n : 1) * sizeof(float));
+        w->grad = malloc((size_t)(s->n ? s->n : 1) * 3 * sizeof(float));
+        w->in = malloc((size_t)(s->n ? s->n : 1));
+    }
     w->use = malloc((size_t)(s->n ? s->n : 1));
     w->joint = malloc((size_t)REG_BINS * REG_MI_BINS * sizeof *w->joint);
     /* allocated once, not per evaluation: a buffer this size is its own
      * mapping (main.c), and mapping it anew each time costs page faults */
     const int64_t nchunks = (s->n + REG_CHUNK - 1) / REG_CHUNK;
     w->chunk_hist = malloc((size_t)(nchunks ? nchunks : 1) * REG_BINS * REG_MI_BINS * sizeof *w->chunk_hist);
-    if (!w->t || !w->grad || !w->in || !w->use || !w->joint || !w->chunk_hist) {
+    if ((cr && (!w->t || !w->grad || !w->in)) || !w->use || !w->joint || !w->chunk_hist) {
         reg_cost_ws_free(w);
         return 0;
     }

@@ -152,17 +152,26 @@ static inline void reg_matrix_float(const double G[4][4], float Gf[3][4])
 enum { REG_COST_CR = 0, REG_COST_MI = 1 };
 #define REG_MI_BINS 32 /* linear value bins of the moving image (MI) */
 
+/* What every sample of one MI evaluation shares. */
+typedef struct reg_mi_consts {
+    float G[3][4]; /* sample coordinates -> moving-image voxels */
+    float hi[3];   /* reg_tri_limits */
+    float lo, sc;  /* value -> bin coordinate: 1 + (v - lo) * sc */
+} reg_mi_consts;
+
 /* Workspace for the cost (allocated once per sample set). An evaluation
- * leaves its per-sample values and histogram here, so that the gradient can
- * be computed afterwards only where the optimiser needs it (at accepted
- * points, not at every trial of a line search). Not shared between threads:
+ * leaves its histogram here, and its per-sample values (CR) or what
+ * recomputes them (MI), so that the gradient can be computed afterwards only
+ * where the optimiser needs it (at accepted points, not at every trial of a
+ * line search). Not shared between threads:
  * one workspace per concurrent optimisation. */
 typedef struct reg_cost_ws {
     const reg_samples *s;
     const reg_image *tpl;
-    float *t;     /* n: template values (CR) or value-bin coordinates (MI) */
+    /* CR only (NULL for MI, whose gradient pass recomputes them, reg_mi.c): */
+    float *t;     /* n: template values */
     float *grad;  /* 3n gradients (voxel units): n along x, then n along y, then n along z */
-    uint8_t *in;  /* n: sample counted in the last evaluation (MI: 2 = with a gradient) */
+    uint8_t *in;  /* n: sample counted in the last evaluation */
     uint8_t *use; /* n: sample selected for this level (reg_cost_select) */
     int threads;
     int kind;      /* REG_COST_CR or REG_COST_MI */
@@ -174,6 +183,7 @@ typedef struct reg_cost_ws {
     double *joint;                      /* MI: REG_BINS x REG_MI_BINS joint histogram */
     double *chunk_hist;                 /* MI: one joint histogram per chunk, reused by every evaluation */
     double norm;                        /* MI: N * H(class) */
+    reg_mi_consts mi_last;              /* MI: the last evaluation's transform and value bins */
     double mu[REG_BINS], mean, var;     /* CR: class means, mean and variance */
 } reg_cost_ws;
 

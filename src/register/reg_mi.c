@@ -59,29 +59,30 @@ static double uninformative(reg_cost_ws *w)
 #define MI_BLOCK 16
 #define MI_ZMAX ((float)(MI_BINS - 2) - 1e-5f)
 
-/* What every sample of one evaluation shares. */
-typedef struct forward_consts {
-    float G[3][4]; /* sample coordinates -> moving-image voxels */
-    float hi[3];   /* reg_tri_limits */
-    float lo, sc;  /* value -> bin coordinate: 1 + (v - lo) * sc */
-} forward_consts;
+/* Per-sample values of one block of samples under one transform. */
+typedef struct sample_block {
+    float t[MI_BLOCK];    /* the value's bin coordinate, clamped to [1, MI_ZMAX] */
+    float live[MI_BLOCK]; /* 1 where the value was not clamped (it has a gradient) */
+    float g[3][MI_BLOCK]; /* the moving image's gradient (voxel units) */
+} sample_block;
 
 /* Samples q0 .. q0 + nb - 1: interpolated value and gradient of the moving
- * image, the value's bin coordinate and window weights, added to the chunk's
- * histogram copies hq. The per-sample arithmetic is reg_tri_grad's, split
- * into passes over the block (transform and cell; the eight corner loads;
- * interpolation and window) so that the compiler can run the arithmetic
- * passes on vectors; only the loads and the histogram are per sample. The
- * results are the same to the bit as one sample at a time: each value goes
- * through the same operations in the same order. */
-static void forward_block(reg_cost_ws *w, const forward_consts *k, int64_t q0, int nb,
-                          double hq[4][REG_BINS * MI_BINS])
+ * image and the value's bin coordinate. The per-sample arithmetic is
+ * reg_tri_grad's, split into passes over the block (transform and cell; the
+ * eight corner loads; interpolation) so that the compiler can run the
+ * arithmetic passes on vectors. The results are the same to the bit as one
+ * sample at a time, and the same in the cost pass and the gradient pass,
+ * which both call this: each value goes through the same operations in the
+ * same order. The gradient pass recomputes them rather than reading them
+ * back from the cost pass: 16 bytes a sample (300,000 samples at 2 mm) was
+ * the largest buffer of the registration (peak memory is a target, issue 4),
+ * and recomputing costs less than a tenth of a fit. */
+static void sample_values(const reg_cost_ws *w, const reg_mi_consts *k, int64_t q0, int nb, sample_block *out)
 {
     const reg_samples *s = w->s;
     const reg_image *im = w->tpl;
     const int64_t n = s->n;
     const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
-    float *GX = w->grad + q0, *GY = w->grad + n + q0, *GZ = w->grad + 2 * n + q0, *T = w->t + q0;
     const int32_t sy = (int32_t)im->nx, sz = (int32_t)(im->nx * im->ny);
     float fx[MI_BLOCK], fy[MI_BLOCK], fz[MI_BLOCK], ix[MI_BLOCK], iy[MI_BLOCK], iz[MI_BLOCK];
     int32_t off[MI_BLOCK];
@@ -99,35 +100,43 @@ static void forward_block(reg_cost_ws *w, const forward_consts *k, int64_t q0, i
     float v[MI_BLOCK][8];
     for (int b = 0; b < nb; b++)
         reg_tri_corners(im, off[b], v[b]);
-    float wt[4][MI_BLOCK], live[MI_BLOCK];
     for (int b = 0; b < nb; b++) {
         const float inside[3] = {ix[b], iy[b], iz[b]};
         float val, g[3];
         reg_tri_interp(v[b], fx[b], fy[b], fz[b], inside, &val, g);
-        GX[b] = g[0];
-        GY[b] = g[1];
-        GZ[b] = g[2];
+        out->g[0][b] = g[0];
+        out->g[1][b] = g[1];
+        out->g[2][b] = g[2];
         /* value -> bin coordinate z in [1, MI_BINS - 2), so that the
          * window's bins floor(z) - 1 .. floor(z) + 2 all exist; a value
          * clamped at either end has no gradient (live 0) */
         const float zr = 1.0f + (val - k->lo) * k->sc;
-        live[b] = (float)((zr > 1.0f) & (zr < MI_ZMAX));
+        out->live[b] = (float)((zr > 1.0f) & (zr < MI_ZMAX));
         float z = zr > 1.0f ? zr : 1.0f;
-        z = z < MI_ZMAX ? z : MI_ZMAX;
-        T[b] = z; /* MI keeps the bin coordinate, not the value */
+        out->t[b] = z < MI_ZMAX ? z : MI_ZMAX;
+    }
+}
+
+/* The cost pass over one block: each selected sample's window weights added
+ * to the chunk's histogram copies hq. */
+static void forward_block(const reg_cost_ws *w, const reg_mi_consts *k, int64_t q0, int nb,
+                          double hq[4][REG_BINS * MI_BINS])
+{
+    sample_block sb;
+    sample_values(w, k, q0, nb, &sb);
+    float wt[4][MI_BLOCK];
+    for (int b = 0; b < nb; b++) {
         float w4[4];
-        bspline3_weights(z - (float)(int32_t)z, w4);
+        bspline3_weights(sb.t[b] - (float)(int32_t)sb.t[b], w4);
         for (int d = 0; d < 4; d++)
             wt[d][b] = w4[d];
     }
+    const reg_samples *s = w->s;
     for (int b = 0; b < nb; b++) {
         const int64_t q = q0 + b;
-        if (!w->use[q]) {
-            w->in[q] = 0;
+        if (!w->use[q])
             continue;
-        }
-        w->in[q] = (uint8_t)(1 + (live[b] != 0.0f));
-        double *row = hq[q & 3] + (size_t)s->bin[q] * MI_BINS + (int32_t)T[b] - 1;
+        double *row = hq[q & 3] + (size_t)s->bin[q] * MI_BINS + (int32_t)sb.t[b] - 1;
         for (int d = 0; d < 4; d++)
             row[d] += wt[d][b];
     }
@@ -142,11 +151,12 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
     if (overlap)
         *overlap = 0;
     double *hist = w->chunk_hist;
-    forward_consts k;
+    reg_mi_consts k;
     reg_matrix_float(G, k.G);
     reg_tri_limits(im, k.hi);
     k.lo = (float)w->lo;
     k.sc = value_scale(w);
+    w->mi_last = k; /* for the gradient pass */
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
         /* Four interleaved copies of the chunk's histogram, sample q adding
@@ -230,29 +240,30 @@ int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
         for (int64_t q0 = ch * REG_CHUNK; q0 < end; q0 += MI_BLOCK) {
             const int nb = end - q0 < MI_BLOCK ? (int)(end - q0) : MI_BLOCK;
-            const float *T = w->t + q0;
+            sample_block sb;
+            sample_values(w, &w->mi_last, q0, nb, &sb);
             float dw[4][MI_BLOCK];
             for (int b = 0; b < nb; b++) {
                 float d4[4];
-                bspline3_slopes(T[b] - (float)(int32_t)T[b], d4);
+                bspline3_slopes(sb.t[b] - (float)(int32_t)sb.t[b], d4);
                 for (int d = 0; d < 4; d++)
                     dw[d][b] = d4[d];
             }
-            /* dcost/dvalue of each sample; 0 where it has no gradient (in != 2) */
+            /* dcost/dvalue of each sample; 0 where it does not count or has
+             * no gradient */
             double coef[MI_BLOCK];
             for (int b = 0; b < nb; b++) {
                 const int64_t q = q0 + b;
                 coef[b] = 0.0;
-                if (w->in[q] != 2)
+                if (!w->use[q] || sb.live[b] == 0.0f)
                     continue;
-                const double *Lr = L + (size_t)s->bin[q] * MI_BINS + (int32_t)T[b] - 1;
+                const double *Lr = L + (size_t)s->bin[q] * MI_BINS + (int32_t)sb.t[b] - 1;
                 coef[b] = -(Lr[0] * dw[0][b] + Lr[1] * dw[1][b] + Lr[2] * dw[2][b] + Lr[3] * dw[3][b]) * sc;
             }
             const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
-            const float *GU[3] = {w->grad + q0, w->grad + n + q0, w->grad + 2 * n + q0};
             for (int a = 0; a < 3; a++)
                 for (int b = 0; b < nb; b++) {
-                    const double cg = coef[b] * GU[a][b];
+                    const double cg = coef[b] * sb.g[a][b];
                     acc[4 * a + 0][b] += cg * X[b];
                     acc[4 * a + 1][b] += cg * Y[b];
                     acc[4 * a + 2][b] += cg * Z[b];

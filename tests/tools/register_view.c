@@ -121,7 +121,7 @@ int main(int argc, char **argv)
                 int l = 0;
                 if (i >= 0 && j >= 0 && k >= 0 && i < th->nx && j < th->ny && k < th->nz) {
                     int64_t idx = (k * th->ny + j) * th->nx + i;
-                    l = 1 + (th->data[idx] > 40) + (tb->mask[idx] > 127);
+                    l = 1 + (template_grey_value(th, idx) > 40) + (tb->mask[idx] > 127);
                 }
                 lab[(size_t)panel * W * W + (size_t)y * W + x] = (unsigned char)l;
             }

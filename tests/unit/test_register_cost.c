@@ -24,7 +24,7 @@ static reg_image moving_image(const template_set *t)
     int64_t n = m.nx * m.ny * m.nz;
     m.v = malloc((size_t)n * sizeof(float));
     for (int64_t i = 0; i < n; i++)
-        m.v[i] = sqrtf(t->head.data[i]) * 10.0f + 3.0f;
+        m.v[i] = sqrtf(template_grey_value(&t->head, i)) * 10.0f + 3.0f;
     return m;
 }
 
@@ -84,12 +84,15 @@ static double reference_mi(const reg_cost_ws *w, const double p[REG_NPARAM])
 
 static void check_kind(const template_set *t, const reg_image *mov, int kind, const char *name)
 {
-    reg_image tpl = {t->head.nx, t->head.ny, t->head.nz, {{0}}, {{0}}, t->head.data};
+    reg_image tpl = {t->head.nx, t->head.ny, t->head.nz, {{0}}, {{0}}, NULL};
     reg_image_set_matrix(&tpl, t->head.vox2ras);
     const int64_t n = tpl.nx * tpl.ny * tpl.nz;
+    tpl.v = malloc((size_t)n * sizeof(float));
     uint8_t *keep = malloc((size_t)n);
-    for (int64_t i = 0; i < n; i++)
-        keep[i] = t->head.data[i] > 20;
+    for (int64_t i = 0; i < n; i++) {
+        tpl.v[i] = template_grey_value(&t->head, i);
+        keep[i] = tpl.v[i] > 20;
+    }
     const double c[3] = {0, -18, 18};
     reg_samples s;
     CHECK(reg_samples_make(&tpl, &tpl, keep, 40000, c, &s), "%s: samples", name);
@@ -143,6 +146,7 @@ static void check_kind(const template_set *t, const reg_image *mov, int kind, co
         reg_cost_ws_free(&w[k]);
     reg_samples_free(&s);
     free(keep);
+    free(tpl.v);
 }
 
 int main(void)

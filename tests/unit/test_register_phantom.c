@@ -26,7 +26,9 @@ static faceless_volume *template_as_volume(const template_set *t)
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 4; b++)
             v->vox2ras[a][b] = t->head.vox2ras[a][b];
-    memcpy(v->data, t->head.data, (size_t)(t->head.nx * t->head.ny * t->head.nz) * sizeof(float));
+    float *d = v->data;
+    for (int64_t i = 0; i < t->head.nx * t->head.ny * t->head.nz; i++)
+        d[i] = template_grey_value(&t->head, i);
     return v;
 }
 

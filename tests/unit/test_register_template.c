@@ -1,13 +1,16 @@
 /* The template set: SHA-256 against FIPS 180-4 test vectors, the embedded set
  * loads with the documented grid, its checksum is the SHA-256 of the
- * committed files (templates/README.md), --template DIR loads the same set,
- * and broken sets are refused with a clear error. */
+ * committed files (templates/README.md), --template DIR loads the same set
+ * (and a float head as 256 grey levels), and broken sets are refused with a
+ * clear error. */
 #include "core/sha256.h"
 #include "templates/template_set.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int failures;
 #define CHECK(c, ...)                                                                                                  \
@@ -73,6 +76,80 @@ static unsigned char *slurp(const char *path, size_t *n)
     return b;
 }
 
+/* A set whose head is float32 (value = 1.7 * Colin27 + 0.25, plain NIfTI
+ * under the .nii.gz name, which the loader accepts): it is held as 256 grey
+ * levels over its range, each voxel within half a level of its value. */
+static void test_float_head(faceless_ctx *ctx, const char *src, const template_set *t)
+{
+    char dir[] = "/tmp/faceless-template-XXXXXX", path[4200], from[4200];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    static const char *masks[3] = {"brain", "face", "guard"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = 0;
+        snprintf(from, sizeof from, "%s/templates/%s.nii.gz", src, masks[i]);
+        unsigned char *b = slurp(from, &n);
+        snprintf(path, sizeof path, "%s/%s.nii.gz", dir, masks[i]);
+        FILE *f = fopen(path, "wb");
+        CHECK(b && f && fwrite(b, 1, n, f) == n, "copy %s", masks[i]);
+        if (f)
+            fclose(f);
+        free(b);
+    }
+    const int64_t nv = t->head.nx * t->head.ny * t->head.nz;
+    unsigned char hdr[352];
+    memset(hdr, 0, sizeof hdr);
+    int32_t i32 = 348;
+    memcpy(hdr, &i32, 4);
+    int16_t dims[8] = {3, (int16_t)t->head.nx, (int16_t)t->head.ny, (int16_t)t->head.nz, 1, 1, 1, 1};
+    memcpy(hdr + 40, dims, sizeof dims);
+    int16_t dt = 16, bitpix = 32, sform = 1;
+    memcpy(hdr + 70, &dt, 2);
+    memcpy(hdr + 72, &bitpix, 2);
+    float pix[4] = {1, 2, 2, 2}, off = 352;
+    memcpy(hdr + 76, pix, sizeof pix);
+    memcpy(hdr + 108, &off, 4);
+    memcpy(hdr + 254, &sform, 2);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++) {
+            float m = (float)t->head.vox2ras[r][c];
+            memcpy(hdr + 280 + 16 * r + 4 * c, &m, 4);
+        }
+    memcpy(hdr + 344, "n+1", 4);
+    float *v = malloc((size_t)nv * sizeof *v);
+    for (int64_t i = 0; i < nv; i++)
+        v[i] = 1.7f * template_grey_value(&t->head, i) + 0.25f;
+    snprintf(path, sizeof path, "%s/head.nii.gz", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(v, sizeof *v, (size_t)nv, f) == (size_t)nv,
+          "write float head");
+    if (f)
+        fclose(f);
+    template_set *u = NULL;
+    CHECK(template_set_load_dir(ctx, dir, &u) == FACELESS_OK, "float head: %s", faceless_ctx_error(ctx));
+    if (u) {
+        float lo = v[0], hi = v[0];
+        for (int64_t i = 0; i < nv; i++) {
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+        }
+        const double step = (hi - lo) / 255.0;
+        double worst = 0;
+        for (int64_t i = 0; i < nv; i++)
+            worst = fmax(worst, fabs(template_grey_value(&u->head, i) - v[i]));
+        CHECK(fabs(u->head.grey_step - step) < 1e-6 * step, "float head: step %g, want %g", u->head.grey_step, step);
+        CHECK(worst <= 0.5 * step + 1e-4, "float head: a voxel %g off (half a level is %g)", worst, 0.5 * step);
+        template_set_free(u);
+    }
+    free(v);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s.nii.gz", dir, masks[i]);
+        remove(path);
+    }
+    snprintf(path, sizeof path, "%s/head.nii.gz", dir);
+    remove(path);
+    rmdir(dir);
+}
+
 static void test_embedded_and_dir(const char *src)
 {
     faceless_ctx *ctx = faceless_ctx_new();
@@ -115,13 +192,16 @@ static void test_embedded_and_dir(const char *src)
     CHECK(template_set_load_dir(ctx, dir, &u) == FACELESS_OK, "dir: %s", faceless_ctx_error(ctx));
     if (u) {
         CHECK(!strcmp(u->checksum, t->checksum), "dir checksum differs");
-        CHECK(!memcmp(u->head.data, t->head.data, (size_t)nv * sizeof(float)), "dir head differs");
+        CHECK(!memcmp(u->head.grey, t->head.grey, (size_t)nv) && u->head.grey_lo == t->head.grey_lo &&
+                  u->head.grey_step == t->head.grey_step,
+              "dir head differs");
         template_set_free(u);
     }
     /* a folder without the set is refused, naming the file */
     u = NULL;
     CHECK(template_set_load_dir(ctx, "/nonexistent-faceless-dir", &u) == FACELESS_ERR_INPUT && !u, "missing dir");
     CHECK(strstr(faceless_ctx_error(ctx), "head.nii.gz") != NULL, "error names the file: %s", faceless_ctx_error(ctx));
+    test_float_head(ctx, src, t);
     template_set_free(t);
     faceless_ctx_free(ctx);
 }
