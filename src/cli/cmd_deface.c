@@ -288,7 +288,7 @@ static int same_grid(const faceless_volume *a, const faceless_volume *b)
 }
 
 /* Scrambles v under m, checks the invariant and writes it to out. */
-static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, const mask_result *m,
+static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, mask_result *m,
                                             const char *out, mask_scramble_stats *st)
 {
     const int threads = ctx_omp_threads(r->ctx);
@@ -298,6 +298,10 @@ static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, c
         s = mask_check_invariant(r->ctx, v, m, h);
     if (s != FACELESS_OK)
         return s;
+    /* From here on only the final mask is read: a bit per voxel instead of a
+     * byte while the output is compressed and written (mask.h) */
+    if (!mask_result_pack(m, threads))
+        return ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", out);
     stage_done(r, v == r->vol ? "scramble" : "apply_scramble");
     if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
         nifti_scrub_text((nifti_source *)v->source);
@@ -317,7 +321,7 @@ static faceless_status write_mask(deface_run *r)
     memcpy(mv->vox2ras, r->vol->vox2ras, sizeof mv->vox2ras);
     uint8_t *d = mv->data;
     for (int64_t i = 0; i < volume_voxels3(mv); i++)
-        d[i] = (r->mask.flags[i] & MASK_REMOVE) ? 1 : 0;
+        d[i] = (uint8_t)mask_result_removes(&r->mask, i);
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     faceless_status s = faceless_volume_write(r->ctx, mv, r->a->mask_out, &wo);
     faceless_volume_free(mv);
@@ -358,20 +362,21 @@ static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][
     if (deface_file_sha256(in, im->input_sha256) != 0)
         im->input_sha256[0] = '\0';
     im->same_grid = same_grid(v, r->vol);
-    mask_result own = {0, 0, 0, NULL, 0, 0, 0, 0};
-    const mask_result *m = &r->mask;
+    mask_result own;
+    memset(&own, 0, sizeof own);
     if (!im->same_grid) {
         mask_params p = {r->a->margin};
         s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
-        if (s != FACELESS_OK) {
-            faceless_volume_free(v);
-            return s;
-        }
-        m = &own;
+    } else if (!mask_result_unpack(&r->mask, &own, ctx_omp_threads(r->ctx))) {
+        s = ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in);
+    }
+    if (s != FACELESS_OK) {
+        faceless_volume_free(v);
+        return s;
     }
     stage_done(r, "apply_read_mask");
     mask_scramble_stats st;
-    s = scramble_check_write(r, v, m, r->apply_out[k], &st);
+    s = scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
         if (deface_file_sha256(r->apply_out[k], im->output_sha256) != 0)
@@ -549,7 +554,7 @@ static faceless_status run_pipeline(deface_run *r)
         if (!changed)
             s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
         for (int64_t i = 0; changed && i < volume_voxels3(r->vol); i++)
-            changed[i] = (r->mask.flags[i] & MASK_REMOVE) ? 1 : 0;
+            changed[i] = (uint8_t)mask_result_removes(&r->mask, i);
         if (changed)
             s = render_montage(ctx, before, r->vol, changed, a->render_out);
         free(changed);

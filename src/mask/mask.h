@@ -30,20 +30,38 @@ void mask_params_default(mask_params *p);
 #define MASK_REMOVE 4u /* final mask: face/ear and not guard; scrambled */
 
 /* The masks on the subject grid: one byte of MASK_* bits per voxel
- * (nx*ny*nz, x fastest), so the masks cost one byte per voxel in all.
+ * (nx*ny*nz, x fastest), so the masks cost one byte per voxel in all; or,
+ * once packed (mask_result_pack), the final mask alone at one bit per voxel.
  * Owned by the struct; release with mask_result_free. */
 typedef struct mask_result {
     int64_t nx, ny, nz;
-    uint8_t *flags;
+    uint8_t *flags;         /* NULL once packed */
     int64_t n_face;         /* voxels of the pulled-back face/ear mask */
     int64_t n_guard;        /* guard voxels, margin included, counted where the
                                guard can reach the face/ear mask (the guard is
                                only computed there) */
     int64_t n_remove;       /* voxels of the final mask */
     int64_t n_face_guarded; /* face/ear voxels kept because the guard covers them */
+    uint64_t *removed;      /* packed: bit i % 64 of word i / 64 = MASK_REMOVE of voxel i; else NULL */
 } mask_result;
 
 void mask_result_free(mask_result *m);
+
+/* Packing (packed.c). After scrambling and its check, what follows (the
+ * --mask-out image, the montage, --apply-to on the same grid) needs only
+ * MASK_REMOVE: packing replaces the byte per voxel by a bit per voxel while
+ * the output is compressed and written (peak memory is a target, issue 4).
+ * mask_result_pack: 0 = out of memory (m unchanged). mask_result_unpack: a
+ * new unpacked result (MASK_REMOVE bits only, the counts copied) from a
+ * packed or unpacked one, for scrambling another image; 0 = out of memory. */
+int mask_result_pack(mask_result *m, int threads);
+int mask_result_unpack(const mask_result *m, mask_result *out, int threads);
+
+/* Whether voxel i is in the final mask, packed or not. */
+static inline int mask_result_removes(const mask_result *m, int64_t i)
+{
+    return m->flags ? (m->flags[i] & MASK_REMOVE) != 0 : (int)((m->removed[i >> 6] >> (i & 63)) & 1u);
+}
 
 /* Inverts a 4x4 affine (last row 0 0 0 1). Returns 0 when singular. */
 int mask_affine_invert(const double m[4][4], double out[4][4]);
@@ -96,6 +114,8 @@ typedef struct mask_scramble_stats {
 /* The background value in stored units: the stored value of physical 0 when
  * the image has no negative physical values, else the stored minimum (CT). */
 double mask_background_stored(const faceless_volume *v);
+
+/* Scrambling and the invariant need an unpacked mask (flags). */
 
 /* Scrambles the MASK_REMOVE voxels in every frame of v, in place.
  * Zero mode writes the background; noise mode refills the whole masked region

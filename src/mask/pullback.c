@@ -16,6 +16,7 @@ void mask_result_free(mask_result *m)
     if (!m)
         return;
     free(m->flags);
+    free(m->removed);
     memset(m, 0, sizeof *m);
 }
 
@@ -296,7 +297,7 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face or guard mask",
                         tpl->name ? tpl->name : "template");
     const int64_t n = volume_voxels3(subj);
-    mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0};
+    mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0, NULL};
     r.flags = calloc((size_t)n, 1);
     if (!r.flags)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
