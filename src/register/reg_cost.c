@@ -76,13 +76,14 @@ void reg_cost_ws_free(reg_cost_ws *w)
 
 void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox)
 {
-    double A[4][4], G[4][4], zero[3] = {0, 0, 0};
+    double A[4][4], G[4][4], Gx[4][4], zero[3] = {0, 0, 0};
     reg_params_to_affine(p, zero, A);
-    reg_mat_mul(w->tpl->ras2vox, A, G);
+    reg_mat_mul(w->tpl->ras2vox, A, Gx);
+    reg_samples_matrix(w->s, Gx, G);
     const reg_image *t = w->tpl;
     for (int64_t q = 0; q < w->s->n; q++) {
         const int64_t n = w->s->n;
-        const float x[3] = {w->s->x[q], w->s->x[n + q], w->s->x[2 * n + q]};
+        const double x[3] = {w->s->ijk[q], w->s->ijk[n + q], w->s->ijk[2 * n + q]};
         double u[3];
         for (int r = 0; r < 3; r++)
             u[r] = G[r][0] * x[0] + G[r][1] * x[1] + G[r][2] * x[2] + G[r][3];
@@ -116,14 +117,16 @@ static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
     if (!cs)
         return uninformative(w, overlap);
     float Gf[3][4], hi[3];
-    reg_matrix_float(G, Gf);
+    double Gs[4][4];
+    reg_samples_matrix(s, G, Gs);
+    reg_matrix_float(Gs, Gf);
     reg_tri_limits(tpl, hi);
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
         chunk_sums *c = &cs[ch];
         int64_t end = (ch + 1) * REG_CHUNK < n ? (ch + 1) * REG_CHUNK : n;
         for (int64_t q = ch * REG_CHUNK; q < end; q++) {
-            const float x[3] = {s->x[q], s->x[n + q], s->x[2 * n + q]};
+            const float x[3] = {s->ijk[q], s->ijk[n + q], s->ijk[2 * n + q]};
             float u[3];
             for (int r = 0; r < 3; r++)
                 u[r] = Gf[r][0] * x[0] + Gf[r][1] * x[1] + Gf[r][2] * x[2] + Gf[r][3];
@@ -193,7 +196,7 @@ static int cr_gradient_sums(const reg_cost_ws *w, double sum[12])
                 continue;
             double t = w->t[q];
             double coef = (t - w->mu[s->bin[q]]) - cost * (t - mean);
-            const float x[3] = {s->x[q], s->x[n + q], s->x[2 * n + q]};
+            const float x[3] = {s->ijk[q], s->ijk[n + q], s->ijk[2 * n + q]};
             const float gu[3] = {w->grad[q], w->grad[n + q], w->grad[2 * n + q]};
             for (int a = 0; a < 3; a++) {
                 double cg = coef * gu[a];
@@ -228,6 +231,7 @@ void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM])
         memset(g, 0, REG_NPARAM * sizeof *g);
         return;
     }
+    reg_samples_sums_to_world(w->s, sum);
     /* Chain rule, once for all samples: a sample's value moves with its
      * template voxel coordinate u = ras2vox (A x), so
      * dcost/dA[r][k] = sum_a ras2vox[a][r] * sum[a][k] (x_3 = 1). */

@@ -267,6 +267,9 @@ int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *k
     const int64_t nx = im->nx, ny = im->ny, nz = im->nz, n = nx * ny * nz;
     memset(s, 0, sizeof *s);
     memcpy(s->c, c, sizeof s->c);
+    memcpy(s->ijk2x, im->vox2ras, sizeof s->ijk2x);
+    for (int a = 0; a < 3; a++)
+        s->ijk2x[a][3] -= c[a];
     uint8_t *keep = calloc((size_t)n, 1);
     if (!keep)
         return 0;
@@ -293,10 +296,10 @@ int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *k
     if (stride < 1)
         stride = 1;
     int64_t ns = (cnt + stride - 1) / stride;
-    s->x = malloc((size_t)ns * 3 * sizeof(float));
+    s->ijk = nx <= INT16_MAX && ny <= INT16_MAX && nz <= INT16_MAX ? malloc((size_t)ns * 3 * sizeof(int16_t)) : NULL;
     s->bin = malloc((size_t)ns);
     float *val = malloc((size_t)ns * sizeof(float));
-    if (!s->x || !s->bin || !val) {
+    if (!s->ijk || !s->bin || !val) {
         free(keep);
         free(val);
         reg_samples_free(s);
@@ -310,10 +313,10 @@ int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *k
                     continue;
                 if (seen++ % stride)
                     continue;
-                double u[3] = {(double)i, (double)j, (double)k}, w[3];
-                reg_mat_apply(im->vox2ras, u, w);
-                for (int a = 0; a < 3; a++) /* ns == the final count (every stride-th of cnt) */
-                    s->x[a * ns + o] = (float)(w[a] - c[a]);
+                /* ns == the final count (every stride-th of cnt) */
+                s->ijk[o] = (int16_t)i;
+                s->ijk[ns + o] = (int16_t)j;
+                s->ijk[2 * ns + o] = (int16_t)k;
                 val[o] = im->v[(k * ny + j) * nx + i];
                 o++;
             }
@@ -340,9 +343,30 @@ int reg_samples_make(const reg_image *im, const reg_image *kim, const uint8_t *k
 
 void reg_samples_free(reg_samples *s)
 {
-    free(s->x);
+    free(s->ijk);
     free(s->bin);
-    s->x = NULL;
+    s->ijk = NULL;
     s->bin = NULL;
     s->n = 0;
+}
+
+void reg_samples_matrix(const reg_samples *s, const double G[4][4], double out[4][4])
+{
+    reg_mat_mul(G, s->ijk2x, out);
+}
+
+void reg_samples_sums_to_world(const reg_samples *s, double sum[12])
+{
+    /* x_m = sum_l ijk2x[m][l] idx_l + ijk2x[m][3], so
+     * sum coef g_a x_m = sum_l ijk2x[m][l] S[a][l] + ijk2x[m][3] S[a][3] */
+    const double(*M)[4] = s->ijk2x;
+    for (int a = 0; a < 3; a++) {
+        const double *S = sum + 4 * a;
+        double x[3];
+        for (int m = 0; m < 3; m++)
+            x[m] = M[m][0] * S[0] + M[m][1] * S[1] + M[m][2] * S[2] + M[m][3] * S[3];
+        sum[4 * a + 0] = x[0];
+        sum[4 * a + 1] = x[1];
+        sum[4 * a + 2] = x[2];
+    }
 }

@@ -48,14 +48,30 @@ void reg_quantiles(const float *v, int64_t n, const double *q, int nq, double *o
  * background from the border. Caller frees. NULL = out of memory. */
 uint8_t *reg_head_mask(const reg_image *im);
 
-/* Cost samples: subject voxel centres (world mm, relative to centre c) with
- * their intensity class. */
+/* Cost samples: voxel centres of the sampled grid with their intensity
+ * class. A sample is held as its voxel indices, 6 bytes instead of 12 for
+ * its world coordinates (the 2 mm set is the registration's largest buffer
+ * and peak memory is a target, issue 4); ijk2x gives the coordinates the
+ * transform works on, world mm minus the centre c, and is folded into each
+ * evaluation's matrix (reg_samples_matrix). NIfTI-1 grids, the template's
+ * included, have at most 32767 voxels along an axis, so indices fit int16. */
 typedef struct reg_samples {
     int64_t n;
-    float *x;      /* 3n coordinates (world mm minus c): n x, then n y, then n z */
-    uint8_t *bin;  /* n classes in 0..REG_BINS-1 */
-    double c[3];   /* centre of the parameterisation (subject world mm) */
+    int16_t *ijk;           /* 3n voxel indices: n i, then n j, then n k */
+    uint8_t *bin;           /* n classes in 0..REG_BINS-1 */
+    double c[3];            /* centre of the parameterisation (subject world mm) */
+    double ijk2x[4][4];     /* (i, j, k, 1) -> world mm minus c */
 } reg_samples;
+
+/* G * ijk2x: a matrix that maps world mm minus c (G) made to take the
+ * samples' voxel indices. */
+void reg_samples_matrix(const reg_samples *s, const double G[4][4], double out[4][4]);
+
+/* The 12 gradient sums over samples, taken with the voxel indices as lever
+ * arms (sum[4a + l] = sum_q coef_q g_qa (i, j, k, 1)_l), rewritten in place
+ * as the sums over world mm minus c that the chain rule needs: linear, so
+ * it is exact up to rounding. */
+void reg_samples_sums_to_world(const reg_samples *s, double sum[12]);
 
 /* m dilated by r voxels (6-neighbour steps). Caller frees; NULL = memory. */
 uint8_t *reg_mask_dilate(const reg_image *im, const uint8_t *m, int r);
@@ -154,7 +170,7 @@ enum { REG_COST_CR = 0, REG_COST_MI = 1 };
 
 /* What every sample of one MI evaluation shares. */
 typedef struct reg_mi_consts {
-    float G[3][4]; /* sample coordinates -> moving-image voxels */
+    float G[3][4]; /* samples' voxel indices -> moving-image voxels */
     float hi[3];   /* reg_tri_limits */
     float lo, sc;  /* value -> bin coordinate: 1 + (v - lo) * sc */
 } reg_mi_consts;
@@ -190,11 +206,12 @@ typedef struct reg_cost_ws {
 int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl, int threads, int kind);
 void reg_cost_ws_free(reg_cost_ws *w);
 
-/* Mutual-information cost (reg_mi.c) at the transform G (sample coordinates
- * to voxel coordinates of the moving image); sets the workspace's last
- * evaluation. reg_mi_gradient_sums: the 12 sums sum_i dcost_i/dvalue_i *
- * grad_u_i (x) (x_i, 1) of that evaluation, already divided by its
- * normalisation; 0 = out of memory. */
+/* Mutual-information cost (reg_mi.c) at the transform G (sample coordinates,
+ * world mm minus c, to voxel coordinates of the moving image); sets the
+ * workspace's last evaluation. reg_mi_gradient_sums: the 12 sums
+ * sum_i dcost_i/dvalue_i * grad_u_i (x) (idx_i, 1) of that evaluation over
+ * the samples' voxel indices (reg_samples_sums_to_world makes them world
+ * sums), already divided by its normalisation; 0 = out of memory. */
 double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap);
 int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12]);
 

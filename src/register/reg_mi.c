@@ -82,7 +82,7 @@ static void sample_values(const reg_cost_ws *w, const reg_mi_consts *k, int64_t 
     const reg_samples *s = w->s;
     const reg_image *im = w->tpl;
     const int64_t n = s->n;
-    const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
+    const int16_t *X = s->ijk + q0, *Y = s->ijk + n + q0, *Z = s->ijk + 2 * n + q0;
     const int32_t sy = (int32_t)im->nx, sz = (int32_t)(im->nx * im->ny);
     float fx[MI_BLOCK], fy[MI_BLOCK], fz[MI_BLOCK], ix[MI_BLOCK], iy[MI_BLOCK], iz[MI_BLOCK];
     int32_t off[MI_BLOCK];
@@ -152,7 +152,9 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
         *overlap = 0;
     double *hist = w->chunk_hist;
     reg_mi_consts k;
-    reg_matrix_float(G, k.G);
+    double Gs[4][4];
+    reg_samples_matrix(s, G, Gs);
+    reg_matrix_float(Gs, k.G);
     reg_tri_limits(im, k.hi);
     k.lo = (float)w->lo;
     k.sc = value_scale(w);
@@ -260,7 +262,7 @@ int reg_mi_gradient_sums(const reg_cost_ws *w, double sum[12])
                 const double *Lr = L + (size_t)s->bin[q] * MI_BINS + (int32_t)sb.t[b] - 1;
                 coef[b] = -(Lr[0] * dw[0][b] + Lr[1] * dw[1][b] + Lr[2] * dw[2][b] + Lr[3] * dw[3][b]) * sc;
             }
-            const float *X = s->x + q0, *Y = s->x + n + q0, *Z = s->x + 2 * n + q0;
+            const int16_t *X = s->ijk + q0, *Y = s->ijk + n + q0, *Z = s->ijk + 2 * n + q0;
             for (int a = 0; a < 3; a++)
                 for (int b = 0; b < nb; b++) {
                     const double cg = coef[b] * sb.g[a][b];

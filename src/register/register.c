@@ -100,13 +100,15 @@ static int pyramid_level0(faceless_ctx *ctx, const reg_image *base, const facele
     return reg_image_downsample_volume(vol, base, f, &p->lev[0], ctx);
 }
 
-/* Levels of about 4 and 8 mm, each from the one before. Level 0 is released
- * once level 1 is made from it, and remade by pyramid_level0 when the 2 mm
- * fit starts: the 8 and 4 mm fits never read it, and the subject's and the
- * template's 2 mm copies held together were 7 MB of the registration's peak
- * memory (a target, issue 4). Remaking it is one more pass over the image
- * (about 10 ms for a 1 mm head) and gives the same values to the bit. */
-static int pyramid_build(faceless_ctx *ctx, const reg_image *base, const faceless_volume *vol, pyramid *p)
+/* All three levels, each from the one before. Unless keep_level0, level 0
+ * is released once level 1 is made from it: the subject's is remade by
+ * pyramid_level0 when the 2 mm fit starts, since the 8 and 4 mm fits never
+ * read it, and the subject's and the template's 2 mm copies held together
+ * were 7 MB of the registration's peak memory (a target, issue 4). Remaking
+ * it is one more pass over the image (about 10 ms for a 1 mm head) and gives
+ * the same values to the bit. */
+static int pyramid_build(faceless_ctx *ctx, const reg_image *base, const faceless_volume *vol, int keep_level0,
+                         pyramid *p)
 {
     static const double targets[3] = {2, 4, 8};
     if (!pyramid_level0(ctx, base, vol, p))
@@ -117,7 +119,8 @@ static int pyramid_build(faceless_ctx *ctx, const reg_image *base, const faceles
         if (!reg_image_downsample(&p->lev[l - 1], f, &p->lev[l], ctx))
             return 0;
     }
-    reg_image_free(&p->lev[0]);
+    if (!keep_level0)
+        reg_image_free(&p->lev[0]);
     return 1;
 }
 
@@ -311,19 +314,20 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
 
     double tm[8];
     tm[0] = now_seconds();
-    int ok = pyramid_build(ctx, &sbase, subject, &sp) && pyramid_build(ctx, &tbase, &thead, &tp);
-    tm[1] = now_seconds();
+    /* The template first: everything made from it alone is made while its
+     * 2 mm level exists, which is then released before the subject's
+     * pyramid is built (see the 2 mm samples below). */
+    int ok = pyramid_build(ctx, &tbase, &thead, 1, &tp);
     if (ok) {
-        smask = reg_head_mask(&sp.lev[1]);
         tmask = reg_head_mask(&tp.lev[1]);
         tkeep = tmask ? reg_mask_dilate(&tp.lev[1], tmask, 1) : NULL;
-        ok = smask && tmask && tkeep;
+        ok = tmask && tkeep;
     }
     if (!ok) {
         st = fail_memory(ctx, subject);
         goto done;
     }
-    /* Parameterisation centre: the subject head's centroid. */
+    /* Parameterisation centre: the template head's centroid. */
     double c[3] = {0, 0, 0};
     {
         int64_t cnt = 0;
@@ -350,11 +354,16 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
      * voxels) took chris_t1's mirrored-header copies from 1.31 to 1.05 mm
      * and its last copy beyond 2 mm back inside. Cost: 0.6 -> 0.9 s. */
     static const int64_t max_samples[3] = {300000, 80000, 20000};
-    /* Levels 8 and 4 mm now; the 2 mm set, the largest buffer of the
-     * registration, only when the coarse levels are done (below). */
+    /* All three sets now, the 2 mm one (the registration's largest buffer)
+     * included: the template's 2 mm level is needed for nothing else, and is
+     * released before the subject's pyramid is built. */
     ok = reg_samples_make(&tp.lev[2], &tp.lev[1], tkeep, max_samples[2], c, &samp[2]) &&
          reg_samples_make(&tp.lev[1], &tp.lev[1], tkeep, max_samples[1], c, &samp[1]) &&
+         reg_samples_make(&tp.lev[0], &tp.lev[1], tkeep, max_samples[0], c, &samp[0]);
+    reg_image_free(&tp.lev[0]);
+    ok = ok && pyramid_build(ctx, &sbase, subject, 0, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL &&
          reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
+    tm[1] = now_seconds();
     if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
          * point of the whole image moves with the share of air in the field
@@ -470,22 +479,16 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
             amb = fmax(amb, params_distance_mm(tpl, pc[q], pc[best], c, 1));
     double p[REG_NPARAM];
     memcpy(p, pc[best], sizeof p);
-    /* 2 mm (the sample set is reselected around the 4 mm result). Its
-     * samples are made now, after the 8 mm ones and (unless the mirror image
-     * still needs them) the 4 mm ones are released: peak memory is a target
-     * (issue 4) and this set is the largest buffer of the registration. */
+    /* 2 mm (the sample set is reselected around the 4 mm result), after the
+     * 8 mm samples and (unless the mirror image still needs them) the 4 mm
+     * ones are released, on the subject's 2 mm level made anew. */
     tm[5] = now_seconds();
     reg_samples_free(&samp[2]);
     if (!opts->ignore_orientation) {
         reg_cost_ws_free(&ws[1]);
         reg_samples_free(&samp[1]);
     }
-    /* The template's 2 mm level lives only while its samples are made (their
-     * classes hold what is needed of it), before the subject's is remade. */
-    ok = pyramid_level0(ctx, &tbase, &thead, &tp) &&
-         reg_samples_make(&tp.lev[0], &tp.lev[1], tkeep, max_samples[0], c, &samp[0]);
-    reg_image_free(&tp.lev[0]);
-    if (!ok || !pyramid_level0(ctx, &sbase, subject, &sp) ||
+    if (!pyramid_level0(ctx, &sbase, subject, &sp) ||
         !reg_cost_ws_init(&ws[0], &samp[0], &sp.lev[0], threads, cost_kind)) {
         st = fail_memory(ctx, subject);
         goto done;
@@ -606,7 +609,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->seconds = now_seconds() - t0;
     ctx_log(
         ctx, FACELESS_LOG_DEBUG,
-        "register: times: float %.3f pyramid %.3f masks+samples %.3f search %.3f 8mm %.3f 4mm %.3f 2mm %.3f trust %.3f",
+        "register: times: setup %.3f pyramids+samples %.3f value range %.3f search %.3f 8mm %.3f 4mm %.3f 2mm %.3f "
+        "trust %.3f",
         tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,

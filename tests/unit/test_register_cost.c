@@ -29,7 +29,9 @@ static reg_image moving_image(const template_set *t)
 }
 
 /* One sample at a time, as the cost was first written. */
-static double reference_mi(const reg_cost_ws *w, const double p[REG_NPARAM])
+/* grid: the sampled image (its vox2ras places the samples); centre: the
+ * samples' centre c. */
+static double reference_mi(const reg_cost_ws *w, const double p[REG_NPARAM], const reg_image *grid, const double centre[3])
 {
     const reg_samples *s = w->s;
     const reg_image *im = w->tpl;
@@ -42,7 +44,10 @@ static double reference_mi(const reg_cost_ws *w, const double p[REG_NPARAM])
     for (int64_t q = 0; q < s->n; q++) {
         if (!w->use[q])
             continue;
-        double x[3] = {s->x[q], s->x[s->n + q], s->x[2 * s->n + q]}, u[3];
+        double idx[3] = {s->ijk[q], s->ijk[s->n + q], s->ijk[2 * s->n + q]}, x[3], u[3];
+        reg_mat_apply(grid->vox2ras, idx, x);
+        for (int r = 0; r < 3; r++)
+            x[r] -= centre[r];
         for (int r = 0; r < 3; r++) {
             u[r] = G[r][0] * x[0] + G[r][1] * x[1] + G[r][2] * x[2] + G[r][3];
             double hi = (r == 0 ? im->nx : r == 1 ? im->ny : im->nz) - 1 - 1e-3;
@@ -118,7 +123,7 @@ static void check_kind(const template_set *t, const reg_image *mov, int kind, co
     CHECK(!memcmp(g[0], g[1], sizeof g[0]) && !memcmp(g[0], g[2], sizeof g[0]),
           "%s: gradient differs across thread counts", name);
     if (kind == REG_COST_MI) {
-        double r = reference_mi(&w[0], p);
+        double r = reference_mi(&w[0], p, &tpl, c);
         /* the kernel interpolates in single precision, the reference in double */
         CHECK(fabs(r - f[0]) < 1e-6, "%s: cost %.12f, one-sample-at-a-time reference %.12f", name, f[0], r);
     }
