@@ -37,4 +37,9 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *resu
 /* Paths under OUT_ROOT/faceless_qc for a job: kind "report.json", "render.png", "log". Caller frees. */
 char *batch_qc_path(const batch_options *o, const char *rel, const char *kind);
 
+/* The per-series reports `deface` wrote for a DICOM folder of several series
+ * (OUT_ROOT/faceless_qc/REL.report_series-N.json), sorted by name; *n_out
+ * of them (0: none, NULL). Caller frees each and the array. */
+char **batch_series_reports(const batch_options *o, const char *rel, size_t *n_out);
+
 #endif
