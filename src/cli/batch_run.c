@@ -96,6 +96,11 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
         ok = ok && json_path_number(r, "parameters.brain_margin_mm", -1) == o->brain_margin;
     if (series_uid)
         ok = ok && !strcmp(json_path_string(r, "series_uid", ""), series_uid);
+    if (o->mesh) {
+        /* an image done without the mesh now asked for is redone */
+        const char *mesh = json_path_string(r, "mesh_out", "");
+        ok = ok && io_has_suffix(mesh, o->mesh) && file_exists(mesh);
+    }
     const json_value *images = json_path(r, "images");
     ok = ok && images && images->type == JSON_ARRAY && images->count == 1 + j->n_apply;
     for (size_t i = 0; ok && i < 1 + j->n_apply; i++) {
@@ -262,6 +267,11 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
     if (o->render) {
         a[n++] = strdup("--render-out");
         a[n++] = batch_qc_path(o, j->rel, "render.png");
+    }
+    if (o->mesh) {
+        snprintf(num, sizeof num, "mesh.%s", o->mesh);
+        a[n++] = strdup("--mesh-out");
+        a[n++] = batch_qc_path(o, j->rel, num);
     }
     a[n++] = strdup("--mode");
     a[n++] = strdup(o->mode);
