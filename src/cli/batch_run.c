@@ -1,10 +1,12 @@
 /* The batch runner (see batch_run.h). */
 #include "cli/batch_run.h"
+#include "cli/batch_summary.h"
 #include "cli/deface_files.h"
 #include "core/json.h"
 #include "faceless.h"
 #include "io/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -76,26 +78,13 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* An earlier run's output counts when its report says it was written with
- * the same parameters from inputs with the same checksums, and the outputs
- * still have the checksums the report gives. */
-static int deface_already_done(const batch_options *o, const batch_job *j)
+/* One report passes when it says the image was written with the same
+ * parameters from inputs with the same checksums (and, given series_uid,
+ * that it is that DICOM series' report), and the outputs still have the
+ * checksums the report gives. */
+static int report_done(const batch_options *o, const batch_job *j, const char *report, const char *series_uid)
 {
-    char *report = batch_qc_path(o, j->rel, "report.json");
-    FILE *f = report ? fopen(report, "rb") : NULL;
-    free(report);
-    if (!f)
-        return 0;
-    char *text = NULL;
-    size_t len = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n > 0 && n < (1L << 26) && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n)))
-            len = fread(text, 1, (size_t)n, f);
-    }
-    fclose(f);
-    json_value *r = text ? json_parse(text, len, NULL, 0) : NULL;
-    free(text);
+    json_value *r = report ? batch_read_json(report) : NULL;
     if (!r)
         return 0;
     int ok = 1;
@@ -105,6 +94,13 @@ static int deface_already_done(const batch_options *o, const batch_job *j)
     ok = ok && json_path_number(r, "parameters.seed", -1) == (double)o->seed;
     if (o->brain_margin > 0)
         ok = ok && json_path_number(r, "parameters.brain_margin_mm", -1) == o->brain_margin;
+    if (series_uid)
+        ok = ok && !strcmp(json_path_string(r, "series_uid", ""), series_uid);
+    if (o->mesh) {
+        /* an image done without the mesh now asked for is redone */
+        const char *mesh = json_path_string(r, "mesh_out", "");
+        ok = ok && io_has_suffix(mesh, o->mesh) && file_exists(mesh);
+    }
     const json_value *images = json_path(r, "images");
     ok = ok && images && images->type == JSON_ARRAY && images->count == 1 + j->n_apply;
     for (size_t i = 0; ok && i < 1 + j->n_apply; i++) {
@@ -127,6 +123,97 @@ static int deface_already_done(const batch_options *o, const batch_job *j)
     }
     json_free(r);
     return ok;
+}
+
+/* An earlier run's output counts when its report passes (report_done). A
+ * DICOM folder of several series has no report of its own: `deface` writes
+ * one per series (REPORT_series-N.json, deface_series_name); the folder is
+ * done when it still holds exactly those series and each one's report
+ * passes. A run cut off part-way has left some of them missing or from an
+ * earlier run (remove_stale_reports), so the folder is redone. */
+static int deface_already_done(const batch_options *o, const batch_job *j)
+{
+    char *report = batch_qc_path(o, j->rel, "report.json");
+    int ok = report && report_done(o, j, report, NULL);
+    if (!ok && report && j->is_dicom_dir && j->n_apply == 0) {
+        char *in = path_join(o->in_root, j->rel);
+        faceless_ctx *ctx = faceless_ctx_new(); /* listing problems: deface will report them */
+        dicom_series_summary *list = NULL;
+        size_t n = 0;
+        if (in && ctx && dicom_list_series(ctx, in, &list, &n) == FACELESS_OK && n > 1) {
+            char(*tags)[32] = calloc(n, sizeof *tags);
+            ok = tags != NULL;
+            if (tags)
+                deface_series_tags(list, n, tags);
+            for (size_t i = 0; ok && i < n; i++) {
+                char *one = deface_series_name(report, tags[i]);
+                ok = one && report_done(o, j, one, list[i].uid);
+                free(one);
+            }
+            free(tags);
+        }
+        free(list);
+        faceless_ctx_free(ctx);
+        free(in);
+    }
+    free(report);
+    return ok;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **batch_series_reports(const batch_options *o, const char *rel, size_t *n_out)
+{
+    *n_out = 0;
+    char *report = batch_qc_path(o, rel, "report.json");
+    char *dir = report ? deface_dirname(report) : NULL;
+    char **list = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (d) {
+        const char *base = strrchr(report, '/') ? strrchr(report, '/') + 1 : report;
+        size_t stem = strlen(base) - strlen(".json");
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strlen(e->d_name) <= stem + strlen("_series-.json") || strncmp(e->d_name, base, stem) ||
+                strncmp(e->d_name + stem, "_series-", 8) || !io_has_suffix(e->d_name, ".json"))
+                continue;
+            if (n == cap) {
+                char **grown = realloc(list, (cap = cap ? 2 * cap : 4) * sizeof *list);
+                if (!grown)
+                    break;
+                list = grown;
+            }
+            if ((list[n] = path_join(dir, e->d_name)))
+                n++;
+        }
+        closedir(d);
+    }
+    free(dir);
+    free(report);
+    if (n)
+        qsort(list, n, sizeof *list, cmp_str);
+    *n_out = n;
+    return list;
+}
+
+/* Before an image is redone: removes the reports an earlier run left
+ * (REPORT.json and every REPORT_series-*.json), so that a run cut off
+ * part-way never leaves an earlier run's report to be taken for this run's
+ * (a folder's series are written one after the other). */
+static void remove_stale_reports(const batch_options *o, const batch_job *j)
+{
+    char *report = batch_qc_path(o, j->rel, "report.json");
+    if (report)
+        unlink(report);
+    free(report);
+    size_t n = 0;
+    char **old = batch_series_reports(o, j->rel, &n);
+    for (size_t i = 0; i < n; i++) {
+        unlink(old[i]);
+        free(old[i]);
+    }
+    free(old);
 }
 
 static int copy_already_done(const batch_options *o, const batch_job *j)
@@ -180,6 +267,11 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
     if (o->render) {
         a[n++] = strdup("--render-out");
         a[n++] = batch_qc_path(o, j->rel, "render.png");
+    }
+    if (o->mesh) {
+        snprintf(num, sizeof num, "mesh.%s", o->mesh);
+        a[n++] = strdup("--mesh-out");
+        a[n++] = batch_qc_path(o, j->rel, num);
     }
     a[n++] = strdup("--mode");
     a[n++] = strdup(o->mode);
@@ -365,6 +457,7 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
             char *log = batch_qc_path(o, j->rel, "log");
             char **argv = deface_argv(o, j, threads);
             pid_t pid = -1;
+            remove_stale_reports(o, j);
             if (out && report && log && argv && make_parent_dirs(out) == 0 && make_parent_dirs(report) == 0) {
                 if (j->is_dicom_dir)
                     mkdir(out, 0777);

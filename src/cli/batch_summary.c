@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_value *read_json_file(const char *path)
+json_value *batch_read_json(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -55,6 +55,36 @@ static const char *outcome_name(batch_outcome o)
     return "unknown";
 }
 
+/* The rows of one report r (NULL: none) of job j: the image, then each
+ * --apply-to image of the session. */
+static void write_rows(json_buf *b, const batch_job *j, const batch_result *res, const json_value *r, const char *name)
+{
+    for (size_t k = 0; k < 1 + j->n_apply; k++) {
+        char key[64];
+        tsv_cell(b, k == 0 ? name : j->apply_rel[k - 1]);
+        json_buf_puts(b, "\t");
+        tsv_cell(b, j->rel);
+        json_buf_puts(b, "\t");
+        json_buf_puts(b, outcome_name(res->outcome));
+        json_buf_puts(b, "\t");
+        tsv_cell(b, r ? json_path_string(r, "verdict", "n/a") : "no_report");
+        json_buf_puts(b, "\t");
+        tsv_number(b, r ? json_path_number(r, "exit_code", NAN) : (double)res->exit_code, "%.0f");
+        json_buf_puts(b, "\t");
+        tsv_number(b, r ? json_path_number(r, "registration.trust", NAN) : NAN, "%.4f");
+        json_buf_puts(b, "\t");
+        snprintf(key, sizeof key, "images.%zu.voxels_changed", k);
+        tsv_number(b, r ? json_path_number(r, key, NAN) : NAN, "%.0f");
+        json_buf_puts(b, "\t");
+        tsv_number(b, r ? json_path_number(r, "timings_seconds.total", NAN) : NAN, "%.3f");
+        json_buf_puts(b, "\t");
+        tsv_number(b, r ? json_path_number(r, "timings_seconds.register", NAN) : NAN, "%.3f");
+        json_buf_puts(b, "\t");
+        tsv_cell(b, r ? json_path_string(r, "error", "") : "");
+        json_buf_puts(b, "\n");
+    }
+}
+
 faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
                                     const batch_result *res, const char *shard_name)
 {
@@ -65,33 +95,26 @@ faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, c
         const batch_job *j = &plan->jobs[i];
         if (j->kind != BATCH_DEFACE)
             continue;
+        /* a DICOM folder of several series: a row per series, from its own
+         * report (REL (series N)), when the folder has no report of its own */
         char *report = batch_qc_path(o, j->rel, "report.json");
-        json_value *r = report ? read_json_file(report) : NULL;
-        free(report);
-        for (size_t k = 0; k < 1 + j->n_apply; k++) {
-            char key[64];
-            tsv_cell(&b, k == 0 ? j->rel : j->apply_rel[k - 1]);
-            json_buf_puts(&b, "\t");
-            tsv_cell(&b, j->rel);
-            json_buf_puts(&b, "\t");
-            json_buf_puts(&b, outcome_name(res[i].outcome));
-            json_buf_puts(&b, "\t");
-            tsv_cell(&b, r ? json_path_string(r, "verdict", "n/a") : "no_report");
-            json_buf_puts(&b, "\t");
-            tsv_number(&b, r ? json_path_number(r, "exit_code", NAN) : (double)res[i].exit_code, "%.0f");
-            json_buf_puts(&b, "\t");
-            tsv_number(&b, r ? json_path_number(r, "registration.trust", NAN) : NAN, "%.4f");
-            json_buf_puts(&b, "\t");
-            snprintf(key, sizeof key, "images.%zu.voxels_changed", k);
-            tsv_number(&b, r ? json_path_number(r, key, NAN) : NAN, "%.0f");
-            json_buf_puts(&b, "\t");
-            tsv_number(&b, r ? json_path_number(r, "timings_seconds.total", NAN) : NAN, "%.3f");
-            json_buf_puts(&b, "\t");
-            tsv_number(&b, r ? json_path_number(r, "timings_seconds.register", NAN) : NAN, "%.3f");
-            json_buf_puts(&b, "\t");
-            tsv_cell(&b, r ? json_path_string(r, "error", "") : "");
-            json_buf_puts(&b, "\n");
+        json_value *r = report ? batch_read_json(report) : NULL;
+        size_t n_series = 0;
+        char **series = !r && j->is_dicom_dir ? batch_series_reports(o, j->rel, &n_series) : NULL;
+        for (size_t s = 0; s < (n_series ? n_series : 1); s++) {
+            char name[4096];
+            snprintf(name, sizeof name, "%s", j->rel);
+            if (n_series) {
+                json_free(r);
+                r = batch_read_json(series[s]);
+                const char *tag = strrchr(series[s], '_') + strlen("_series-"); /* N.json */
+                snprintf(name, sizeof name, "%s (series %.*s)", j->rel, (int)(strlen(tag) - strlen(".json")), tag);
+            }
+            write_rows(&b, j, &res[i], r, name);
+            free(n_series ? series[s] : NULL);
         }
+        free(series);
+        free(report);
         json_free(r);
     }
     if (b.failed) {
@@ -111,7 +134,7 @@ faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options
     char in_path[4096], out_path[4096];
     snprintf(in_path, sizeof in_path, "%s/dataset_description.json", o->in_root);
     snprintf(out_path, sizeof out_path, "%s/dataset_description.json", o->out_root);
-    json_value *d = read_json_file(in_path);
+    json_value *d = batch_read_json(in_path);
     json_buf b = {0};
     json_buf_puts(&b, "{\n  \"Name\": ");
     const char *name = d ? json_path_string(d, "Name", "dataset") : "dataset";

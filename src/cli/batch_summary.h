@@ -5,7 +5,11 @@
 #define FACELESS_CLI_BATCH_SUMMARY_H
 
 #include "cli/batch_run.h"
+#include "core/json.h"
 #include "faceless.h"
+
+/* A JSON file (a deface report) parsed, or NULL when absent or not JSON. */
+json_value *batch_read_json(const char *path);
 
 /* Writes faceless_summary.tsv (or faceless_summary.shard-K-of-N.tsv when
  * shard_name is not NULL). */

@@ -7,6 +7,7 @@
 #include "cli/batch_summary.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "render/render_vtk.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,11 +35,14 @@ static void usage(FILE *f, int bids)
                "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
                "                        together cover the dataset; a BIDS session stays in one shard\n"
                "  --no-render           skip the before/after montages\n"
+               "  --mesh vtp|ply|stl    also write each result's skin surface as a mesh, beside its\n"
+               "                        render (faceless_qc/<path>.mesh.EXT; as deface --mesh-out,\n"
+               "                        needs VTK: without it the batch stops before any work, exit 4)\n"
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
                "Outputs: OUT_ROOT/<same paths>, OUT_ROOT/faceless_summary.tsv, OUT_ROOT/faceless_qc/\n"
-               "(per-image report.json, render.png, log). A rerun skips images whose report matches\n"
-               "the input checksums and parameters. Exit codes: 0 all done, 10 some images failed\n"
+               "(per-image report.json, render.png, mesh, log). A rerun skips images whose report\n"
+               "matches the input checksums and parameters. Exit codes: 0 all done, 10 some images failed\n"
                "(listed at the end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
 }
 
@@ -170,6 +174,9 @@ static int run(int argc, char **argv, int bids)
                 const char *l = argv[++i];
                 labels[po.n_participants++] = strncmp(l, "sub-", 4) ? l : l + 4;
             }
+        } else if (!strcmp(a, "--mesh") && has &&
+                   (!strcmp(argv[i + 1], "vtp") || !strcmp(argv[i + 1], "ply") || !strcmp(argv[i + 1], "stl"))) {
+            o.mesh = argv[++i];
         } else if (!strcmp(a, "--no-render")) {
             o.render = 0;
         } else if (!strcmp(a, "--force")) {
@@ -198,6 +205,12 @@ static int run(int argc, char **argv, int bids)
         fprintf(stderr, "faceless: %s: not a folder\n", o.in_root);
         free(labels);
         return FACELESS_ERR_INPUT;
+    }
+    /* Checked before OUT_ROOT is made: without VTK nothing is started. */
+    if (o.mesh && !render_vtk_available()) {
+        fprintf(stderr, "faceless: %s: --mesh needs VTK: %s\n", o.out_root, render_vtk_load_error());
+        free(labels);
+        return FACELESS_ERR_UNSUPPORTED;
     }
     if (!roots_ok(o.in_root, o.out_root)) {
         fprintf(stderr, "faceless: %s: the output folder must be neither the input folder, inside it, nor around it\n",

@@ -47,9 +47,12 @@ static void usage(FILE *f)
             "Removes the face and both ears from a head image; every brain voxel stays as it was.\n\n"
             "  -o, --output FILE      de-faced image (default: INPUT_defaced.nii.gz beside INPUT;\n"
             "                         same format, datatype and header as INPUT)\n"
-            "  --mode zero|noise      zero: masked voxels set to the background (0, or the minimum\n"
-            "                         when 0 is tissue, e.g. CT); noise: refilled with the subject's\n"
-            "                         own facial tissue intensities and texture (default zero)\n"
+            "  --mode zero|noise      zero: masked voxels set to the background: 0, or where 0 is\n"
+            "                         tissue (CT in HU) the air around the head (median of the air,\n"
+            "                         about -1000 HU); padding outside the field of view (-32768,\n"
+            "                         -3024, ...) and MR noise just below 0 are not taken for it;\n"
+            "                         noise: refilled with the subject's own facial tissue\n"
+            "                         intensities and texture (default zero)\n"
             "  --seed N               seed of the noise mode (default 1); same seed, same output\n"
             "  --brain-margin MM      safety margin around the brain guard (default 5)\n"
             "  --mask-out FILE        the mask (uint8 NIfTI on INPUT's grid, 1 = changed)\n"
@@ -635,6 +638,7 @@ static int deface_once(deface_args a)
     rep->mask_out = a.mask_out;
     rep->render_out = a.render_out;
     rep->mesh_out = a.mesh_out;
+    rep->series_uid = a.series;
     rep->exit_code = (int)s;
     rep->error = s == FACELESS_OK ? "" : faceless_ctx_error(r.ctx);
     rep->verdict = s == FACELESS_OK ? (rep->trusted ? "defaced" : "defaced_untrusted_forced")
@@ -671,24 +675,6 @@ cleanup:
     return rc;
 }
 
-/* NAME.EXT -> NAME_series-TAG.EXT (.nii.gz and .json counted as one
- * extension); NULL stays NULL. Caller frees. */
-static char *series_name(const char *path, const char *tag)
-{
-    if (!path)
-        return NULL;
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    const char *dot = strstr(base, ".nii.gz");
-    if (!dot)
-        dot = strrchr(base, '.');
-    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
-    size_t n = strlen(path) + strlen(tag) + 16;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s_series-%s%s", (int)stem, path, tag, path + stem);
-    return out;
-}
-
 /* A DICOM folder of several series and no --series (issue 6): each series
  * in turn, into the same output folder (every file keeps its relative
  * name), each with its own report, mask, render and mesh named
@@ -716,23 +702,24 @@ static int deface_each_series(const deface_args *a)
         faceless_ctx_free(ctx);
         return rc;
     }
-    int numbers_unique = 1;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < i; j++)
-            numbers_unique &= list[i].series_number > 0 && list[i].series_number != list[j].series_number;
-    if (n > 0 && list[0].series_number <= 0)
-        numbers_unique = 0;
+    char(*tags)[32] = n ? calloc(n, sizeof *tags) : NULL;
+    if (n && !tags) {
+        free(list);
+        int rc = cli_fail(ctx, ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory"));
+        faceless_ctx_free(ctx);
+        return rc;
+    }
+    deface_series_tags(list, n, tags);
     int first_rc = 0;
     for (size_t i = 0; i < n; i++) {
-        char tag[32];
-        snprintf(tag, sizeof tag, "%d", numbers_unique ? list[i].series_number : (int)i + 1);
+        const char *tag = tags[i];
         ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s (#%s %s '%s', %d files)", a->input, list[i].uid, tag,
                 list[i].modality, list[i].description, list[i].n_files);
         deface_args one = *a;
         one.series = list[i].uid;
         one.output_dir_shared = i > 0;
-        char *rep = series_name(a->report_out, tag), *mask = series_name(a->mask_out, tag);
-        char *png = series_name(a->render_out, tag), *mesh = series_name(a->mesh_out, tag);
+        char *rep = deface_series_name(a->report_out, tag), *mask = deface_series_name(a->mask_out, tag);
+        char *png = deface_series_name(a->render_out, tag), *mesh = deface_series_name(a->mesh_out, tag);
         one.report_out = rep;
         one.mask_out = mask;
         one.render_out = png;
@@ -748,6 +735,7 @@ static int deface_each_series(const deface_args *a)
         free(png);
         free(mesh);
     }
+    free(tags);
     free(list);
     faceless_ctx_free(ctx);
     return first_rc;

@@ -48,6 +48,32 @@ char *deface_output_name(const char *input, const char *outdir, const char *suff
     return out;
 }
 
+void deface_series_tags(const dicom_series_summary *list, size_t n, char (*tags)[32])
+{
+    int numbers_unique = n > 0 && list[0].series_number > 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            numbers_unique &= list[i].series_number > 0 && list[i].series_number != list[j].series_number;
+    for (size_t i = 0; i < n; i++)
+        snprintf(tags[i], sizeof tags[i], "%d", numbers_unique ? list[i].series_number : (int)i + 1);
+}
+
+char *deface_series_name(const char *path, const char *tag)
+{
+    if (!path)
+        return NULL;
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *dot = strstr(base, ".nii.gz");
+    if (!dot)
+        dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    size_t n = strlen(path) + strlen(tag) + 16;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s_series-%s%s", (int)stem, path, tag, path + stem);
+    return out;
+}
+
 int deface_file_sha256(const char *path, char hex[65])
 {
     FILE *f = fopen(path, "rb");

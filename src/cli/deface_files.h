@@ -4,6 +4,7 @@
 #define FACELESS_CLI_DEFACE_FILES_H
 
 #include "faceless.h"
+#include "io/dicom/dicom.h"
 
 #include <stdint.h>
 
@@ -11,6 +12,17 @@
  * input). Known extensions: .nii.gz .nii .hdr.gz .hdr .img.gz .img; others
  * get the suffix at the end. Caller frees; NULL when out of memory. */
 char *deface_output_name(const char *input, const char *outdir, const char *suffix);
+
+/* Each series of a DICOM folder de-faced in turn (no --series) gets a tag:
+ * its SeriesNumber, or its place in the list (1-based) when numbers are
+ * missing or repeat. Sets tags[i] for list[i]; `faceless deface` names the
+ * series' report, mask, render and mesh with it and `batch` looks for them
+ * by it, so both must use this. */
+void deface_series_tags(const dicom_series_summary *list, size_t n, char (*tags)[32]);
+
+/* NAME.EXT -> NAME_series-TAG.EXT (.nii.gz counts as one extension); NULL
+ * stays NULL. Caller frees. */
+char *deface_series_name(const char *path, const char *tag);
 
 /* The folder part of path ("." when none). Caller frees. */
 char *deface_dirname(const char *path);

@@ -111,9 +111,13 @@ typedef struct mask_scramble_stats {
     double texture_sigma_vox[3]; /* noise mode: Gaussian texture width per axis, frame 0 */
 } mask_scramble_stats;
 
-/* The background value in stored units: the stored value of physical 0 when
- * the image has no negative physical values, else the stored minimum (CT). */
-double mask_background_stored(const faceless_volume *v);
+/* The background value zero mode writes, in stored units (background.c):
+ * the stored value of physical 0, unless 0 is tissue (CT in HU), then the
+ * median of the air around the head (about -1000 HU). Padding (the signed
+ * datatype minimum, or one lowest value standing apart, e.g. -3024 outside a
+ * CT's circular FOV) and MR noise just below 0 do not make 0 tissue.
+ * *out is set only on success; FACELESS_ERR_MEMORY otherwise. */
+faceless_status mask_background_stored(faceless_ctx *ctx, const faceless_volume *v, double *out);
 
 /* Scrambling and the invariant need an unpacked mask (flags). */
 

@@ -144,6 +144,8 @@ char *mask_report_json(const mask_report *r)
     jb_printf(&b, "%d", r->exit_code);
     jb_key(&b, &f, 1, "error");
     jb_str(&b, r->error && *r->error ? r->error : NULL);
+    jb_key(&b, &f, 1, "series_uid");
+    jb_str(&b, r->series_uid);
 
     jb_key(&b, &f, 1, "parameters");
     {

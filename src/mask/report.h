@@ -36,6 +36,8 @@ typedef struct mask_report {
     const char *verdict;         /* see docs/report.md */
     int exit_code;
     const char *error;           /* "" when none */
+    const char *series_uid;      /* the DICOM series de-faced (--series, or one of a folder's
+                                    series in turn); NULL otherwise */
     /* parameters */
     const char *mode;
     uint64_t seed;

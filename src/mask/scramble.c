@@ -22,29 +22,6 @@ int mask_mode_parse(const char *name, mask_mode *mode)
 
 const char *mask_mode_name(mask_mode mode) { return mode == MASK_MODE_NOISE ? "noise" : "zero"; }
 
-static double scl_slope(const faceless_volume *v)
-{
-    return (v->scl_slope == 0.0 || !isfinite(v->scl_slope)) ? 1.0 : v->scl_slope;
-}
-
-static double scl_inter(const faceless_volume *v)
-{
-    return (v->scl_slope == 0.0 || !isfinite(v->scl_inter)) ? 0.0 : v->scl_inter;
-}
-
-double mask_background_stored(const faceless_volume *v)
-{
-    double lo, hi;
-    volume_stored_range(v, &lo, &hi);
-    double slope = scl_slope(v), inter = scl_inter(v);
-    double plo = lo * slope + inter, phi = hi * slope + inter;
-    if (fmin(plo, phi) < 0.0) /* 0 is tissue (CT in HU): use the darkest value */
-        return slope > 0.0 ? lo : hi;
-    /* The stored value closest to physical 0; volume_set_stored rounds and
-     * clamps it to the datatype. */
-    return (0.0 - inter) / slope;
-}
-
 faceless_status mask_scramble_in_place(faceless_ctx *ctx, faceless_volume *v, const mask_result *m,
                                        mask_mode mode, uint64_t seed, mask_scramble_stats *stats)
 {
@@ -56,7 +33,9 @@ faceless_status mask_scramble_in_place(faceless_ctx *ctx, faceless_volume *v, co
     const int64_t n3 = volume_voxels3(v);
     const size_t vs = faceless_dtype_size(v->dtype);
     if (mode == MASK_MODE_ZERO) {
-        st.background_stored = mask_background_stored(v);
+        faceless_status bs = mask_background_stored(ctx, v, &st.background_stored);
+        if (bs != FACELESS_OK)
+            return bs;
         /* One stored pattern of the background, copied byte-wise so every
          * frame gets exactly the same bits. */
         faceless_volume *one = volume_new(1, 1, 1, 1, v->dtype, v->voxel_mm);

@@ -74,6 +74,21 @@ while read -r name expect; do
   ls -A "$work/out" | grep -q faceless-tmp && bad "$name: temporary left behind"
 done <"$work/list"
 
+# The full-range int16 head padded with -32768 outside a cylinder: zero mode
+# fills the face with its air (0), never with the padding (issue 4). ch2's
+# grid, so --transform identity is exact and ch2's landmarks apply.
+p=$work/in/int16_extremes_padded.nii.gz
+if "$FACELESS" deface "$p" -o "$work/out/pad_zero.nii.gz" --transform identity --mask-out "$work/pad_mask.nii.gz" \
+  --report-out "$work/pad.json" 2>"$work/err" >/dev/null; then
+  grep -q '"background_stored": 0,' "$work/pad.json" && ok ||
+    bad "int16 padded: fill $(grep -o '"background_stored": [^,]*' "$work/pad.json"), want 0"
+  "$FACELESS_BUILD_DIR/tests/deface_check" "$p" "$work/out/pad_zero.nii.gz" --mask "$work/pad_mask.nii.gz" \
+    --landmark nose:90,205,12:4 --landmark eye_r:123,200,36:3 --landmark ear_l:6,84,22:2 >"$work/check" && ok ||
+    bad "int16 padded: $(grep -v '^ok' "$work/check" | head -3)"
+else
+  bad "int16 padded, --transform identity: $(cat "$work/err")"
+fi
+
 # DICOM series. dcmodify and pydicom's test files come with scripts/bootstrap.sh test.
 if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/python3 -c 'import pydicom' 2>/dev/null; then
   d=$work/dicom

@@ -39,16 +39,7 @@ if [ "${FACELESS_HAVE_VTK:-0}" != 1 ]; then
   exit 77
 fi
 
-# probe FILE [--near X,Y,Z,R]: mesh_probe's line; fails the test if it does not parse.
-probe() {
-  local line
-  if ! line=$("$tools/mesh_probe" "$@"); then
-    echo "FAIL: $1 does not read back: $line" >&2
-    fail=1
-  fi
-  echo "$line"
-}
-field() { awk -v k="$1" -v n="${2:-1}" '{ for (i = 1; i <= NF; i++) if ($i == k) { print $(i + n); exit } }'; }
+source "$FACELESS_SOURCE_DIR/tests/tools/mesh_lib.sh" # probe, field
 # within A B TOL: every pair of the six numbers of A and B within TOL.
 within() {
   awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { n = split(a, x, " "); split(b, y, " ");

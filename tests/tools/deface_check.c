@@ -10,6 +10,8 @@
  *                     every voxel within R mm of voxel (I,J,K) of IN is
  *                     scrambled: in --mask, and (zero mode) background in OUT
  *  --mode zero|noise  (default zero)
+ *  --background PHYS  zero mode: the physical value the landmarks must hold
+ *                     (default 0; CT in HU: its air, e.g. -1000)
  *  --ks MAX           noise: KS distance between OUT under the mask and IN's
  *                     tissue under the mask (values above Otsu) <= MAX
  *  --protrusion I,J,K:MAXMM
@@ -126,7 +128,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: deface_check IN OUT [--mask M] [--brain B] [--landmark N:I,J,K:R]... "
-                        "[--mode zero|noise] [--ks MAX] [--protrusion I,J,K:MAXMM]\n");
+                        "[--mode zero|noise] [--background PHYS] [--ks MAX] [--protrusion I,J,K:MAXMM]\n");
         return 2;
     }
     faceless_ctx *ctx = faceless_ctx_new();
@@ -141,13 +143,12 @@ int main(int argc, char **argv)
     }
     const int64_t n3 = volume_voxels3(in), nall = volume_voxels(in);
     const size_t vs = faceless_dtype_size(in->dtype);
-    double lo, hi;
-    volume_stored_range(in, &lo, &hi);
-    /* the background faceless writes: physical 0, or the minimum when the
-     * image has negative values (CT) */
-    double plo = fmin(lo * (in->scl_slope == 0 ? 1 : in->scl_slope), hi * (in->scl_slope == 0 ? 1 : in->scl_slope)) +
-                 (in->scl_slope == 0 ? 0 : in->scl_inter);
-    double bg_phys = plo < 0 ? plo : 0.0;
+    /* the background faceless writes in zero mode: physical 0 unless told
+     * (padding such as -32768 outside the FOV never counts, issue 4) */
+    double bg_phys = 0.0;
+    for (int i = 3; i < argc; i++)
+        if (!strcmp(argv[i], "--background") && i + 1 < argc)
+            bg_phys = atof(argv[i + 1]);
     /* air/tissue threshold of the whole input (Otsu, physical values) */
     double head_thr;
     {
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
             printf("%s protrusion: nose stands %.1f mm out of the cheeks in IN, %.1f mm in OUT (max %g)\n",
                    ok ? "ok" : "FAIL", prot[0], prot[1], maxmm);
             failures += !ok;
-        } else if (!strcmp(o, "--mode")) {
+        } else if (!strcmp(o, "--mode") || !strcmp(o, "--background")) {
             i++;
         } else {
             fprintf(stderr, "deface_check: unknown option %s\n", o);
