@@ -33,6 +33,12 @@ struct render_scene {
     double far_mm[RENDER_VIEW_COUNT];
 };
 
+/* Releases the scene's voxels (vol, bmax, bdist), keeping its threshold and
+ * framing: enough to be the framing of another scene, no longer drawable. A
+ * scene's voxels are a float copy of the whole frame, and the montage would
+ * otherwise hold two (before and after) at once. */
+void render_scene_drop_voxels(render_scene *s);
+
 /* Camera axes of a view: u = image right, v = image up, d = viewing direction. */
 void render_view_axes(render_view view, double u[3], double v[3], double d[3]);
 

@@ -125,13 +125,6 @@ faceless_status render_montage_image(faceless_ctx *ctx, const faceless_volume *b
     faceless_status st = render_scene_new(ctx, before, 0, opts, NULL, &sb);
     if (st != FACELESS_OK)
         return st;
-    /* The result is drawn with the original's threshold and framing, so the
-     * two rows line up and a removed face shows as a change, not a re-fit. */
-    st = render_scene_new(ctx, after, 0, opts, sb, &sa);
-    if (st != FACELESS_OK) {
-        render_scene_free(sb);
-        return st;
-    }
     int row_w = n * size + (n - 1) * GAP;
     /* Slices share the width of the rows: three of them, square. */
     int slice = (row_w - 2 * GAP) / 3;
@@ -143,17 +136,15 @@ faceless_status render_montage_image(faceless_ctx *ctx, const faceless_volume *b
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "render: out of memory for the montage");
         goto done;
     }
+    /* Everything drawn from the original first (its row and the slices),
+     * then its voxels are released before the result's scene is made: one
+     * float copy of the image at a time instead of two. */
     char caption[256];
     int y = 0;
     snprintf(caption, sizeof caption, "BEFORE: ORIGINAL  (SKIN THRESHOLD %.4g)", render_scene_threshold(sb));
     render_text_draw(&img, 6, y + 7, 2, WHITE, caption);
     y += BAND;
     if ((st = draw_row(ctx, sb, views, n, size, opts, &img, y)) != FACELESS_OK)
-        goto done;
-    y += size;
-    render_text_draw(&img, 6, y + 7, 2, WHITE, "AFTER: DE-FACED RESULT  (SAME THRESHOLD AND FRAMING)");
-    y += BAND;
-    if ((st = draw_row(ctx, sa, views, n, size, opts, &img, y)) != FACELESS_OK)
         goto done;
     y += size;
     const uint8_t *shown = mask;
@@ -165,11 +156,21 @@ faceless_status render_montage_image(faceless_ctx *ctx, const faceless_volume *b
         }
         shown = region;
     }
+    if ((st = render_overlay_slices(ctx, sb, shown, slice, &slices)) != FACELESS_OK)
+        goto done;
+    render_scene_drop_voxels(sb);
+    /* The result is drawn with the original's threshold and framing, so the
+     * two rows line up and a removed face shows as a change, not a re-fit. */
+    if ((st = render_scene_new(ctx, after, 0, opts, sb, &sa)) != FACELESS_OK)
+        goto done;
+    render_text_draw(&img, 6, y + 7, 2, WHITE, "AFTER: DE-FACED RESULT  (SAME THRESHOLD AND FRAMING)");
+    y += BAND;
+    if ((st = draw_row(ctx, sa, views, n, size, opts, &img, y)) != FACELESS_OK)
+        goto done;
+    y += size;
     render_text_draw(&img, 6, y + 7, 2, WHITE,
                      mask ? "MASK (RED) OVER THE ORIGINAL" : "CHANGED VOXELS (RED) OVER THE ORIGINAL");
     y += BAND;
-    if ((st = render_overlay_slices(ctx, sb, shown, slice, &slices)) != FACELESS_OK)
-        goto done;
     render_image_blit(&img, &slices, (width - slices.width) / 2, y);
     *out = img;
     img.rgb = NULL;

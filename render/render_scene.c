@@ -503,13 +503,20 @@ faceless_status render_scene_new(faceless_ctx *ctx, const faceless_volume *vol, 
     return FACELESS_OK;
 }
 
+void render_scene_drop_voxels(render_scene *s)
+{
+    free(s->vol);
+    free(s->bmax);
+    free(s->bdist);
+    s->vol = s->bmax = NULL;
+    s->bdist = NULL;
+}
+
 void render_scene_free(render_scene *s)
 {
     if (!s)
         return;
-    free(s->vol);
-    free(s->bmax);
-    free(s->bdist);
+    render_scene_drop_voxels(s);
     free(s);
 }
 
