@@ -237,30 +237,9 @@ static void test_pullback_and_guard(void)
     faceless_ctx_free(ctx);
 }
 
-static double background(const faceless_volume *v)
+/* Mode names (the background itself: tests/unit/test_mask_background.c). */
+static void test_mode_names(void)
 {
-    faceless_ctx *ctx = faceless_ctx_new();
-    double b = NAN;
-    CHECK(mask_background_stored(ctx, v, &b) == FACELESS_OK, "background failed");
-    faceless_ctx_free(ctx);
-    return b;
-}
-
-/* Background of MR ramps: physical 0, also under a scale factor. CT, padding
- * and noise below 0: tests/unit/test_mask_background.c. */
-static void test_background(void)
-{
-    const double mm[3] = {1, 1, 1};
-    faceless_volume *v = volume_new(4, 4, 4, 1, FACELESS_DT_INT16, mm);
-    for (int64_t i = 0; i < 64; i++)
-        volume_set_stored(v, i, 10 + (double)i);
-    CHECK(background(v) == 0.0, "MR background %g", background(v));
-    v->scl_slope = 2.0;
-    v->scl_inter = 0.0;
-    CHECK(background(v) == 0.0, "scaled MR background %g", background(v));
-    v->scl_inter = -20.0; /* stored 10 is physical 0 */
-    CHECK(background(v) == 10.0, "scaled MR background with intercept %g", background(v));
-    faceless_volume_free(v);
     mask_mode md;
     CHECK(mask_mode_parse("noise", &md) && md == MASK_MODE_NOISE, "parse noise");
     CHECK(!mask_mode_parse("blur", &md), "parse accepted blur");
@@ -324,7 +303,7 @@ static void test_noise(void)
 int main(void)
 {
     test_pullback_and_guard();
-    test_background();
+    test_mode_names();
     test_noise();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

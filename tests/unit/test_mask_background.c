@@ -78,6 +78,23 @@ static double background(const faceless_volume *v)
     return b;
 }
 
+/* MR ramps: physical 0, also under a scale factor; with an intercept, the
+ * stored value of physical 0. */
+static void test_mr_ramp(void)
+{
+    const double mm[3] = {1, 1, 1};
+    faceless_volume *v = volume_new(4, 4, 4, 1, FACELESS_DT_INT16, mm);
+    for (int64_t i = 0; i < 64; i++)
+        volume_set_stored(v, i, 10 + (double)i);
+    CHECK(background(v) == 0.0, "MR background %g", background(v));
+    v->scl_slope = 2.0;
+    v->scl_inter = 0.0;
+    CHECK(background(v) == 0.0, "scaled MR background %g", background(v));
+    v->scl_inter = -20.0; /* stored 10 is physical 0 */
+    CHECK(background(v) == 10.0, "scaled MR background with intercept %g", background(v));
+    faceless_volume_free(v);
+}
+
 /* MR: physical 0 whatever the padding, and with air noise below 0. */
 static void test_mr(void)
 {
@@ -206,6 +223,7 @@ static void test_shared(const char *dir)
 
 int main(void)
 {
+    test_mr_ramp();
     test_mr();
     test_ct();
     test_fill();
