@@ -21,38 +21,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/faceless-vtk-module.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
 
-# mapped NAME CMD...: runs CMD with the loader's file log in $work/NAME.*;
-# prints the objects it mapped, one a line. CMD's own exit code is kept in
-# $work/NAME.rc.
-mapped() {
-  local name=$1
-  shift
-  rm -f "$work/$name".ld.*
-  LD_DEBUG=files LD_DEBUG_OUTPUT="$work/$name.ld" "$@" >"$work/$name.out" 2>"$work/$name.err"
-  echo $? >"$work/$name.rc"
-  cat "$work/$name".ld.* 2>/dev/null | sed -n 's/.*file=\([^ ]*\) .*/\1/p' | sort -u
-}
+source "$FACELESS_SOURCE_DIR/tests/tools/mapped_lib.sh" # mapped, maps_none
 # no_vtk WHAT NAME CMD...: CMD succeeds and maps no libvtk.
-no_vtk() {
-  local what=$1 name=$2
-  shift 2
-  local files
-  files=$(mapped "$name" "$@")
-  local n
-  n=$(echo "$files" | grep -c 'libvtk\|faceless_vtk')
-  if [ "$(cat "$work/$name.rc")" != 0 ]; then
-    echo "FAIL: $what: exit $(cat "$work/$name.rc"): $(cat "$work/$name.err")"
-    fail=1
-  elif [ -z "$files" ]; then
-    echo "FAIL: $what: LD_DEBUG=files logged nothing"
-    fail=1
-  elif [ "$n" -ne 0 ]; then
-    echo "FAIL: $what maps $n VTK objects: $(echo "$files" | grep 'libvtk\|faceless_vtk' | head -3 | tr '\n' ' ')"
-    fail=1
-  else
-    echo "ok: $what: $(echo "$files" | wc -l) objects mapped, none of VTK"
-  fi
-}
+no_vtk() { maps_none VTK 'libvtk\|faceless_vtk' "$@"; }
 
 echo "== commands that do not use VTK do not load it"
 n=$(ldd "$FACELESS" | grep -c vtk)
