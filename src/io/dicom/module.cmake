@@ -40,14 +40,11 @@ target_include_directories(faceless_dicom PRIVATE
   ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${NIFTI_INCLUDE_DIR}/nifti)
 target_include_directories(faceless_dicom SYSTEM PRIVATE ${FACELESS_DCMTK_INCLUDE})
 target_link_libraries(faceless_dicom PRIVATE ${FACELESS_DCMTK_LIBS} PkgConfig::OPENJPEG)
-# The version script exports faceless_dicom_module alone. --no-undefined:
-# every symbol it uses is defined in it or in the libraries it links; the
-# faceless functions come through the host table, never from the binary.
-# Not under FACELESS_FUZZ: clang links its sanitizer and libFuzzer runtimes
-# into the executable only, so an instrumented module leaves their symbols
-# for the executable to define.
+# The version script exports faceless_dicom_module alone; --no-undefined
+# (CMakeLists.txt) makes a faceless function called without the host table a
+# link error.
 target_link_options(faceless_dicom PRIVATE -Wl,--version-script=${CMAKE_CURRENT_LIST_DIR}/dicom.map
-  $<$<NOT:$<BOOL:${FACELESS_FUZZ}>>:-Wl,--no-undefined>)
+  ${FACELESS_MODULE_LINK_OPTIONS})
 target_compile_options(faceless_dicom PRIVATE $<$<COMPILE_LANGUAGE:C>:${FACELESS_WARNINGS}>
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow $<$<BOOL:${FACELESS_WERROR}>:-Werror>>)
 # The loader's last resort (the test programs in build/tests/, the fuzz
