@@ -36,3 +36,35 @@ maps_none() {
     echo "ok: $what: $(echo "$files" | wc -l) objects mapped, none of $label"
   fi
 }
+
+# installed_loads MODULE NAME ARGS...: installs faceless into $work/prefix
+# (cmake --install $FACELESS_BUILD_DIR) and runs $work/prefix/bin/faceless
+# ARGS... as `mapped NAME` does, the objects it mapped kept in
+# $work/NAME.mapped. Returns 0 when it exited 0 having loaded
+# PREFIX/lib/faceless/MODULE; else 1 after a FAIL line, or 2 after a note
+# when cmake is absent. What the command wrote is the caller's to check.
+installed_loads() {
+  local module=$1 name=$2
+  shift 2
+  if ! command -v cmake >/dev/null 2>&1; then
+    echo "(cmake is absent: install layout not checked)"
+    return 2
+  fi
+  if ! cmake --install "$FACELESS_BUILD_DIR" --prefix "$work/prefix" >"$work/install.log" 2>&1; then
+    echo "FAIL: cmake --install: $(tail -3 "$work/install.log")"
+    fail=1
+    return 1
+  fi
+  mapped "$name" "$work/prefix/bin/faceless" "$@" >"$work/$name.mapped"
+  local loaded
+  loaded=$(grep "/$module\$" "$work/$name.mapped")
+  if [ "$(cat "$work/$name.rc")" != 0 ]; then
+    echo "FAIL: installed faceless $1: exit $(cat "$work/$name.rc"): $(cat "$work/$name.err")"
+  elif [ "$(readlink -f "$loaded")" != "$(readlink -f "$work/prefix/lib/faceless/$module")" ]; then
+    echo "FAIL: installed faceless $1 loaded '$loaded', not $work/prefix/lib/faceless/$module"
+  else
+    return 0
+  fi
+  fail=1
+  return 1
+}
