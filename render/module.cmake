@@ -38,9 +38,10 @@ if(VTK_FOUND AND X11_FOUND)
     ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR} ${NIFTI_INCLUDE_DIR}/nifti)
   target_link_libraries(faceless_vtk PRIVATE ${VTK_LIBRARIES} X11::X11)
   # Every symbol it uses is defined in it or in the libraries it links: the
-  # faceless functions come through the host table, never from the binary.
+  # faceless functions come through the host table, never from the binary
+  # (--no-undefined, FACELESS_MODULE_LINK_OPTIONS in CMakeLists.txt).
   # The version script exports faceless_vtk_module alone.
-  target_link_options(faceless_vtk PRIVATE -Wl,--no-undefined
+  target_link_options(faceless_vtk PRIVATE ${FACELESS_MODULE_LINK_OPTIONS}
     -Wl,--version-script=${CMAKE_CURRENT_LIST_DIR}/render_vtk.map)
   # Registers VTK's OpenGL2 classes behind vtkRenderWindow::New() and friends.
   vtk_module_autoinit(TARGETS faceless_vtk MODULES ${VTK_LIBRARIES})

@@ -5,12 +5,9 @@
  * mesh (faceless deface without --mesh-out, --version, ...) never load VTK's
  * libraries, and faceless starts where they are missing.
  *
- * Where the module is looked for, in order (the first that loads wins):
- *  1. $FACELESS_VTK_MODULE, a file path; when set, nothing else is tried;
- *  2. the directory of the running executable (/proc/self/exe): a build tree;
- *  3. that directory's ../lib/faceless/: an installed faceless;
- *  4. the path CMake built it at (FACELESS_VTK_MODULE_BUILT): the test tools
- *     in build/tests/.
+ * Where the module is looked for ($FACELESS_VTK_MODULE, beside the executable,
+ * ../lib/faceless/, the path CMake built it at: FACELESS_VTK_MODULE_BUILT),
+ * and how it is checked, is core/module_load.h's.
  * Without VTK at build time (FACELESS_HAVE_VTK undefined) nothing is looked
  * for and every function fails with "built without VTK".
  *
@@ -22,23 +19,20 @@
  * Thread safety: the first load runs once (pthread_once); the state it
  * leaves is never changed afterwards, and the module is never unloaded
  * (VTK registers factories and atexit handlers that must stay mapped). */
+#include "core/module_load.h"
 #include "render/render_skin.h"
 #include "render/render_vtk_module.h"
 
-#include <dlfcn.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NO_VTK "built without VTK (install Debian's libvtk9-dev and rebuild)"
 
 /* Set once by load() under `once`, read-only afterwards. */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static const render_vtk_module *module; /* NULL when not loaded */
-static char load_error[1024];           /* why not, one line */
+static const render_vtk_module *module;   /* NULL when not loaded */
+static char load_error[MODULE_ERROR_MAX]; /* why not, one line */
 
 #ifdef FACELESS_HAVE_VTK
 static const render_vtk_host host = {
@@ -53,111 +47,34 @@ static const render_vtk_host host = {
     .view_axes = render_view_axes,
 };
 
-/* dlerror()'s text on one line, without a leading "PATH: " (we name the path). */
-static void set_dl_error(const char *path, const char *what)
+/* The handshake (module_load.h): the table, initialised with the host
+ * table, if abi and sizes match. */
+static const void *handshake(module_entry entry, uint32_t *abi_seen)
 {
-    const char *e = dlerror();
-    if (!e)
-        e = "unknown error";
-    size_t n = strlen(path);
-    if (!strncmp(e, path, n) && !strncmp(e + n, ": ", 2))
-        e += n + 2;
-    snprintf(load_error, sizeof load_error, "%s %s: %s", what, path, e);
-    for (char *c = load_error; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
-}
-
-/* dlopens path and checks the handshake; 1 when `module` is set, else 0 with
- * the reason in load_error. */
-static int try_module(const char *path)
-{
-    /* RTLD_NOW: a missing VTK symbol fails here, not in the middle of a
-     * render. RTLD_LOCAL: VTK's symbols stay out of the global namespace. */
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        set_dl_error(path, "cannot load the VTK module");
-        return 0;
-    }
-    render_vtk_entry_fn entry;
-    /* POSIX allows this conversion of dlsym's result (XSH dlsym, RATIONALE). */
-    *(void **)&entry = dlsym(h, RENDER_VTK_ENTRY);
-    if (!entry) {
-        set_dl_error(path, "not a faceless VTK module:");
-        dlclose(h);
-        return 0;
-    }
-    const render_vtk_module *m = entry();
+    const render_vtk_module *m = ((render_vtk_entry_fn)entry)();
+    *abi_seen = m ? m->abi : 0;
     if (!m || m->abi != RENDER_VTK_ABI || m->size_scene != sizeof(render_scene) ||
         m->size_image != sizeof(render_image) || m->size_info != sizeof(render_mesh_info) ||
-        m->size_volume != sizeof(faceless_volume)) {
-        snprintf(load_error, sizeof load_error,
-                 "the VTK module %s is from another build of faceless (module ABI %u, this faceless %u; rebuild "
-                 "and reinstall both)",
-                 path, m ? (unsigned)m->abi : 0u, (unsigned)RENDER_VTK_ABI);
-        dlclose(h);
-        return 0;
-    }
+        m->size_volume != sizeof(faceless_volume))
+        return NULL;
     m->init(&host);
-    module = m;
-    return 1;
-}
-
-/* dir + "/" + rel + RENDER_VTK_MODULE_FILE into out; 0 when it does not fit. */
-static int module_path(char *out, size_t cap, const char *dir, const char *rel)
-{
-    int n = snprintf(out, cap, "%s/%s" RENDER_VTK_MODULE_FILE, dir, rel);
-    return n > 0 && (size_t)n < cap;
+    return m;
 }
 
 static void load(void)
 {
-    const char *env = getenv("FACELESS_VTK_MODULE");
-    if (env && *env) {
-        try_module(env);
-        return;
-    }
-    char cand[3][PATH_MAX + 32];
-    int ncand = 0;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            ncand += module_path(cand[ncand], sizeof cand[0], exe, "");
-            ncand += module_path(cand[ncand], sizeof cand[0], exe, "../lib/faceless/");
-        }
-    }
+    static const module_spec spec = {
+        .what = "VTK",
+        .file = RENDER_VTK_MODULE_FILE,
+        .env = "FACELESS_VTK_MODULE",
 #ifdef FACELESS_VTK_MODULE_BUILT
-    snprintf(cand[ncand++], sizeof cand[0], "%s", FACELESS_VTK_MODULE_BUILT);
+        .built = FACELESS_VTK_MODULE_BUILT,
 #endif
-    /* A file that exists but does not load (VTK's runtime libraries missing,
-     * another build's module) is reported; one that does not exist is not. */
-    int tried = 0;
-    char first_error[sizeof load_error] = "";
-    for (int i = 0; i < ncand; i++) {
-        if (access(cand[i], F_OK) != 0)
-            continue;
-        if (try_module(cand[i]))
-            return;
-        if (!tried++)
-            memcpy(first_error, load_error, sizeof first_error);
-    }
-    if (tried) {
-        memcpy(load_error, first_error, sizeof load_error);
-        return;
-    }
-    int len =
-        snprintf(load_error, sizeof load_error, "the VTK module " RENDER_VTK_MODULE_FILE " is missing (looked in");
-    for (int i = 0; i < ncand && len > 0 && (size_t)len < sizeof load_error; i++) {
-        char *slash = strrchr(cand[i], '/');
-        len += snprintf(load_error + len, sizeof load_error - (size_t)len, "%s %.*s", i ? "," : "",
-                        slash ? (int)(slash - cand[i]) : 0, cand[i]);
-    }
-    if (len > 0 && (size_t)len < sizeof load_error)
-        snprintf(load_error + len, sizeof load_error - (size_t)len, "; FACELESS_VTK_MODULE names another)");
+        .entry = RENDER_VTK_ENTRY,
+        .abi = RENDER_VTK_ABI,
+        .handshake = handshake,
+    };
+    module = module_load(&spec, load_error, sizeof load_error);
 }
 #else
 static void load(void) { snprintf(load_error, sizeof load_error, "%s", NO_VTK); }

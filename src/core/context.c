@@ -82,8 +82,14 @@ faceless_status ctx_fail(faceless_ctx *ctx, faceless_status status, const char *
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    status = ctx_vfail(ctx, status, fmt, ap);
     va_end(ap);
+    return status;
+}
+
+faceless_status ctx_vfail(faceless_ctx *ctx, faceless_status status, const char *fmt, va_list ap)
+{
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
     /* One line, always: a newline inside a file name must not split it. */
     for (char *p = ctx->error; *p; p++)
         if (*p == '\n' || *p == '\r')

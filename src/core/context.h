@@ -18,6 +18,12 @@
 faceless_status ctx_fail(faceless_ctx *ctx, faceless_status status, const char *fmt, ...)
     FACELESS_PRINTF(3, 4);
 
+/* ctx_fail with a va_list: what a run-time module calls through its host
+ * table (src/io/dicom/dicom_module.h), since a variadic call cannot be
+ * forwarded. */
+faceless_status ctx_vfail(faceless_ctx *ctx, faceless_status status, const char *fmt, va_list ap)
+    FACELESS_PRINTF(3, 0);
+
 /* Records a warning (kept for the report) and passes it to the log callback. */
 void ctx_warn(faceless_ctx *ctx, const char *fmt, ...) FACELESS_PRINTF(2, 3);
 

@@ -6,10 +6,27 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* DCMTK lives in the DICOM module (dicom_module.h), found at the path the
+ * build wrote it to. Without it every input would fail alike and the fuzzer
+ * would run on nothing: stop with the reason instead. Loading it here, before
+ * the first input, also registers its coverage counters at start-up. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!dicom_dcmtk_available()) {
+        fprintf(stderr, "fuzz_dicom_read: %s\n", dicom_dcmtk_load_error());
+        exit(1);
+    }
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

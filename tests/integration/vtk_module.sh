@@ -21,38 +21,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/faceless-vtk-module.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
 
-# mapped NAME CMD...: runs CMD with the loader's file log in $work/NAME.*;
-# prints the objects it mapped, one a line. CMD's own exit code is kept in
-# $work/NAME.rc.
-mapped() {
-  local name=$1
-  shift
-  rm -f "$work/$name".ld.*
-  LD_DEBUG=files LD_DEBUG_OUTPUT="$work/$name.ld" "$@" >"$work/$name.out" 2>"$work/$name.err"
-  echo $? >"$work/$name.rc"
-  cat "$work/$name".ld.* 2>/dev/null | sed -n 's/.*file=\([^ ]*\) .*/\1/p' | sort -u
-}
+source "$FACELESS_SOURCE_DIR/tests/tools/mapped_lib.sh" # mapped, maps_none, installed_loads
 # no_vtk WHAT NAME CMD...: CMD succeeds and maps no libvtk.
-no_vtk() {
-  local what=$1 name=$2
-  shift 2
-  local files
-  files=$(mapped "$name" "$@")
-  local n
-  n=$(echo "$files" | grep -c 'libvtk\|faceless_vtk')
-  if [ "$(cat "$work/$name.rc")" != 0 ]; then
-    echo "FAIL: $what: exit $(cat "$work/$name.rc"): $(cat "$work/$name.err")"
-    fail=1
-  elif [ -z "$files" ]; then
-    echo "FAIL: $what: LD_DEBUG=files logged nothing"
-    fail=1
-  elif [ "$n" -ne 0 ]; then
-    echo "FAIL: $what maps $n VTK objects: $(echo "$files" | grep 'libvtk\|faceless_vtk' | head -3 | tr '\n' ' ')"
-    fail=1
-  else
-    echo "ok: $what: $(echo "$files" | wc -l) objects mapped, none of VTK"
-  fi
-}
+no_vtk() { maps_none VTK 'libvtk\|faceless_vtk' "$@"; }
 
 echo "== commands that do not use VTK do not load it"
 n=$(ldd "$FACELESS" | grep -c vtk)
@@ -97,26 +68,16 @@ no_vtk "faceless deface ch2 (FACELESS_VTK_MODULE unusable)" deface2 "$FACELESS" 
 unset FACELESS_VTK_MODULE
 
 echo "== an installed faceless finds PREFIX/lib/faceless/faceless_vtk.so"
-if ! command -v cmake >/dev/null 2>&1; then
-  echo "(cmake is absent: install layout not checked)"
-elif ! cmake --install "$FACELESS_BUILD_DIR" --prefix "$work/prefix" >"$work/install.log" 2>&1; then
-  echo "FAIL: cmake --install: $(tail -3 "$work/install.log")"
-  fail=1
-else
-  files=$(mapped installed "$work/prefix/bin/faceless" render "$CH2" "$work/i.png" --mesh-out "$work/i.ply")
-  module=$(echo "$files" | grep 'faceless_vtk\.so$')
-  nvtk=$(echo "$files" | grep -c 'libvtk')
-  if [ "$(cat "$work/installed.rc")" != 0 ] || [ ! -s "$work/i.ply" ]; then
-    echo "FAIL: installed faceless render --mesh-out: exit $(cat "$work/installed.rc"): $(cat "$work/installed.err")"
-    fail=1
-  elif [ "$(readlink -f "$module")" != "$(readlink -f "$work/prefix/lib/faceless/faceless_vtk.so")" ]; then
-    echo "FAIL: installed faceless loaded '$module', not $work/prefix/lib/faceless/faceless_vtk.so"
+if installed_loads faceless_vtk.so installed render "$CH2" "$work/i.png" --mesh-out "$work/i.ply"; then
+  nvtk=$(grep -c 'libvtk' "$work/installed.mapped")
+  if [ ! -s "$work/i.ply" ]; then
+    echo "FAIL: installed faceless render --mesh-out wrote no mesh"
     fail=1
   elif [ "$nvtk" -lt 5 ]; then
     echo "FAIL: installed faceless --mesh-out maps $nvtk VTK libraries (want them loaded with the module)"
     fail=1
   else
-    echo "ok: installed faceless --mesh-out: loaded $module and $nvtk VTK libraries; i.ply $(stat -c %s "$work/i.ply") bytes"
+    echo "ok: installed faceless --mesh-out: loaded PREFIX/lib/faceless/faceless_vtk.so and $nvtk VTK libraries; i.ply $(stat -c %s "$work/i.ply") bytes"
   fi
 fi
 exit $fail

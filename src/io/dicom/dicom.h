@@ -1,15 +1,17 @@
 /* DICOM series in, DICOM series out (issue 6).
  *
  * The one C header in front of DCMTK: every DCMTK call lives in dicom_dcmtk.cpp,
- * which catches every C++ exception and turns it into a faceless_status. The
- * other files of this folder are plain C11:
+ * which catches every C++ exception and turns it into a faceless_status.
+ * dicom_dcmtk.cpp and dicom_j2k.c are the DICOM module, faceless_dicom.so,
+ * which dicom_load.c dlopens on the first dicom_dcmtk_* call (dicom_module.h
+ * says why); faceless itself links neither DCMTK nor OpenJPEG. The other
+ * files of this folder are plain C11, in faceless:
  *   dicom_scan.c      folder walk, grouping by SeriesInstanceUID
  *   dicom_read.c      series -> volume, and the series listing
  *   dicom_write.c     volume -> series
  *   dicom_geometry.c  slice sorting, refusal checks, vox2ras (LPS -> RAS)
  *   dicom_uid.c       deterministic new UIDs (2.25.<decimal of a UUIDv8>)
- *   dicom_j2k.c       JPEG 2000 decode/lossless encode through OpenJPEG
- *                     (DCMTK has no JPEG 2000 codec)
+ *   dicom_load.c      the dicom_dcmtk_* functions: load the module, forward
  *
  * Thread safety: the functions may be called from several threads with
  * different contexts; DCMTK codecs are registered once per process (counted,
@@ -30,7 +32,8 @@ extern "C" {
 /* Module API (used by src/io/volume_io.c and the CLI).                      */
 
 /* 1 if path is a folder, or a file that starts like DICOM Part 10 ("DICM" at
- * offset 128) or that DCMTK can parse as a dataset without a meta header. */
+ * offset 128) or that DCMTK can parse as a dataset without a meta header
+ * (only this last question loads the DICOM module; without it, 0). */
 int dicom_probe(const char *path);
 
 /* One series found under a path (for `faceless info DIR` and --series). */
@@ -161,7 +164,15 @@ typedef enum dicom_ts_kind {
 } dicom_ts_kind;
 dicom_ts_kind dicom_ts_classify(const char *ts_uid);
 
-/* dicom_dcmtk.cpp: the only code that calls DCMTK. */
+/* dicom_dcmtk.cpp: the only code that calls DCMTK, in the DICOM module; in
+ * faceless, dicom_load.c's functions of the same names load the module and
+ * forward to it. Without the module they fail with FACELESS_ERR_UNSUPPORTED
+ * and dicom_dcmtk_load_error() (probe: 0; classify: unsupported). */
+
+/* 1 when the DICOM module is loaded (loading it on the first call), else 0
+ * and dicom_dcmtk_load_error() says why in one line. */
+int dicom_dcmtk_available(void);
+const char *dicom_dcmtk_load_error(void);
 
 /* Reads the header of path into *f (frames malloc'd). Returns FACELESS_OK,
  * FACELESS_ERR_UNSUPPORTED when path is not DICOM (f->path untouched, the
@@ -213,7 +224,8 @@ faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom
  * holds at least DICOM_UID_SIZE chars. */
 void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE]);
 
-/* dicom_j2k.c: JPEG 2000 through OpenJPEG. */
+/* dicom_j2k.c, in the DICOM module: JPEG 2000 through OpenJPEG (DCMTK has
+ * no JPEG 2000 codec). */
 
 /* Decodes a J2K codestream (or JP2 file) of one frame into dst (rows*cols
  * samples of `bytes` bytes, native order). When the codestream's sign

@@ -9,10 +9,17 @@
 // the last one ends (counted under a mutex), so a host program that uses
 // DCMTK itself is not disturbed after we return. JPEG 2000 goes through
 // OpenJPEG (dicom_j2k.c) because DCMTK has none.
-#include "io/dicom/dicom.h"
-
+//
+// This file and dicom_j2k.c are the DICOM module (faceless_dicom.so,
+// src/io/dicom/module.cmake), which faceless dlopens when a dicom_dcmtk_*
+// function is first called (dicom_load.c). Its one exported symbol is
+// faceless_dicom_module(), at the end; every other symbol is hidden. The one
+// faceless function it calls, ctx_fail, comes from the host table the loader
+// passes to init() (dicom_module.h says why): the definition just below
+// forwards to it, so the code further down calls ctx_fail() as any file of
+// faceless does.
 extern "C" {
-#include "core/context.h"
+#include "io/dicom/dicom_module.h"
 }
 
 #include <dcmtk/config/osconfig.h>
@@ -35,6 +42,7 @@ extern "C" {
 #include <dcmtk/dcmjpls/djrparam.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +50,23 @@ extern "C" {
 #include <new>
 #include <string>
 #include <vector>
+
+namespace {
+
+// Set once by module_init() before any other call (dicom_load.c runs it
+// under pthread_once); read-only afterwards.
+const dicom_host *host = nullptr;
+
+} // namespace
+
+extern "C" faceless_status ctx_fail(faceless_ctx *ctx, faceless_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    status = host->ctx_vfail(ctx, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
 
 namespace {
 
@@ -624,25 +649,29 @@ template <typename Fn> faceless_status guarded(faceless_ctx *ctx, const char *pa
     }
 }
 
-} // namespace
+/* ------------------------------------------------------------------------ */
+/* The table: each function of dicom.h behind guarded(), and the one         */
+/* exported symbol that hands the table out.                                 */
 
-extern "C" faceless_status dicom_dcmtk_scan(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
+void module_init(const dicom_host *h) { host = h; }
+
+faceless_status module_scan(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     return guarded(ctx, path, [&] { return scan_impl(ctx, path, f, not_image); });
 }
 
-extern "C" faceless_status dicom_dcmtk_decode(faceless_ctx *ctx, const dicom_file *f, void *dst)
+faceless_status module_decode(faceless_ctx *ctx, const dicom_file *f, void *dst)
 {
     return guarded(ctx, f->path, [&] { return decode_impl(ctx, f, dst); });
 }
 
-extern "C" faceless_status dicom_dcmtk_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn,
-                                             void *user, const dicom_write_attrs *attrs, const char *out_path)
+faceless_status module_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
+                             const dicom_write_attrs *attrs, const char *out_path)
 {
     return guarded(ctx, f->path, [&] { return write_impl(ctx, f, fn, user, attrs, out_path); });
 }
 
-extern "C" int dicom_dcmtk_probe(const char *path)
+int module_probe(const char *path)
 {
     try {
         quiet_dcmtk();
@@ -655,6 +684,8 @@ extern "C" int dicom_dcmtk_probe(const char *path)
         return 0;
     }
 }
+
+} // namespace
 
 extern "C" dicom_ts_kind dicom_ts_classify(const char *ts_uid)
 {
@@ -683,3 +714,22 @@ extern "C" dicom_ts_kind dicom_ts_classify(const char *ts_uid)
         return DICOM_TS_UNSUPPORTED;
     }
 }
+
+namespace {
+
+const dicom_module table = {
+    DICOM_MODULE_ABI,
+    (uint32_t)sizeof(dicom_file),
+    (uint32_t)sizeof(dicom_frame),
+    (uint32_t)sizeof(dicom_write_attrs),
+    module_init,
+    module_scan,
+    module_decode,
+    module_write,
+    module_probe,
+    dicom_ts_classify,
+};
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) const dicom_module *faceless_dicom_module(void) { return &table; }

@@ -9,6 +9,7 @@
 #include "io/dicom/dicom.h"
 
 #include "core/context.h"
+#include "io/nifti.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -90,6 +91,19 @@ static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *pa
     dicom_file f;
     memset(&f, 0, sizeof f);
     int not_image = 0;
+    /* A NIfTI name is skipped as DCMTK would skip it (no DICOM file has
+     * one), without loading the DICOM module: `faceless info` of a folder of
+     * NIfTI files stays a NIfTI-only command. */
+    if (nifti_is_nifti_name(path)) {
+        ctx_warn(ctx, "%s: not a DICOM file, skipped", path);
+        s->n_skipped++;
+        return FACELESS_OK;
+    }
+    /* Without the module every file would look "not DICOM" below and be
+     * skipped; the reason is the missing module, so say that. */
+    if (!dicom_dcmtk_available())
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: reading DICOM needs the DICOM module: %s", path,
+                        dicom_dcmtk_load_error());
     faceless_status st = dicom_dcmtk_scan(ctx, path, &f, &not_image);
     if (st == FACELESS_ERR_UNSUPPORTED) {
         /* Not DICOM: the reason is in the context's error; demote to a warning. */
