@@ -45,8 +45,8 @@
  * 0.002, the suite's IXI heads are 2 mm already (0.860-0.868), and Rician
  * noise to below the XA30's SNR (6.3-7.4 against its 7.8, the same
  * estimate) adds 0.007-0.017 (T1w heads 0.867-0.884) and moves the fit
- * 0.5 mm at most; even SNR 3 stopped short of 0.916 (0.904-0.911, fits
- * still within 0.8 mm). The Siemens XA30 enhanced T1w (2 mm, strong
+ * under 1 mm; even SNR 3 stopped short of 0.916 (0.904-0.911, fits still
+ * within 1 mm). The Siemens XA30 enhanced T1w (2 mm, strong
  * coil shading, low grey/white contrast) costs 0.916 for another reason:
  * its perturbed copies (register_eval, 24) split between two fits: 9 of
  * the 21 full-view ones within 2 mm of its own fit, 12 at 5.1-8.9 mm (ears
