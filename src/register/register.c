@@ -37,7 +37,22 @@
 /* MI cost (1 - MI / H) measured on the suite: T1w heads and their copies
  * 0.84-0.87, the CT 0.86-0.87, the partial-coverage T2w 0.89-0.915, whose
  * perturbed copies ended a median 6 mm from its own fit: that weak a match
- * does not pin the head down. */
+ * does not pin the head down.
+ * Not a 1 mm threshold that 2 mm scans fail by resolution or noise
+ * (tests/tools/register_resolution): the 2 mm level of a 1 mm head is the
+ * mean of 8 voxels, of a 2 mm scan the raw image, but 2 mm block means of
+ * the 1 mm heads (ch2, chris_t1, the child MPRAGE, the CT) cost the same to
+ * 0.002, the suite's IXI heads are 2 mm already (0.860-0.868), and Rician
+ * noise to below the XA30's SNR (6.3-7.4 against its 7.8, the same
+ * estimate) adds 0.007-0.017 (T1w heads 0.867-0.884) and moves the fit
+ * under 1 mm; even SNR 3 stopped short of 0.916 (0.904-0.911, fits still
+ * within 1 mm). The Siemens XA30 enhanced T1w (2 mm, strong
+ * coil shading, low grey/white contrast) costs 0.916 for another reason:
+ * its perturbed copies (register_eval, 24) split between two fits: 9 of
+ * the 21 full-view ones within 2 mm of its own fit, 12 at 5.1-8.9 mm (ears
+ * 5-7, brain 2.6-4.5 mm), and those cost no more (0.905-0.920 against
+ * 0.911-0.930). A head that does not pin down the ears to 5 mm is the T2w's
+ * failure: it stays refused (README, "When faceless refuses"). */
 #define TRUST_MAX_COST_MI 0.885
 #define TRUST_MIN_COVERAGE 0.35
 #define TRUST_MIN_TEMPLATE_COVERAGE 0.6
@@ -585,8 +600,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     if (dice < TRUST_MIN_DICE)
         out->reason = "head masks disagree";
     else if (cost > (cost_kind == REG_COST_MI ? TRUST_MAX_COST_MI : TRUST_MAX_COST))
-        out->reason = "the image matches the template too weakly to place the mask (de-face a T1w of the session "
-                      "and use --apply-to)";
+        out->reason = "the image matches the template too weakly to place the mask reliably (low contrast, strong "
+                      "shading or a partial view; de-face the session's sharpest T1w and use --apply-to)";
     else if (cover < TRUST_MIN_COVERAGE)
         out->reason = "too little of the head lies in the template";
     else if (fov_mm < TRUST_MIN_FOV_MM)
