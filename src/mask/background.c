@@ -74,31 +74,82 @@ typedef struct bg_scan {
     int64_t n;          /* values counted (finite, not datatype padding) */
 } bg_scan;
 
-/* Calls fn(x, user) for every finite physical value that is not datatype
- * padding. Returns the count. */
-typedef void (*bg_visit)(double x, void *user);
+/* Calls fn(x, count, user) for every finite physical value that is not
+ * datatype padding, with how many voxels hold it (every frame). Returns the
+ * count of voxels. With `table` (8- and 16-bit integer types: the count of
+ * each stored value, indexed by the value's bits) the values are visited
+ * once each from it; else voxel by voxel. Everything the visits compute
+ * (extremes, histogram counts) is independent of the order. */
+typedef void (*bg_visit)(double x, int64_t count, void *user);
 
-static int64_t bg_each(const faceless_volume *v, bg_visit fn, void *user)
+static int64_t bg_each(const faceless_volume *v, const int64_t *table, bg_visit fn, void *user)
 {
     const double slope = scl_slope(v), inter = scl_inter(v), pad = dtype_pad(v->dtype);
+    int64_t used = 0;
+    if (table) {
+        const int nv = v->dtype == FACELESS_DT_UINT8 || v->dtype == FACELESS_DT_INT8 ? 256 : 65536;
+        for (int b = 0; b < nv; b++) {
+            if (!table[b])
+                continue;
+            double x = v->dtype == FACELESS_DT_INT8    ? (double)(int8_t)(uint8_t)b
+                       : v->dtype == FACELESS_DT_INT16 ? (double)(int16_t)(uint16_t)b
+                                                       : (double)b;
+            if (x == pad)
+                continue;
+            fn(x * slope + inter, table[b], user);
+            used += table[b];
+        }
+        return used;
+    }
     const int64_t n = volume_voxels(v);
     double buf[CHUNK];
-    int64_t used = 0;
     for (int64_t i = 0; i < n; i += CHUNK) {
         int64_t c = n - i < CHUNK ? n - i : CHUNK;
         volume_get_stored_run(v, i, c, buf);
         for (int64_t j = 0; j < c; j++) {
             if (!isfinite(buf[j]) || buf[j] == pad)
                 continue;
-            fn(buf[j] * slope + inter, user);
+            fn(buf[j] * slope + inter, 1, user);
             used++;
         }
     }
     return used;
 }
 
-static void visit_range(double x, void *user)
+/* For 8- and 16-bit integer types, the count of each stored value (indexed
+ * by its bits: one pass over the voxels, where bg_each's two passes would
+ * each decode and scale every voxel); NULL for other types or out of memory
+ * (bg_each then reads the voxels). */
+static int64_t *value_table(const faceless_volume *v)
 {
+    const int64_t n = volume_voxels(v);
+    int64_t *t = NULL;
+    switch (v->dtype) {
+    case FACELESS_DT_UINT8:
+    case FACELESS_DT_INT8: {
+        if (!(t = calloc(256, sizeof *t)))
+            return NULL;
+        const uint8_t *d = v->data;
+        for (int64_t i = 0; i < n; i++)
+            t[d[i]]++;
+        return t;
+    }
+    case FACELESS_DT_UINT16:
+    case FACELESS_DT_INT16: {
+        if (!(t = calloc(65536, sizeof *t)))
+            return NULL;
+        const uint16_t *d = v->data;
+        for (int64_t i = 0; i < n; i++)
+            t[d[i]]++;
+        return t;
+    }
+    default: return NULL;
+    }
+}
+
+static void visit_range(double x, int64_t count, void *user)
+{
+    (void)count;
     bg_scan *s = user;
     if (x < s->lo) {
         s->lo2 = s->lo;
@@ -119,16 +170,16 @@ typedef struct bg_hist {
     int64_t *bins; /* NBINS counts */
 } bg_hist;
 
-static void visit_hist(double x, void *user)
+static void visit_hist(double x, int64_t count, void *user)
 {
     bg_hist *h = user;
     if (x == h->lo) {
-        h->n_lo++;
+        h->n_lo += count;
         return;
     }
     double f = floor((x - h->base) / h->width + 0.5);
     int64_t b = f < 0 ? 0 : f > NBINS - 1 ? NBINS - 1 : (int64_t)f;
-    h->bins[b]++;
+    h->bins[b] += count;
 }
 
 /* Value of the rank-th voxel (0-based) in ascending order; the lowest value
@@ -163,19 +214,22 @@ faceless_status mask_background_stored(faceless_ctx *ctx, const faceless_volume 
 {
     const double slope = scl_slope(v), inter = scl_inter(v);
     bg_scan s = {INFINITY, INFINITY, -INFINITY, 0};
-    s.n = bg_each(v, visit_range, &s);
+    int64_t *table = value_table(v);
+    s.n = bg_each(v, table, visit_range, &s);
     double phys = 0.0; /* the background, physical units; 0 for a constant image */
     if (s.n > 0 && isfinite(s.lo2)) {
         bg_hist h = {s.lo2, 1.0, s.lo, 0, calloc(NBINS, sizeof(int64_t))};
-        if (!h.bins)
+        if (!h.bins) {
+            free(table);
             return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+        }
         /* One bin per stored value when the stored span fits, so that
          * percentiles are values of the image; else equal bins. */
         double step = fabs(slope), span = s.hi - s.lo2;
         h.width = is_integer(v->dtype) && span / step < NBINS - 1 ? step : span / (NBINS - 1);
         if (!(h.width > 0.0))
             h.width = 1.0;
-        bg_each(v, visit_hist, &h);
+        bg_each(v, table, visit_hist, &h);
         const int64_t n_rest = s.n - h.n_lo;
         double p99 = hist_rank(&h, 0, (int64_t)(0.99 * (double)(n_rest - 1)));
         int with_lo = !(s.lo2 - s.lo > PAD_GAP * (p99 - s.lo2));
@@ -189,6 +243,7 @@ faceless_status mask_background_stored(faceless_ctx *ctx, const faceless_volume 
         }
         free(h.bins);
     }
+    free(table);
     /* The stored value of the background; volume_set_stored rounds and
      * clamps it to the datatype. */
     *out = (phys - inter) / slope;
