@@ -2,11 +2,14 @@
 #include "cli/deface_files.h"
 #include "core/context.h"
 #include "core/json.h"
+#include "io/io.h"
+#include "render/render.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 json_value *batch_read_json(const char *path)
 {
@@ -53,6 +56,26 @@ static const char *outcome_name(batch_outcome o)
     case BATCH_CANCELLED: return "cancelled";
     }
     return "unknown";
+}
+
+/* The tag N of a series report (REL.report_series-N.json, as batch_series_reports
+ * lists them) into tag; returns it. */
+static const char *series_tag(const char *series_report, char tag[32])
+{
+    const char *t = strrchr(series_report, '_') + strlen("_series-"); /* N.json */
+    snprintf(tag, 32, "%.*s", (int)(strlen(t) - strlen(".json")), t);
+    return tag;
+}
+
+/* How the summary and the QC page name an image: REL, or "REL (series N)"
+ * for a series of a DICOM folder of several (series_report not NULL). */
+static void image_label(char *name, size_t size, const char *rel, const char *series_report)
+{
+    char tag[32];
+    if (series_report)
+        snprintf(name, size, "%s (series %s)", rel, series_tag(series_report, tag));
+    else
+        snprintf(name, size, "%s", rel);
 }
 
 /* The rows of one report r (NULL: none) of job j: the image, then each
@@ -103,12 +126,10 @@ faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, c
         char **series = !r && j->is_dicom_dir ? batch_series_reports(o, j->rel, &n_series) : NULL;
         for (size_t s = 0; s < (n_series ? n_series : 1); s++) {
             char name[4096];
-            snprintf(name, sizeof name, "%s", j->rel);
+            image_label(name, sizeof name, j->rel, n_series ? series[s] : NULL);
             if (n_series) {
                 json_free(r);
                 r = batch_read_json(series[s]);
-                const char *tag = strrchr(series[s], '_') + strlen("_series-"); /* N.json */
-                snprintf(name, sizeof name, "%s (series %.*s)", j->rel, (int)(strlen(tag) - strlen(".json")), tag);
             }
             write_rows(&b, j, &res[i], r, name);
             free(n_series ? series[s] : NULL);
@@ -126,6 +147,146 @@ faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, c
              shard_name ? shard_name : "");
     faceless_status st = deface_write_text(ctx, path, b.text, 1);
     free(b.text);
+    return st;
+}
+
+/* One entry of the batch's QC page: a report and its render, read. */
+typedef struct qc_entry {
+    char *name, *folder, *json_name, *png_name; /* png_name NULL: no render */
+    io_bytes json, png;
+    const uint8_t *png_data; /* png.data, as the page's image array */
+} qc_entry;
+
+static void qc_entry_free(qc_entry *e)
+{
+    free(e->name);
+    free(e->folder);
+    free(e->json_name);
+    free(e->png_name);
+    free(e->json.data);
+    free(e->png.data);
+}
+
+static const char *file_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Reads the report of the image named label into e, and its render when the
+ * report says one was made with it (render_out): a render an earlier run
+ * left beside a report made without one is not this report's. On failure e
+ * holds what must be freed. */
+static faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *label, const char *report,
+                                     const char *render)
+{
+    e->name = strdup(label);
+    e->folder = deface_dirname(report);
+    e->json_name = strdup(file_name(report));
+    if (!e->name || !e->folder || !e->json_name)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+    faceless_status s = io_read_whole(ctx, report, (uint64_t)16 << 20, &e->json);
+    json_value *r = s == FACELESS_OK ? json_parse((const char *)e->json.data, e->json.size, NULL, 0) : NULL;
+    struct stat st;
+    if (r && *json_path_string(r, "render_out", "") && render && stat(render, &st) == 0) {
+        e->png_name = strdup(file_name(render));
+        s = e->png_name ? io_read_whole(ctx, render, (uint64_t)256 << 20, &e->png)
+                        : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+        e->png_data = e->png.data;
+    }
+    json_free(r);
+    return s;
+}
+
+/* The images that have a report, in plan order: the image's own report, or
+ * for a DICOM folder of several series (no report of its own) each series'
+ * report with that series' render (deface_series_name), labelled as in the
+ * summary. Sets *n_out entries (0: none, NULL). */
+static faceless_status qc_entries(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan, qc_entry **out,
+                                  size_t *n_out)
+{
+    qc_entry *e = NULL;
+    size_t n = 0, cap = 0;
+    faceless_status st = FACELESS_OK;
+    for (size_t i = 0; st == FACELESS_OK && i < plan->n_jobs; i++) {
+        const batch_job *j = &plan->jobs[i];
+        if (j->kind != BATCH_DEFACE)
+            continue;
+        char *report = batch_qc_path(o, j->rel, "report.json");
+        char *render = batch_qc_path(o, j->rel, "render.png");
+        struct stat sb;
+        int own = report && stat(report, &sb) == 0;
+        size_t n_series = 0;
+        char **series = !own && j->is_dicom_dir ? batch_series_reports(o, j->rel, &n_series) : NULL;
+        if (!report || !render)
+            st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+        for (size_t s = 0; s < (own ? 1 : n_series); s++) {
+            qc_entry *grown = st == FACELESS_OK && n == cap ? realloc(e, (cap = cap ? 2 * cap : 16) * sizeof *e) : e;
+            if (!grown)
+                st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+            if (st == FACELESS_OK) {
+                e = grown;
+                char label[4096], tag[32];
+                image_label(label, sizeof label, j->rel, own ? NULL : series[s]);
+                char *one = own ? NULL : deface_series_name(render, series_tag(series[s], tag));
+                memset(&e[n], 0, sizeof e[n]);
+                st = qc_entry_read(ctx, &e[n++], label, own ? report : series[s], own ? render : one);
+                free(one);
+            }
+            free(own ? NULL : series[s]);
+        }
+        free(series);
+        free(report);
+        free(render);
+    }
+    if (st != FACELESS_OK) {
+        for (size_t k = 0; k < n; k++)
+            qc_entry_free(&e[k]);
+        free(e);
+        return st;
+    }
+    *out = e;
+    *n_out = n;
+    return FACELESS_OK;
+}
+
+faceless_status batch_write_qc_page(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan, int *written)
+{
+    *written = 0;
+    qc_entry *e = NULL;
+    size_t n = 0;
+    faceless_status st = qc_entries(ctx, o, plan, &e, &n);
+    if (st != FACELESS_OK || n == 0)
+        return st;
+    render_qc_subject *subjects = calloc(n, sizeof *subjects);
+    char *html = NULL;
+    size_t len = 0;
+    if (!subjects)
+        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+    for (size_t k = 0; st == FACELESS_OK && k < n; k++) {
+        subjects[k].name = e[k].name;
+        subjects[k].folder = e[k].folder;
+        subjects[k].json_name = e[k].json_name;
+        subjects[k].json_text = (const char *)e[k].json.data;
+        subjects[k].json_len = e[k].json.size;
+        subjects[k].n_images = e[k].png_name ? 1 : 0;
+        subjects[k].image_names = (const char *const *)&e[k].png_name;
+        subjects[k].images = &e[k].png_data;
+        subjects[k].image_sizes = &e[k].png.size;
+    }
+    char page[4096], title[4096];
+    snprintf(page, sizeof page, "%s/faceless_qc/index.html", o->out_root);
+    snprintf(title, sizeof title, "faceless QC: %s", o->in_root);
+    if (st == FACELESS_OK)
+        st = render_qc_page(ctx, subjects, n, title, &html, &len);
+    if (st == FACELESS_OK)
+        st = deface_write_text(ctx, page, html, 1);
+    *written = st == FACELESS_OK;
+    free(html);
+    free(subjects);
+    for (size_t k = 0; k < n; k++)
+        qc_entry_free(&e[k]);
+    free(e);
     return st;
 }
 

@@ -1,5 +1,5 @@
 /* What a batch leaves beside the dataset: OUT_ROOT/faceless_summary.tsv (one
- * row per image, from each image's JSON report), the derivative
+ * row per image, from each image's JSON report), the QC page, the derivative
  * dataset_description.json of a BIDS output, and .bidsignore entries. */
 #ifndef FACELESS_CLI_BATCH_SUMMARY_H
 #define FACELESS_CLI_BATCH_SUMMARY_H
@@ -15,6 +15,13 @@ json_value *batch_read_json(const char *path);
  * shard_name is not NULL). */
 faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
                                     const batch_result *res, const char *shard_name);
+
+/* The batch's QC page, OUT_ROOT/faceless_qc/index.html (render_qc_page, as
+ * `faceless report`, but printing nothing): an entry per image that has a
+ * report, named by its path in the dataset, and one per series of a DICOM
+ * folder of several ("REL (series N)", as in the summary), each with its own
+ * render. No report at all: no page, *written 0. */
+faceless_status batch_write_qc_page(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan, int *written);
 
 /* BIDS: the output's dataset_description.json as a derivative dataset with
  * GeneratedBy, other fields kept; and faceless's files in .bidsignore. */

@@ -41,9 +41,10 @@ static void usage(FILE *f, int bids)
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
                "Outputs: OUT_ROOT/<same paths>, OUT_ROOT/faceless_summary.tsv, OUT_ROOT/faceless_qc/\n"
-               "(per-image report.json, render.png, mesh, log). A rerun skips images whose report\n"
-               "matches the input checksums and parameters. Exit codes: 0 all done, 10 some images failed\n"
-               "(listed at the end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
+               "(per-image report.json, render.png, mesh, log; index.html, the QC page). Progress goes\n"
+               "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
+               "checksums and parameters. Exit codes: 0 all done, 10 some images failed (listed at the\n"
+               "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -74,52 +75,6 @@ static int roots_ok(const char *in, const char *out)
     if (ni > no && !strncmp(rin, rout, no) && rin[no] == '/')
         return 0;
     return 1;
-}
-
-/* The QC page of the whole batch, OUT_ROOT/faceless_qc/index.html, built by
- * `faceless report` over the folders that hold the images' reports. */
-static int write_qc_page(const batch_options *o, const batch_plan *plan)
-{
-    size_t n = 0;
-    char **argv = calloc(plan->n_jobs + 8, sizeof *argv);
-    if (!argv)
-        return FACELESS_ERR_MEMORY;
-    argv[n++] = "report";
-    for (size_t i = 0; i < plan->n_jobs; i++) {
-        if (plan->jobs[i].kind != BATCH_DEFACE)
-            continue;
-        char *report = batch_qc_path(o, plan->jobs[i].rel, "report.json");
-        struct stat st;
-        if (!report || stat(report, &st) != 0) {
-            free(report);
-            continue;
-        }
-        *strrchr(report, '/') = '\0'; /* its folder */
-        int seen = 0;
-        for (size_t k = 1; k < n && !seen; k++)
-            seen = !strcmp(argv[k], report);
-        if (seen)
-            free(report);
-        else
-            argv[n++] = report;
-    }
-    int rc = 0;
-    if (n > 1) {
-        char page[4096], title[4096];
-        snprintf(page, sizeof page, "%s/faceless_qc/index.html", o->out_root);
-        snprintf(title, sizeof title, "faceless QC: %s", o->in_root);
-        size_t folders = n;
-        argv[n++] = "-o";
-        argv[n++] = page;
-        argv[n++] = "--title";
-        argv[n++] = title;
-        argv[n++] = "--force";
-        rc = cmd_report((int)n, argv);
-        for (size_t k = 1; k < folders; k++)
-            free(argv[k]);
-    }
-    free(argv);
-    return rc;
 }
 
 static int run(int argc, char **argv, int bids)
@@ -252,11 +207,11 @@ static int run(int argc, char **argv, int bids)
     faceless_status s = batch_write_summary(ctx, &o, &plan, res, po.shard_count > 1 ? shard_name : NULL);
     if (s == FACELESS_OK && plan.is_bids)
         s = batch_write_bids_metadata(ctx, &o);
+    int qc_page = 0;
+    if (s == FACELESS_OK)
+        s = batch_write_qc_page(ctx, &o, &plan, &qc_page);
     if (s != FACELESS_OK)
         rc = cli_fail(ctx, s);
-
-    if (s == FACELESS_OK && !rc)
-        rc = write_qc_page(&o, &plan);
 
     size_t failed = 0, images = 0;
     for (size_t i = 0; i < plan.n_jobs; i++) {
@@ -274,9 +229,11 @@ static int run(int argc, char **argv, int bids)
                 free(log);
             }
     }
+    /* stdout stays empty: pipelines read the summary and the reports */
     if (!o.quiet)
-        fprintf(stderr, "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv\n", images,
-                plan.n_jobs, o.out_root, po.shard_count > 1 ? "." : "", po.shard_count > 1 ? shard_name : "");
+        fprintf(stderr, "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv%s%s%s\n",
+                images, plan.n_jobs, o.out_root, po.shard_count > 1 ? "." : "", po.shard_count > 1 ? shard_name : "",
+                qc_page ? "; QC page " : "", qc_page ? o.out_root : "", qc_page ? "/faceless_qc/index.html" : "");
     if (!rc)
         rc = cancelled ? FACELESS_ERR_CANCELLED : failed ? FACELESS_ERR_SOME_FAILED : 0;
     batch_plan_free(&plan);

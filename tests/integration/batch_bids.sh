@@ -43,9 +43,12 @@ else
 fi
 n_images=$(find "$bids" -name '*_T?w.nii.gz' | wc -l)
 
-# 1. uninterrupted reference run
-"$FACELESS" batch "$bids" "$work/ref" -j 2 -q --no-render; rc=$?
-[ $rc = 0 ] && ok || bad "batch exit $rc"
+# 1. uninterrupted reference run; -q on success prints nothing at all (stdout
+#    is never used by batch/bids: README "Nothing is printed on success")
+"$FACELESS" batch "$bids" "$work/ref" -j 2 -q --no-render >"$work/ref.out" 2>"$work/ref.err"; rc=$?
+[ $rc = 0 ] && ok || bad "batch exit $rc: $(head -3 "$work/ref.err")"
+[ ! -s "$work/ref.out" ] && ok || bad "batch -q printed on stdout: $(head -3 "$work/ref.out")"
+[ ! -s "$work/ref.err" ] && ok || bad "batch -q printed on stderr: $(head -3 "$work/ref.err")"
 for f in $(cd "$bids" && find . -type f ! -name dataset_description.json | sort); do
   [ -f "$work/ref/$f" ] && ok || bad "missing in output: $f"
 done
@@ -71,12 +74,17 @@ grep -q "faceless_qc/" "$work/ref/.bidsignore" && ok || bad ".bidsignore"
 
 # 2. rerun: everything is skipped and nothing changes
 before=$(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
-"$FACELESS" batch "$bids" "$work/ref" -j 2 --no-render 2>"$work/rerun.log"; rc=$?
+"$FACELESS" batch "$bids" "$work/ref" -j 2 --no-render >"$work/rerun.out" 2>"$work/rerun.log"; rc=$?
 [ $rc = 0 ] && ok || bad "rerun exit $rc"
+[ ! -s "$work/rerun.out" ] && ok || bad "batch printed on stdout (progress goes to stderr): $(head -3 "$work/rerun.out")"
+grep -q "faceless_qc/index.html" "$work/rerun.log" && ok || bad "the closing line does not name the QC page: $(tail -1 "$work/rerun.log")"
 [ "$(grep -c 'skipped' "$work/rerun.log")" -ge "$n_subjects" ] && ok || bad "rerun did not skip: $(cat "$work/rerun.log")"
 grep -q ': done (' "$work/rerun.log" && bad "rerun redid work: $(grep ': done (' "$work/rerun.log")" || ok
 after=$(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
 [ "$before" = "$after" ] && ok || bad "rerun changed outputs"
+# bids group level: the summary and the QC page of what is there, silent with -q
+"$FACELESS" bids "$bids" "$work/ref" group -q >"$work/group.out" 2>&1; rc=$?
+[ $rc = 0 ] && [ ! -s "$work/group.out" ] && ok || bad "bids group -q: exit $rc, output: $(head -3 "$work/group.out")"
 
 # 3. kill -9 of the whole batch in mid-run, then rerun: identical to the reference
 for delay in 0.7 1.9; do

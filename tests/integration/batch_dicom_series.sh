@@ -30,10 +30,17 @@ out=$work/out
 qc=$out/faceless_qc/sub-x
 # outcome SERIES: the batch_outcome column of the summary row of that series
 outcome() { awk -F'\t' -v img="sub-x/dicom (series $1)" '$1 == img { print $3 }' "$out/faceless_summary.tsv"; }
-run() { # args...: batch with --no-render -q; must exit 0
-  "$FACELESS" batch "$work/in" "$out" -q --no-render "$@" 2>"$work/err"
+run() { # args...: batch with --no-render -q; must exit 0 and print nothing on stdout
+  "$FACELESS" batch "$work/in" "$out" -q --no-render "$@" >"$work/stdout" 2>"$work/err"
   local rc=$?
   [ $rc = 0 ] && ok || bad "batch $*: exit $rc: $(head -3 "$work/err")"
+  [ ! -s "$work/stdout" ] && ok || bad "batch -q $*: printed on stdout: $(head -3 "$work/stdout")"
+}
+# qc_entries: each entry of the batch's QC page as NAME<TAB>its images' file names
+qc_entries() {
+  awk '/<section class="subject"/ { match($0, /data-name="[^"]*"/); name = substr($0, RSTART + 11, RLENGTH - 12); imgs[name] = ""; order[n++] = name }
+       /<img alt="/ { match($0, /alt="[^"]*"/); imgs[name] = imgs[name] " " substr($0, RSTART + 5, RLENGTH - 6) }
+       END { for (i = 0; i < n; i++) print order[i] "\t" imgs[order[i]] }' "$out/faceless_qc/index.html" 2>/dev/null
 }
 seed_of() { grep -o '"seed": [0-9]*' "$1" | grep -o '[0-9]*$'; }
 
@@ -46,6 +53,10 @@ for s in 3 4; do
 done
 grep -q '"series_uid": "1.2.826.0.1.3680043.10.1.99"' "$qc/dicom.report_series-4.json" && ok ||
   bad "series 4's report does not name its series"
+# the batch's QC page has an entry per series, named as in the summary
+for s in 3 4; do
+  qc_entries | grep -q "^sub-x/dicom (series $s)	" && ok || bad "QC page: no entry for series $s: $(qc_entries | cut -f1)"
+done
 
 # 2. rerun: nothing to do, the folder is skipped and its outputs untouched
 sums() { (cd "$out" && find sub-x faceless_qc -type f ! -name '*.log' -print0 | sort -z | xargs -0 sha256sum); }
@@ -98,6 +109,16 @@ run --seed 3
 [ "$(outcome 3)" = skipped_already_done ] && [ "$(outcome 4)" = skipped_already_done ] && ok ||
   bad "after the seed-3 rerun a further rerun redid the folder: '$(outcome 3)' '$(outcome 4)'"
 [ -z "$(find "$out" -name '.faceless-tmp-*')" ] && ok || bad "temporaries left"
+
+# 6. with renders: each series' entry on the QC page shows its own montage
+"$FACELESS" batch "$work/in" "$out" -q --seed 3 --force >"$work/stdout" 2>"$work/err"; rc=$?
+[ $rc = 0 ] && [ ! -s "$work/stdout" ] && ok || bad "batch -q with renders: exit $rc, stdout: $(head -3 "$work/stdout")"
+for s in 3 4; do
+  [ -s "$qc/dicom.render_series-$s.png" ] && ok || bad "series $s: no render"
+  [ "$(qc_entries | grep "^sub-x/dicom (series $s)	" | cut -f2)" = " dicom.render_series-$s.png" ] && ok ||
+    bad "QC page entry of series $s does not show its own render alone: $(qc_entries)"
+done
+[ "$(qc_entries | wc -l)" = 2 ] && ok || bad "QC page entries: $(qc_entries | cut -f1), want the two series"
 
 echo "batch_dicom_series: $pass passed, $fail failed"
 [ "$fail" = 0 ]
