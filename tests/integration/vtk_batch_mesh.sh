@@ -73,8 +73,8 @@ grep -q "\"mesh_out\": \"$qc/ch2.nii.gz.mesh.vtp\"" "$qc/ch2.nii.gz.report.json"
 echo "== the same surface as faceless deface --mesh-out"
 "$FACELESS" deface "$CH2" "$work/ref_defaced.nii.gz" --mesh-out "$work/ref.vtp" 2>"$work/err" ||
   { echo "FAIL: deface --mesh-out: $(cat "$work/err")"; fail=1; }
-got=$(probe "$qc/ch2.nii.gz.mesh.vtp")
-want=$(probe "$work/ref.vtp")
+probe got "$qc/ch2.nii.gz.mesh.vtp"
+probe want "$work/ref.vtp"
 echo "batch:  $got"
 echo "deface: $want"
 [ -n "$got" ] && [ "$got" = "$want" ] || { echo "FAIL: the batch mesh differs from deface --mesh-out's"; fail=1; }
@@ -87,7 +87,7 @@ batch --mesh vtp
 batch --mesh ply
 [ "$(outcome)" = done ] && [ -s "$qc/ch2.nii.gz.mesh.ply" ] && echo "ok: --mesh ply redid the image and wrote the .ply" ||
   { echo "FAIL: --mesh ply after vtp: outcome $(outcome), files: $(ls "$qc")"; fail=1; }
-line=$(probe "$qc/ch2.nii.gz.mesh.ply")
+probe line "$qc/ch2.nii.gz.mesh.ply"
 [ -n "$line" ] && [ "$(echo "$line" | field triangles)" = "$(echo "$want" | field triangles)" ] ||
   { echo "FAIL: .ply triangles differ from the .vtp's: $line"; fail=1; }
 
@@ -95,7 +95,13 @@ echo "== bids participant --mesh stl"
 "$FACELESS" bids "$work/bids" "$work/outb" participant -q --no-render --mesh stl 2>"$work/err" ||
   { echo "FAIL: bids --mesh stl: $(head -3 "$work/err")"; fail=1; }
 m=$work/outb/faceless_qc/sub-01/anat/sub-01_T1w.nii.gz.mesh.stl
-[ -s "$m" ] && echo "ok: $(probe "$m")" || { echo "FAIL: no $m"; fail=1; }
+if [ -s "$m" ]; then
+  probe line "$m"
+  echo "ok: $line"
+else
+  echo "FAIL: no $m"
+  fail=1
+fi
 
 [ $fail -eq 0 ] && echo "vtk_batch_mesh: all checks passed"
 exit $fail

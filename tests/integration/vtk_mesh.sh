@@ -54,7 +54,7 @@ for fmt in vtp ply stl; do
   "$FACELESS" render --time "$CH2" "$work/ch2-$fmt.png" --mesh-out "$work/ch2.$fmt" 2>"$work/time.txt" ||
     { echo "FAIL: render --mesh-out ch2.$fmt: $(cat "$work/time.txt")"; fail=1; continue; }
   echo "ch2.$fmt: $(stat -c %s "$work/ch2.$fmt") bytes; $(sed 's/.*, mesh/mesh/' "$work/time.txt")"
-  line=$(probe "$work/ch2.$fmt")
+  probe line "$work/ch2.$fmt"
   echo "  $line"
   tri=$(echo "$line" | field triangles)
   pts=$(echo "$line" | field points)
@@ -72,7 +72,7 @@ for fmt in vtp ply stl; do
     fail=1
   fi
 done
-ref=$(probe "$work/ch2.vtp")
+probe ref "$work/ch2.vtp"
 tip=$(echo "$ref" | awk '{ for (i = 1; i <= NF; i++) if ($i == "tip") { print $(i+1) "," $(i+2) "," $(i+3); exit } }')
 echo "original nose tip (most anterior vertex): $tip"
 
@@ -81,7 +81,7 @@ for mode in lps sagittal oblique; do
   "$tools/render_restore" "$CH2" "$work/ch2-$mode.nii.gz" "$mode" >/dev/null
   "$FACELESS" render "$work/ch2-$mode.nii.gz" "$work/ch2-$mode.png" --mesh-out "$work/ch2-$mode.vtp" ||
     { echo "FAIL: render --mesh-out of the $mode copy"; fail=1; continue; }
-  line=$(probe "$work/ch2-$mode.vtp")
+  probe line "$work/ch2-$mode.vtp"
   tol=0.1
   [ "$mode" = oblique ] && tol=2.0 # resampled on a rotated grid: interpolation moves the surface
   orient=$("$FACELESS" info "$work/ch2-$mode.nii.gz" | awk '/orientation/ { print $2 }')
@@ -100,8 +100,9 @@ if ! "$FACELESS" deface "$CH2" "$work/ch2_defaced.nii.gz" --mesh-out "$work/defa
   echo "FAIL: faceless deface --mesh-out: $(cat "$work/deface.err")"
   fail=1
 else
-  before=$(probe "$work/ch2.vtp" --near "$tip,10" | field near)
-  line=$(probe "$work/defaced.vtp" --near "$tip,10")
+  probe near "$work/ch2.vtp" --near "$tip,10"
+  before=$(echo "$near" | field near)
+  probe line "$work/defaced.vtp" --near "$tip,10"
   after=$(echo "$line" | field near)
   echo "vertices within 10 mm of the nose tip: original $before, de-faced $after"
   echo "  $line"
@@ -112,7 +113,7 @@ else
   # The same mesh through faceless render --after (IN's threshold, RESULT's surface).
   "$FACELESS" render "$CH2" "$work/montage.png" --after "$work/ch2_defaced.nii.gz" --mesh-out "$work/after.vtp" ||
     { echo "FAIL: render --after --mesh-out"; fail=1; }
-  a=$(probe "$work/after.vtp")
+  probe a "$work/after.vtp"
   if [ "$(echo "$a" | bounds)" = "$(echo "$line" | bounds)" ] &&
     [ "$(echo "$a" | field triangles)" = "$(echo "$line" | field triangles)" ]; then
     echo "ok: render --after --mesh-out gives the deface mesh ($(echo "$a" | field triangles) triangles)"
