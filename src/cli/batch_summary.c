@@ -1,5 +1,6 @@
 #include "cli/batch_summary.h"
 #include "cli/deface_files.h"
+#include "cli/qc_entry.h"
 #include "core/context.h"
 #include "core/json.h"
 #include "io/io.h"
@@ -150,58 +151,10 @@ faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, c
     return st;
 }
 
-/* One entry of the batch's QC page: a report and its render, read. */
-typedef struct qc_entry {
-    char *name, *folder, *json_name, *png_name; /* png_name NULL: no render */
-    io_bytes json, png;
-    const uint8_t *png_data; /* png.data, as the page's image array */
-} qc_entry;
-
-static void qc_entry_free(qc_entry *e)
-{
-    free(e->name);
-    free(e->folder);
-    free(e->json_name);
-    free(e->png_name);
-    free(e->json.data);
-    free(e->png.data);
-}
-
-static const char *file_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-/* Reads the report of the image named label into e, and its render when the
- * report says one was made with it (render_out): a render an earlier run
- * left beside a report made without one is not this report's. On failure e
- * holds what must be freed. */
-static faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *label, const char *report,
-                                     const char *render)
-{
-    e->name = strdup(label);
-    e->folder = deface_dirname(report);
-    e->json_name = strdup(file_name(report));
-    if (!e->name || !e->folder || !e->json_name)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
-    faceless_status s = io_read_whole(ctx, report, (uint64_t)16 << 20, &e->json);
-    json_value *r = s == FACELESS_OK ? json_parse((const char *)e->json.data, e->json.size, NULL, 0) : NULL;
-    struct stat st;
-    if (r && *json_path_string(r, "render_out", "") && render && stat(render, &st) == 0) {
-        e->png_name = strdup(file_name(render));
-        s = e->png_name ? io_read_whole(ctx, render, (uint64_t)256 << 20, &e->png)
-                        : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
-        e->png_data = e->png.data;
-    }
-    json_free(r);
-    return s;
-}
-
 /* The images that have a report, in plan order: the image's own report, or
  * for a DICOM folder of several series (no report of its own) each series'
- * report with that series' render (deface_series_name), labelled as in the
- * summary. Sets *n_out entries (0: none, NULL). */
+ * report, labelled as in the summary; each with the render its report names
+ * (qc_entry_read). Sets *n_out entries (0: none, NULL). */
 static faceless_status qc_entries(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan, qc_entry **out,
                                   size_t *n_out)
 {
@@ -213,12 +166,11 @@ static faceless_status qc_entries(faceless_ctx *ctx, const batch_options *o, con
         if (j->kind != BATCH_DEFACE)
             continue;
         char *report = batch_qc_path(o, j->rel, "report.json");
-        char *render = batch_qc_path(o, j->rel, "render.png");
         struct stat sb;
         int own = report && stat(report, &sb) == 0;
         size_t n_series = 0;
         char **series = !own && j->is_dicom_dir ? batch_series_reports(o, j->rel, &n_series) : NULL;
-        if (!report || !render)
+        if (!report)
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
         for (size_t s = 0; s < (own ? 1 : n_series); s++) {
             qc_entry *grown = st == FACELESS_OK && n == cap ? realloc(e, (cap = cap ? 2 * cap : 16) * sizeof *e) : e;
@@ -226,18 +178,15 @@ static faceless_status qc_entries(faceless_ctx *ctx, const batch_options *o, con
                 st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
             if (st == FACELESS_OK) {
                 e = grown;
-                char label[4096], tag[32];
+                char label[4096];
                 image_label(label, sizeof label, j->rel, own ? NULL : series[s]);
-                char *one = own ? NULL : deface_series_name(render, series_tag(series[s], tag));
                 memset(&e[n], 0, sizeof e[n]);
-                st = qc_entry_read(ctx, &e[n++], label, own ? report : series[s], own ? render : one);
-                free(one);
+                st = qc_entry_read(ctx, &e[n++], label, own ? report : series[s]);
             }
             free(own ? NULL : series[s]);
         }
         free(series);
         free(report);
-        free(render);
     }
     if (st != FACELESS_OK) {
         for (size_t k = 0; k < n; k++)
@@ -258,32 +207,16 @@ faceless_status batch_write_qc_page(faceless_ctx *ctx, const batch_options *o, c
     faceless_status st = qc_entries(ctx, o, plan, &e, &n);
     if (st != FACELESS_OK || n == 0)
         return st;
-    render_qc_subject *subjects = calloc(n, sizeof *subjects);
     char *html = NULL;
     size_t len = 0;
-    if (!subjects)
-        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
-    for (size_t k = 0; st == FACELESS_OK && k < n; k++) {
-        subjects[k].name = e[k].name;
-        subjects[k].folder = e[k].folder;
-        subjects[k].json_name = e[k].json_name;
-        subjects[k].json_text = (const char *)e[k].json.data;
-        subjects[k].json_len = e[k].json.size;
-        subjects[k].n_images = e[k].png_name ? 1 : 0;
-        subjects[k].image_names = (const char *const *)&e[k].png_name;
-        subjects[k].images = &e[k].png_data;
-        subjects[k].image_sizes = &e[k].png.size;
-    }
     char page[4096], title[4096];
     snprintf(page, sizeof page, "%s/faceless_qc/index.html", o->out_root);
     snprintf(title, sizeof title, "faceless QC: %s", o->in_root);
-    if (st == FACELESS_OK)
-        st = render_qc_page(ctx, subjects, n, title, &html, &len);
+    st = qc_entry_page(ctx, e, n, title, &html, &len);
     if (st == FACELESS_OK)
         st = deface_write_text(ctx, page, html, 1);
     *written = st == FACELESS_OK;
     free(html);
-    free(subjects);
     for (size_t k = 0; k < n; k++)
         qc_entry_free(&e[k]);
     free(e);
@@ -319,8 +252,7 @@ faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options
     json_buf_puts(&b, "\n  ]");
     for (size_t i = 0; d && d->type == JSON_OBJECT && i < d->count; i++) {
         const char *k = d->keys[i];
-        if (!strcmp(k, "Name") || !strcmp(k, "BIDSVersion") || !strcmp(k, "DatasetType") ||
-            !strcmp(k, "GeneratedBy"))
+        if (!strcmp(k, "Name") || !strcmp(k, "BIDSVersion") || !strcmp(k, "DatasetType") || !strcmp(k, "GeneratedBy"))
             continue;
         json_buf_puts(&b, ",\n  ");
         json_buf_string(&b, k);

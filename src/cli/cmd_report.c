@@ -1,13 +1,13 @@
+#define _XOPEN_SOURCE 700 /* realpath */
 /* faceless report DIR...: one self-contained HTML page for QC staff to sign
  * off a set of de-faced outputs (the montage PNGs and JSON reports written by
  * `faceless deface --render-out/--report-out`). The page itself is built in
  * memory by render/qc_page.c; this command finds and reads the files. */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/qc_entry.h"
 #include "core/context.h"
-#include "core/json.h"
 #include "io/io.h"
-#include "render/render.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -16,37 +16,20 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_PNG_BYTES ((uint64_t)256 << 20)
-#define MAX_JSON_BYTES ((uint64_t)16 << 20)
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: faceless report [options] DIR...\n"
                "Builds one static HTML page (no server, no network) to review de-faced outputs: each DIR\n"
                "holds the montage PNG(s) and the JSON report of `faceless deface --render-out/--report-out`.\n"
-               "A folder with several reports gives one subject per report (PNGs go with the report whose\n"
-               "name they start with).\n\n"
+               "One subject per report (a folder without a report: one for the folder), showing the render\n"
+               "its report names (render_out). A PNG no report names goes with the folder's only report if\n"
+               "that is not a deface report (no render_out), else it is left off the page with a warning.\n"
+               "Subjects are named by the folder's path below the folders' common parent, followed by\n"
+               "/REPORT (without .json) when the folder has several reports.\n\n"
                "  -o, --output FILE  the page to write (default: faceless-qc.html)\n"
                "  --title TEXT       the page's title (default: faceless QC)\n"
                "  --force            overwrite FILE if it exists\n");
 }
-
-/* A file of a folder, read. */
-typedef struct file_item {
-    char *name;
-    io_bytes bytes;
-    int subject; /* which subject it was assigned to */
-} file_item;
-
-typedef struct subject_build {
-    char *name;
-    char *folder;
-    const file_item *json;
-    const char **image_names;
-    const uint8_t **images;
-    size_t *image_sizes;
-    size_t n_images;
-} subject_build;
 
 static int has_ext(const char *name, const char *ext)
 {
@@ -54,10 +37,7 @@ static int has_ext(const char *name, const char *ext)
     return n > e && !strcasecmp(name + n - e, ext);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(((const file_item *)a)->name, ((const file_item *)b)->name);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static char *join(const char *dir, const char *name)
 {
@@ -68,19 +48,15 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static const char *base_name(const char *dir)
+static void free_names(char **names, size_t n)
 {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%.*s", (int)n, dir);
-    const char *s = strrchr(buf, '/');
-    return s && s[1] ? s + 1 : buf;
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
-/* Reads the .png and .json files of dir into *out (sorted by name). */
-static faceless_status read_folder(faceless_ctx *ctx, const char *dir, file_item **out, size_t *n_out)
+/* The .png and .json file names of dir, sorted; none is an error. */
+static faceless_status list_folder(faceless_ctx *ctx, const char *dir, char ***out, size_t *n_out)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -88,73 +64,136 @@ static faceless_status read_folder(faceless_ctx *ctx, const char *dir, file_item
     DIR *d = opendir(dir);
     if (!d)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot list the folder", dir);
-    file_item *items = NULL;
+    char **names = NULL;
     size_t n = 0, cap = 0;
     faceless_status rc = FACELESS_OK;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while (rc == FACELESS_OK && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !(has_ext(e->d_name, ".png") || has_ext(e->d_name, ".json")))
             continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 8;
-            file_item *q = realloc(items, cap * sizeof *q);
-            if (!q) {
-                rc = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
-                break;
-            }
-            items = q;
-        }
-        memset(&items[n], 0, sizeof items[n]);
-        items[n].name = strdup(e->d_name);
-        if (!items[n].name) {
+        char **grown = n == cap ? realloc(names, (cap = cap ? 2 * cap : 8) * sizeof *names) : names;
+        if (grown)
+            names = grown;
+        if (!grown || !(names[n] = strdup(e->d_name)))
             rc = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
-            break;
-        }
-        n++;
+        else
+            n++;
     }
     closedir(d);
     if (rc == FACELESS_OK && n == 0)
         rc = ctx_fail(ctx, FACELESS_ERR_INPUT,
                       "%s: no .png or .json files (expected the outputs of faceless deface --render-out/--report-out)",
                       dir);
-    if (rc == FACELESS_OK)
-        qsort(items, n, sizeof *items, cmp_name);
-    for (size_t i = 0; rc == FACELESS_OK && i < n; i++) {
-        char *path = join(dir, items[i].name);
-        if (!path) {
-            rc = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
-            break;
-        }
-        int png = has_ext(items[i].name, ".png");
-        rc = io_read_whole(ctx, path, png ? MAX_PNG_BYTES : MAX_JSON_BYTES, &items[i].bytes);
-        static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-        if (rc == FACELESS_OK && png && (items[i].bytes.size < 8 || memcmp(items[i].bytes.data, sig, 8)))
-            rc = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a PNG file", path);
-        if (rc == FACELESS_OK && !png) {
-            char err[160];
-            json_value *j = json_parse((const char *)items[i].bytes.data, items[i].bytes.size, err, sizeof err);
-            if (!j)
-                fprintf(stderr, "faceless report: warning: %s: not valid JSON (%s); the page marks it unreadable\n",
-                        path, err);
-            json_free(j);
-        }
-        free(path);
-    }
     if (rc != FACELESS_OK) {
-        for (size_t i = 0; i < n; i++) {
-            free(items[i].name);
-            free(items[i].bytes.data);
-        }
-        free(items);
+        free_names(names, n);
         return rc;
     }
-    *out = items;
+    qsort(names, n, sizeof *names, cmp_str);
+    *out = names;
     *n_out = n;
     return FACELESS_OK;
 }
 
-/* Stem of a report: its name without ".json". */
-static size_t stem_len(const char *name) { return strlen(name) - 5; }
+/* Length of the folder that holds every one of the n folders (resolved,
+ * absolute paths): the common part of their parents, so that each folder is
+ * named by its path below it ("sub-01/anat", not "anat" for every subject),
+ * a single folder by its own name. */
+static size_t common_parent(char *const *real, size_t n)
+{
+    size_t len = (size_t)(strrchr(real[0], '/') - real[0]);
+    for (size_t i = 1; i < n; i++) {
+        size_t p = (size_t)(strrchr(real[i], '/') - real[i]), k = 0;
+        while (k < len && k < p && real[0][k] == real[i][k])
+            k++;
+        if (!((k == len || real[0][k] == '/') && (k == p || real[i][k] == '/')))
+            while (k > 0 && real[0][k] != '/')
+                k--;
+        len = k;
+    }
+    return len;
+}
+
+/* The entries of one folder (name: its path below the common parent): one
+ * per report, named by the folder alone when it is the only one, else by
+ * folder/report (without .json); each with the render its report names
+ * (qc_entry_read, as the batch's page). A PNG no report names goes only where
+ * nothing else can claim it: to the folder's entry when there is no report,
+ * or to a report that is not a deface report (no render_out field: made by
+ * hand, or unreadable) when it is the folder's only one or the PNG's name
+ * starts with its stem; otherwise it is left off the page with a warning. */
+static faceless_status folder_entries(faceless_ctx *ctx, const char *dir, const char *name, char **files,
+                                      size_t n_files, qc_entry *e, size_t *n_e, size_t *n_images)
+{
+    size_t first = *n_e, njson = 0;
+    faceless_status st = FACELESS_OK;
+    for (size_t i = 0; i < n_files; i++)
+        njson += has_ext(files[i], ".json");
+    for (size_t i = 0; st == FACELESS_OK && i < n_files; i++) {
+        if (!has_ext(files[i], ".json"))
+            continue;
+        char *path = join(dir, files[i]);
+        size_t n = strlen(name) + strlen(files[i]) + 2;
+        char *title = malloc(n);
+        if (title && njson > 1)
+            snprintf(title, n, "%s/%.*s", name, (int)(strlen(files[i]) - 5), files[i]);
+        else if (title)
+            snprintf(title, n, "%s", name);
+        qc_entry *q = &e[(*n_e)++];
+        st = path && title ? qc_entry_read(ctx, q, title, path)
+                           : ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
+        if (st == FACELESS_OK && q->json_error[0])
+            fprintf(stderr, "faceless report: warning: %s: not valid JSON (%s); the page marks it unreadable\n", path,
+                    q->json_error);
+        if (st == FACELESS_OK && q->render_wanted && q->n_images == 0)
+            fprintf(stderr, "faceless report: warning: %s: its render %s is not beside it; shown without one\n", path,
+                    q->render_wanted);
+        free(title);
+        free(path);
+    }
+    if (st == FACELESS_OK && njson == 0) {
+        qc_entry *q = &e[(*n_e)++];
+        q->name = strdup(name);
+        q->folder = strdup(dir);
+        if (!q->name || !q->folder)
+            st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
+    }
+    for (size_t i = 0; st == FACELESS_OK && i < n_files; i++) {
+        if (!has_ext(files[i], ".png"))
+            continue;
+        int claimed = 0;
+        for (size_t k = first; k < *n_e; k++)
+            claimed |= qc_entry_shows(&e[k], files[i]);
+        if (claimed)
+            continue;
+        qc_entry *to = njson == 0 ? &e[first] : NULL;
+        size_t best = 0;
+        for (size_t k = first; njson > 0 && k < *n_e; k++) {
+            size_t stem = strlen(e[k].json_name) - 5;
+            if (e[k].has_render_out)
+                continue;
+            if (njson == 1)
+                to = &e[k];
+            else if (stem > best && !strncmp(files[i], e[k].json_name, stem)) {
+                to = &e[k];
+                best = stem;
+            }
+        }
+        char *path = join(dir, files[i]);
+        if (!path)
+            st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
+        else if (to)
+            st = qc_entry_add_image(ctx, to, path);
+        else
+            fprintf(stderr,
+                    "faceless report: warning: %s: no report of its folder names it (render_out); left off "
+                    "the page\n",
+                    path);
+        free(path);
+    }
+    for (size_t k = first; k < *n_e; k++)
+        *n_images += e[k].n_images;
+    return st;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -194,130 +233,46 @@ int cmd_report(int argc, char **argv)
         free(dirs);
         return FACELESS_ERR_MEMORY;
     }
-    file_item **files = calloc((size_t)ndirs, sizeof *files);
+    char ***files = calloc((size_t)ndirs, sizeof *files);
     size_t *nfiles = calloc((size_t)ndirs, sizeof *nfiles);
-    subject_build *subs = NULL;
-    size_t nsubs = 0, nimages = 0;
-    render_qc_subject *qs = NULL;
+    char **real = calloc((size_t)ndirs, sizeof *real);
+    qc_entry *e = NULL;
+    size_t n = 0, max = 0, nimages = 0;
     char *html = NULL;
     size_t html_len = 0;
-    faceless_status st = files && nfiles ? io_check_output_path(ctx, NULL, out, force)
-                                         : ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory");
-    for (int d = 0; st == FACELESS_OK && d < ndirs; d++)
-        st = read_folder(ctx, dirs[d], &files[d], &nfiles[d]);
-    /* Subjects: one per report in a folder (or one for the folder when it
-     * has at most one report); a PNG goes to the report whose stem its name
-     * starts with (the longest), else to the folder's first subject. */
-    size_t max_subs = 0;
-    for (int d = 0; st == FACELESS_OK && d < ndirs; d++)
-        max_subs += nfiles[d] + 1;
-    if (st == FACELESS_OK && !(subs = calloc(max_subs, sizeof *subs)))
-        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory");
+    faceless_status st = files && nfiles && real ? io_check_output_path(ctx, NULL, out, force)
+                                                 : ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory");
     for (int d = 0; st == FACELESS_OK && d < ndirs; d++) {
-        size_t first = nsubs, njson = 0;
-        for (size_t i = 0; i < nfiles[d]; i++)
-            njson += has_ext(files[d][i].name, ".json");
-        for (size_t i = 0; i < nfiles[d]; i++) {
-            if (!has_ext(files[d][i].name, ".json"))
-                continue;
-            subject_build *s = &subs[nsubs++];
-            s->json = &files[d][i];
-            s->folder = strdup(dirs[d]);
-            if (njson > 1) {
-                size_t n = strlen(base_name(dirs[d])) + stem_len(files[d][i].name) + 2;
-                s->name = malloc(n);
-                if (s->name)
-                    snprintf(s->name, n, "%s/%.*s", base_name(dirs[d]), (int)stem_len(files[d][i].name),
-                             files[d][i].name);
-            } else {
-                s->name = strdup(base_name(dirs[d]));
-            }
-        }
-        if (njson == 0) {
-            subject_build *s = &subs[nsubs++];
-            s->folder = strdup(dirs[d]);
-            s->name = strdup(base_name(dirs[d]));
-        }
-        for (size_t i = 0; i < nfiles[d]; i++) {
-            file_item *f = &files[d][i];
-            if (!has_ext(f->name, ".png"))
-                continue;
-            size_t best = first, best_len = 0;
-            for (size_t k = first; k < nsubs; k++) {
-                const file_item *j = subs[k].json;
-                size_t l = j ? stem_len(j->name) : 0;
-                if (j && l > best_len && !strncmp(f->name, j->name, l)) {
-                    best = k;
-                    best_len = l;
-                }
-            }
-            f->subject = (int)best;
-            subs[best].n_images++;
-            nimages++;
-        }
-        for (size_t k = first; k < nsubs; k++) {
-            subject_build *s = &subs[k];
-            s->image_names = calloc(s->n_images + 1, sizeof *s->image_names);
-            s->images = calloc(s->n_images + 1, sizeof *s->images);
-            s->image_sizes = calloc(s->n_images + 1, sizeof *s->image_sizes);
-            if (!s->name || !s->folder || !s->image_names || !s->images || !s->image_sizes) {
-                st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory");
-                break;
-            }
-            s->n_images = 0;
-        }
-        for (size_t i = 0; st == FACELESS_OK && i < nfiles[d]; i++) {
-            const file_item *f = &files[d][i];
-            if (!has_ext(f->name, ".png"))
-                continue;
-            subject_build *s = &subs[f->subject];
-            s->image_names[s->n_images] = f->name;
-            s->images[s->n_images] = f->bytes.data;
-            s->image_sizes[s->n_images] = f->bytes.size;
-            s->n_images++;
-        }
+        st = list_folder(ctx, dirs[d], &files[d], &nfiles[d]);
+        if (st == FACELESS_OK && !(real[d] = realpath(dirs[d], NULL)))
+            st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a folder", dirs[d]);
+        max += nfiles[d] + 1;
     }
-    if (st == FACELESS_OK && !(qs = calloc(nsubs + 1, sizeof *qs)))
+    if (st == FACELESS_OK && !(e = calloc(max, sizeof *e)))
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory");
-    for (size_t k = 0; st == FACELESS_OK && k < nsubs; k++) {
-        qs[k].name = subs[k].name;
-        qs[k].folder = subs[k].folder;
-        if (subs[k].json) {
-            qs[k].json_name = subs[k].json->name;
-            qs[k].json_text = (const char *)subs[k].json->bytes.data;
-            qs[k].json_len = subs[k].json->bytes.size;
-        }
-        qs[k].n_images = subs[k].n_images;
-        qs[k].image_names = subs[k].image_names;
-        qs[k].images = subs[k].images;
-        qs[k].image_sizes = subs[k].image_sizes;
+    size_t parent = st == FACELESS_OK ? common_parent(real, (size_t)ndirs) : 0;
+    for (int d = 0; st == FACELESS_OK && d < ndirs; d++) {
+        const char *name = real[d] + parent + (real[d][parent] == '/');
+        st = folder_entries(ctx, dirs[d], *name ? name : real[d], files[d], nfiles[d], e, &n, &nimages);
     }
     if (st == FACELESS_OK)
-        st = render_qc_page(ctx, qs, nsubs, title, &html, &html_len);
+        st = qc_entry_page(ctx, e, n, title, &html, &html_len);
     if (st == FACELESS_OK) {
         io_bytes page = {(uint8_t *)html, html_len};
         st = io_write_atomic(ctx, out, &page, 1);
     }
     if (st == FACELESS_OK)
-        printf("faceless report: %zu subjects, %zu images -> %s\n", nsubs, nimages, out);
+        printf("faceless report: %zu subjects, %zu images -> %s\n", n, nimages, out);
     int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
     free(html);
-    free(qs);
-    for (size_t k = 0; subs && k < nsubs; k++) {
-        free(subs[k].name);
-        free(subs[k].folder);
-        free(subs[k].image_names);
-        free(subs[k].images);
-        free(subs[k].image_sizes);
-    }
-    free(subs);
-    for (int d = 0; files && d < ndirs; d++) {
-        for (size_t i = 0; i < nfiles[d]; i++) {
-            free(files[d][i].name);
-            free(files[d][i].bytes.data);
-        }
-        free(files[d]);
-    }
+    for (size_t k = 0; k < n; k++)
+        qc_entry_free(&e[k]);
+    free(e);
+    for (int d = 0; files && nfiles && d < ndirs; d++)
+        free_names(files[d], nfiles[d]);
+    for (int d = 0; real && d < ndirs; d++)
+        free(real[d]);
+    free(real);
     free(files);
     free(nfiles);
     free(dirs);

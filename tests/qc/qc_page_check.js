@@ -3,7 +3,7 @@
 // no npm package, no network, no browser download.
 //
 // usage: node qc_page_check.js PAGE.html WORKDIR EXPECT.json
-// EXPECT.json: {"subjects": [{"name": ..., "images": N, "verdict": ... | null}], "port": P}
+// EXPECT.json: {"subjects": [{"name": ..., "images": N, "verdict": ... | null, "renders": [FILE...] (optional)}], "port": P}
 // Exits 0 when every check passes, 1 with a message for the first failure.
 'use strict';
 const fs = require('fs');
@@ -100,7 +100,7 @@ function parseCsv(text) {
 
     // 1. Every image is decoded (naturalWidth > 0), and each subject has its own.
     await waitFor(() => js('return [].every.call(document.images, i => i.complete);'), 'images');
-    const imgs = await js('return [].map.call(document.images, i => [i.closest("section").dataset.name, i.naturalWidth, i.naturalHeight]);');
+    const imgs = await js('return [].map.call(document.images, i => [i.closest("section").dataset.name, i.naturalWidth, i.naturalHeight, i.alt]);');
     const wantImages = expect.subjects.reduce((a, s) => a + s.images, 0);
     check(imgs.length === wantImages, `${imgs.length} images in the page, expected ${wantImages}`);
     check(imgs.every((i) => i[1] > 0 && i[2] > 0), 'every image loads (naturalWidth > 0): ' +
@@ -108,6 +108,11 @@ function parseCsv(text) {
     for (const s of expect.subjects) {
       const n = imgs.filter((i) => i[0] === s.name).length;
       check(n === s.images, `subject "${s.name}": ${n} images, expected ${s.images}`);
+      // renders (optional): exactly these files, in order, under this subject
+      const shown = imgs.filter((i) => i[0] === s.name).map((i) => i[3]);
+      if (s.renders)
+        check(JSON.stringify(shown) === JSON.stringify(s.renders),
+          `subject "${s.name}" shows ${JSON.stringify(shown)}, expected ${JSON.stringify(s.renders)}`);
     }
     // No external resource of any kind.
     const ext = await js('return [].filter.call(document.querySelectorAll("[src],[href]"), e => !/^(data:|blob:|#|$)/.test(e.getAttribute("src") || e.getAttribute("href") || "")).length;');
@@ -117,6 +122,7 @@ function parseCsv(text) {
     const names = await js('return [].map.call(document.querySelectorAll("section.subject"), s => s.dataset.name);');
     check(JSON.stringify(names) === JSON.stringify(expect.subjects.map((s) => s.name)),
       `subjects in order: ${JSON.stringify(names)}`);
+    check(new Set(names).size === names.length, `subject names are distinct (decisions are kept by name): ${JSON.stringify(names)}`);
     const verdicts = await js('return [].map.call(document.querySelectorAll("section.subject"), s => { const v = s.querySelector("td.verdict"); return v ? v.textContent : null; });');
     for (let i = 0; i < names.length; i++)
       check(verdicts[i] === expect.subjects[i].verdict, `"${names[i]}" verdict shown: ${verdicts[i]}, expected ${expect.subjects[i].verdict}`);

@@ -1,0 +1,139 @@
+#include "cli/qc_entry.h"
+#include "cli/deface_files.h"
+#include "core/context.h"
+#include "core/json.h"
+#include "render/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_PNG_BYTES ((uint64_t)256 << 20)
+#define MAX_JSON_BYTES ((uint64_t)16 << 20)
+
+static const char *file_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+faceless_status qc_entry_add_image(faceless_ctx *ctx, qc_entry *e, const char *path)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    size_t n = e->n_images;
+    char **names = realloc(e->image_names, (n + 1) * sizeof *names);
+    if (names)
+        e->image_names = names;
+    uint8_t **images = names ? realloc(e->images, (n + 1) * sizeof *images) : NULL;
+    if (images)
+        e->images = images;
+    size_t *sizes = images ? realloc(e->image_sizes, (n + 1) * sizeof *sizes) : NULL;
+    if (sizes)
+        e->image_sizes = sizes;
+    char *name = sizes ? strdup(file_name(path)) : NULL;
+    if (!name)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+    io_bytes png = {0};
+    faceless_status s = io_read_whole(ctx, path, MAX_PNG_BYTES, &png);
+    if (s == FACELESS_OK && (png.size < 8 || memcmp(png.data, sig, 8)))
+        s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a PNG file", path);
+    if (s != FACELESS_OK) {
+        free(name);
+        free(png.data);
+        return s;
+    }
+    e->image_names[n] = name;
+    e->images[n] = png.data;
+    e->image_sizes[n] = png.size;
+    e->n_images = n + 1;
+    return FACELESS_OK;
+}
+
+faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, const char *path)
+{
+    e->name = strdup(name);
+    e->folder = deface_dirname(path);
+    e->json_name = strdup(file_name(path));
+    if (!e->name || !e->folder || !e->json_name)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+    faceless_status s = io_read_whole(ctx, path, MAX_JSON_BYTES, &e->json);
+    if (s != FACELESS_OK)
+        return s;
+    json_value *r = json_parse((const char *)e->json.data, e->json.size, e->json_error, sizeof e->json_error);
+    if (r)
+        e->json_error[0] = '\0';
+    else if (!e->json_error[0])
+        snprintf(e->json_error, sizeof e->json_error, "not JSON");
+    const json_value *out = r && r->type == JSON_OBJECT ? json_get(r, "render_out") : NULL;
+    e->has_render_out = out != NULL;
+    if (out && out->type == JSON_STRING && *file_name(out->string)) {
+        e->render_wanted = strdup(file_name(out->string));
+        char *render = e->render_wanted ? path_join(e->folder, e->render_wanted) : NULL;
+        struct stat st;
+        if (!render)
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
+        else if (stat(render, &st) == 0)
+            s = qc_entry_add_image(ctx, e, render);
+        free(render);
+    }
+    json_free(r);
+    return s;
+}
+
+int qc_entry_shows(const qc_entry *e, const char *name)
+{
+    for (size_t k = 0; k < e->n_images; k++)
+        if (!strcmp(e->image_names[k], name))
+            return 1;
+    return 0;
+}
+
+void qc_entry_free(qc_entry *e)
+{
+    if (!e)
+        return;
+    free(e->name);
+    free(e->folder);
+    free(e->json_name);
+    free(e->json.data);
+    free(e->render_wanted);
+    for (size_t k = 0; k < e->n_images; k++) {
+        free(e->image_names[k]);
+        free(e->images[k]);
+    }
+    free(e->image_names);
+    free(e->images);
+    free(e->image_sizes);
+}
+
+faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, const char *title, char **html,
+                              size_t *len)
+{
+    render_qc_subject *subjects = calloc(n ? n : 1, sizeof *subjects);
+    if (!subjects)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
+    for (size_t k = 0; k < n; k++) {
+        subjects[k].name = e[k].name;
+        subjects[k].folder = e[k].folder;
+        subjects[k].json_name = e[k].json_name;
+        subjects[k].json_text = e[k].json_name ? (const char *)e[k].json.data : NULL;
+        subjects[k].json_len = e[k].json.size;
+        subjects[k].n_images = e[k].n_images;
+        subjects[k].image_names = (const char *const *)e[k].image_names;
+        subjects[k].images = (const uint8_t *const *)e[k].images;
+        subjects[k].image_sizes = e[k].image_sizes;
+    }
+    faceless_status s = render_qc_page(ctx, subjects, n, title, html, len);
+    free(subjects);
+    return s;
+}

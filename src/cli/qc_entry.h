@@ -1,0 +1,51 @@
+/* The entries of a QC page, shared by `faceless report` and the batch's
+ * faceless_qc/index.html so that both pair renders with reports the same way:
+ * an entry per deface report, showing the render its `render_out` field names
+ * (docs/report.md), looked up beside the report, and never a PNG that merely
+ * sits in the same folder (one an earlier run left there, or another image's
+ * render: a reviewer would approve a montage of something else). */
+#ifndef FACELESS_CLI_QC_ENTRY_H
+#define FACELESS_CLI_QC_ENTRY_H
+
+#include "faceless.h"
+#include "io/io.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct qc_entry {
+    char *name;           /* the entry's title; the page keeps decisions under it, so unique */
+    char *folder;         /* the report's folder (or the folder of the renders) */
+    char *json_name;      /* the report's file name; NULL: no report */
+    io_bytes json;        /* the report as read */
+    char json_error[160]; /* why it is not JSON; "" when it is */
+    int has_render_out;   /* the report has a render_out field (null or not): a deface report */
+    char *render_wanted;  /* the file name render_out names; NULL: none */
+    size_t n_images;      /* renders shown, in order */
+    char **image_names;   /* file names */
+    uint8_t **images;     /* PNG bytes */
+    size_t *image_sizes;
+} qc_entry;
+
+/* Reads the report at path into a zeroed e, titled name, and the render its
+ * render_out names when that file is beside the report (the file name of
+ * render_out: deface gives it as on its command line, the folder may have
+ * been moved since; a series report names its series' render). On failure e
+ * holds what qc_entry_free must free. */
+faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, const char *path);
+
+/* Appends the PNG at path to e's renders; not a PNG is an error. */
+faceless_status qc_entry_add_image(faceless_ctx *ctx, qc_entry *e, const char *path);
+
+/* 1 if e shows a render of that file name. */
+int qc_entry_shows(const qc_entry *e, const char *file_name);
+
+/* Frees what e holds (not e); NULL is fine. */
+void qc_entry_free(qc_entry *e);
+
+/* The page (render_qc_page) of the n entries; *html NUL-terminated, caller
+ * frees. Nothing is printed. */
+faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, const char *title, char **html,
+                              size_t *len);
+
+#endif
