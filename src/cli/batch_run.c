@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "faceless.h"
 #include "io/io.h"
+#include "io/io_dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,15 +33,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", a, b);
-    return s;
 }
 
 /* mkdir -p of the folder that will hold path. */
@@ -110,7 +102,7 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
         const char *in_sum = json_path_string(r, key, "");
         snprintf(key, sizeof key, "images.%zu.output_sha256", i);
         const char *out_sum = json_path_string(r, key, "");
-        char *in = path_join(o->in_root, rel), *out = path_join(o->out_root, rel);
+        char *in = io_path_join(o->in_root, rel), *out = io_path_join(o->out_root, rel);
         char hex[65];
         if (j->is_dicom_dir) {
             ok = out && file_exists(out); /* a folder: its files are checked by the DICOM writer's rename */
@@ -136,7 +128,7 @@ static int deface_already_done(const batch_options *o, const batch_job *j)
     char *report = batch_qc_path(o, j->rel, "report.json");
     int ok = report && report_done(o, j, report, NULL);
     if (!ok && report && j->is_dicom_dir && j->n_apply == 0) {
-        char *in = path_join(o->in_root, j->rel);
+        char *in = io_path_join(o->in_root, j->rel);
         faceless_ctx *ctx = faceless_ctx_new(); /* listing problems: deface will report them */
         dicom_series_summary *list = NULL;
         size_t n = 0;
@@ -184,7 +176,7 @@ char **batch_series_reports(const batch_options *o, const char *rel, size_t *n_o
                     break;
                 list = grown;
             }
-            if ((list[n] = path_join(dir, e->d_name)))
+            if ((list[n] = io_path_join(dir, e->d_name)))
                 n++;
         }
         closedir(d);
@@ -218,7 +210,7 @@ static void remove_stale_reports(const batch_options *o, const batch_job *j)
 
 static int copy_already_done(const batch_options *o, const batch_job *j)
 {
-    char *in = path_join(o->in_root, j->rel), *out = path_join(o->out_root, j->rel);
+    char *in = io_path_join(o->in_root, j->rel), *out = io_path_join(o->out_root, j->rel);
     struct stat si, so;
     int done = in && out && stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_size == so.st_size &&
                so.st_mtime >= si.st_mtime;
@@ -229,7 +221,7 @@ static int copy_already_done(const batch_options *o, const batch_job *j)
 
 static int run_copy(const batch_options *o, const batch_job *j, char *err, size_t err_size)
 {
-    char *in = path_join(o->in_root, j->rel), *out = path_join(o->out_root, j->rel);
+    char *in = io_path_join(o->in_root, j->rel), *out = io_path_join(o->out_root, j->rel);
     int rc = -1;
     if (in && out && make_parent_dirs(out) == 0) {
         faceless_ctx *ctx = faceless_ctx_new();
@@ -259,9 +251,9 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
     char num[64];
     a[n++] = strdup("faceless");
     a[n++] = strdup("deface");
-    a[n++] = path_join(o->in_root, j->rel);
+    a[n++] = io_path_join(o->in_root, j->rel);
     a[n++] = strdup("-o");
-    a[n++] = path_join(o->out_root, j->rel);
+    a[n++] = io_path_join(o->out_root, j->rel);
     a[n++] = strdup("--report-out");
     a[n++] = batch_qc_path(o, j->rel, "report.json");
     if (o->render) {
@@ -295,7 +287,7 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
     a[n++] = strdup("--overwrite");
     for (size_t k = 0; k < j->n_apply; k++) {
         a[n++] = strdup("--apply-to");
-        a[n++] = path_join(o->in_root, j->apply_rel[k]);
+        a[n++] = io_path_join(o->in_root, j->apply_rel[k]);
     }
     if (j->n_apply) {
         /* other anatomicals keep their own names in the mirrored tree */
@@ -453,7 +445,7 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
                 progress_show(&p, j->rel, &res[ji]);
                 continue;
             }
-            char *out = path_join(o->out_root, j->rel), *report = batch_qc_path(o, j->rel, "report.json");
+            char *out = io_path_join(o->out_root, j->rel), *report = batch_qc_path(o, j->rel, "report.json");
             char *log = batch_qc_path(o, j->rel, "log");
             char **argv = deface_argv(o, j, threads);
             pid_t pid = -1;

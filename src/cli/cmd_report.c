@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
+#include "io/io_dir.h"
 #include "io/io.h"
 
 #include <dirent.h>
@@ -38,15 +39,6 @@ static int has_ext(const char *name, const char *ext)
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 static void free_names(char **names, size_t n)
 {
@@ -131,7 +123,7 @@ static faceless_status folder_entries(faceless_ctx *ctx, const char *dir, const 
     for (size_t i = 0; st == FACELESS_OK && i < n_files; i++) {
         if (!has_ext(files[i], ".json"))
             continue;
-        char *path = join(dir, files[i]);
+        char *path = io_path_join(dir, files[i]);
         size_t n = strlen(name) + strlen(files[i]) + 2;
         char *title = malloc(n);
         if (title && njson > 1)
@@ -178,7 +170,7 @@ static faceless_status folder_entries(faceless_ctx *ctx, const char *dir, const 
                 best = stem;
             }
         }
-        char *path = join(dir, files[i]);
+        char *path = io_path_join(dir, files[i]);
         if (!path)
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
         else if (to)

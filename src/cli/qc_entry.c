@@ -2,6 +2,7 @@
 #include "cli/deface_files.h"
 #include "core/context.h"
 #include "core/json.h"
+#include "io/io_dir.h"
 #include "render/render.h"
 
 #include <stdio.h>
@@ -16,15 +17,6 @@ static const char *file_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
 }
 
 faceless_status qc_entry_add_image(faceless_ctx *ctx, qc_entry *e, const char *path)
@@ -78,7 +70,7 @@ faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, 
     e->has_render_out = out != NULL;
     if (out && out->type == JSON_STRING && *file_name(out->string)) {
         e->render_wanted = strdup(file_name(out->string));
-        char *render = e->render_wanted ? path_join(e->folder, e->render_wanted) : NULL;
+        char *render = e->render_wanted ? io_path_join(e->folder, e->render_wanted) : NULL;
         struct stat st;
         if (!render)
             s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,4 +63,13 @@ oom:
     closedir(d);
     io_dir_free(list, count);
     return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory listing the folder", path);
+}
+
+char *io_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
 }

@@ -23,4 +23,7 @@ io_path_kind io_path_kind_of(const char *path);
 faceless_status io_dir_list(faceless_ctx *ctx, const char *path, char ***names, size_t *n);
 void io_dir_free(char **names, size_t n);
 
+/* "dir/name", newly allocated; NULL when out of memory. */
+char *io_path_join(const char *dir, const char *name);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "core/context.h"
 #include "core/volume.h"
+#include "io/io_dir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,15 +47,6 @@ static faceless_status mkdirs(faceless_ctx *ctx, const char *dir)
     }
     free(p);
     return FACELESS_OK;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
-    if (p)
-        snprintf(p, la + lb + 2, "%s/%s", a, b);
-    return p;
 }
 
 /* The same temporary name as every other faceless write
@@ -168,7 +160,7 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
             goto done;
         }
     for (size_t i = 0; i < n && st == FACELESS_OK; i++) {
-        target[i] = path_join(out_dir, s->files[i].relpath);
+        target[i] = io_path_join(out_dir, s->files[i].relpath);
         tmp[i] = target[i] ? tmp_name(target[i]) : NULL;
         if (!tmp[i]) {
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
