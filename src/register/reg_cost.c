@@ -74,12 +74,21 @@ void reg_cost_ws_free(reg_cost_ws *w)
     w->in = w->use = NULL;
 }
 
-void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox)
+/* The affine A of parameters p (world mm minus c -> moving world) and G,
+ * the samples' voxel indices -> the moving image's voxels:
+ * G = ras2vox * A * ijk2x. */
+static void sample_transform(const reg_cost_ws *w, const double p[REG_NPARAM], double A[4][4], double G[4][4])
 {
-    double A[4][4], G[4][4], Gx[4][4], zero[3] = {0, 0, 0};
+    double zero[3] = {0, 0, 0}, Gx[4][4];
     reg_params_to_affine(p, zero, A);
     reg_mat_mul(w->tpl->ras2vox, A, Gx);
     reg_samples_matrix(w->s, Gx, G);
+}
+
+void reg_cost_select(reg_cost_ws *w, const double p[REG_NPARAM], double margin_vox)
+{
+    double A[4][4], G[4][4];
+    sample_transform(w, p, A, G);
     const reg_image *t = w->tpl;
     for (int64_t q = 0; q < w->s->n; q++) {
         const int64_t n = w->s->n;
@@ -106,8 +115,8 @@ static double uninformative(reg_cost_ws *w, double *overlap)
     return 1.0;
 }
 
-/* Correlation ratio at G (sample coordinates -> template voxels); sets the
- * workspace's last evaluation. */
+/* Correlation ratio at G (the samples' voxel indices -> moving-image
+ * voxels); sets the workspace's last evaluation. */
 static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
 {
     const reg_samples *s = w->s;
@@ -117,9 +126,7 @@ static double cost_cr(reg_cost_ws *w, const double G[4][4], double *overlap)
     if (!cs)
         return uninformative(w, overlap);
     float Gf[3][4], hi[3];
-    double Gs[4][4];
-    reg_samples_matrix(s, G, Gs);
-    reg_matrix_float(Gs, Gf);
+    reg_matrix_float(G, Gf);
     reg_tri_limits(tpl, hi);
 #pragma omp parallel for schedule(static) num_threads(w->threads) if (nchunks >= 4)
     for (int64_t ch = 0; ch < nchunks; ch++) {
@@ -250,11 +257,8 @@ void reg_cost_gradient(reg_cost_ws *w, double g[REG_NPARAM])
 double reg_cost_eval(reg_cost_ws *w, const double p[REG_NPARAM], double g[REG_NPARAM], double *overlap)
 {
     w->evals++;
-    /* G maps (x - c) to template voxel coordinates: G = ras2vox * [L t]. */
     double A[4][4], G[4][4];
-    double zero[3] = {0, 0, 0};
-    reg_params_to_affine(p, zero, A);
-    reg_mat_mul(w->tpl->ras2vox, A, G);
+    sample_transform(w, p, A, G);
     /* A transform that folds or collapses the head is never a head fit. */
     double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
                  A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);

@@ -63,8 +63,8 @@ typedef struct reg_samples {
     double ijk2x[4][4];     /* (i, j, k, 1) -> world mm minus c */
 } reg_samples;
 
-/* G * ijk2x: a matrix that maps world mm minus c (G) made to take the
- * samples' voxel indices. */
+/* G * ijk2x: a matrix that takes world mm minus c (G) made to take the
+ * samples' voxel indices instead. */
 void reg_samples_matrix(const reg_samples *s, const double G[4][4], double out[4][4]);
 
 /* The 12 gradient sums over samples, taken with the voxel indices as lever
@@ -206,8 +206,8 @@ typedef struct reg_cost_ws {
 int reg_cost_ws_init(reg_cost_ws *w, const reg_samples *s, const reg_image *tpl, int threads, int kind);
 void reg_cost_ws_free(reg_cost_ws *w);
 
-/* Mutual-information cost (reg_mi.c) at the transform G (sample coordinates,
- * world mm minus c, to voxel coordinates of the moving image); sets the
+/* Mutual-information cost (reg_mi.c) at the transform G (the samples' voxel
+ * indices to voxel coordinates of the moving image); sets the
  * workspace's last evaluation. reg_mi_gradient_sums: the 12 sums
  * sum_i dcost_i/dvalue_i * grad_u_i (x) (idx_i, 1) of that evaluation over
  * the samples' voxel indices (reg_samples_sums_to_world makes them world

@@ -152,9 +152,7 @@ double reg_cost_mi(reg_cost_ws *w, const double G[4][4], double *overlap)
         *overlap = 0;
     double *hist = w->chunk_hist;
     reg_mi_consts k;
-    double Gs[4][4];
-    reg_samples_matrix(s, G, Gs);
-    reg_matrix_float(Gs, k.G);
+    reg_matrix_float(G, k.G);
     reg_tri_limits(im, k.hi);
     k.lo = (float)w->lo;
     k.sc = value_scale(w);
