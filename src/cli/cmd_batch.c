@@ -32,6 +32,10 @@ static void usage(FILE *f, int bids)
                "  --seed N              noise seed (default 1)\n"
                "  --brain-margin MM     as in faceless deface\n"
                "  --template DIR        template set folder\n"
+               "  --brain-mask PATTERN  each image's own brain mask as a hard guard (as deface --brain-mask):\n"
+               "                        {stem} is the image's name without .nii/.nii.gz, {dir} its folder;\n"
+               "                        relative to the image's folder unless absolute, e.g.\n"
+               "                        '/derivatives/masks/{stem}_brainmask.nii.gz'\n"
                "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
                "                        together cover the dataset; a BIDS session stays in one shard\n"
                "  --no-render           skip the before/after montages\n"
@@ -181,6 +185,8 @@ static int run(int argc, char **argv, int bids)
                 rc = FACELESS_ERR_USAGE;
         } else if (!strcmp(a, "--template") && has) {
             o.template_dir = argv[++i];
+        } else if (!strcmp(a, "--brain-mask") && has && argv[i + 1][0]) {
+            o.brain_mask = argv[++i];
         } else if (!strcmp(a, "--qc-dir") && has && argv[i + 1][0]) {
             o.qc_dir = argv[++i];
         } else if (!strcmp(a, "--shard") && has) {

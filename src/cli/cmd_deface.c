@@ -27,6 +27,7 @@
 
 typedef struct deface_args {
     const char *input, *output, *mask_out, *report_out, *render_out, *mesh_out, *template_dir, *transform;
+    const char *brain_mask; /* --brain-mask FILE: a hard guard from the user's own brain mask */
     const char *apply_to[MASK_REPORT_MAX_APPLY];
     int n_apply;
     mask_mode mode;
@@ -55,6 +56,10 @@ static void usage(FILE *f)
             "                         intensities and texture (default zero)\n"
             "  --seed N               seed of the noise mode (default 1); same seed, same output\n"
             "  --brain-margin MM      safety margin around the brain guard (default 5)\n"
+            "  --brain-mask FILE      a brain mask you trust (SynthStrip, HD-BET, BET, FreeSurfer; any\n"
+            "                         grid, placed by world coordinates): no voxel in it or within the\n"
+            "                         margin of it changes; an empty, all-ones, off-head or geometry-less\n"
+            "                         mask is refused (exit 3)\n"
             "  --mask-out FILE        the mask (uint8 NIfTI on INPUT's grid, 1 = changed)\n"
             "  --report-out FILE      JSON report (docs/report.md; names INPUT by the path given)\n"
             "  --render-out FILE.png  before/after montage: five surface views of INPUT above the\n"
@@ -181,6 +186,9 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--template")) {
             NEED_VALUE();
             a->template_dir = val;
+        } else if (!strcmp(o, "--brain-mask")) {
+            NEED_VALUE();
+            a->brain_mask = val;
         } else if (!strcmp(o, "--series")) {
             NEED_VALUE();
             a->series = val;
@@ -254,6 +262,7 @@ typedef struct deface_run {
     char *output;      /* owned */
     char *apply_out[MASK_REPORT_MAX_APPLY];
     faceless_volume *vol;
+    faceless_volume *brain_mask; /* --brain-mask, read and checked before registration */
     template_set *tpl;
     mask_result mask;
     int several_series; /* the input is a DICOM folder of several series and no --series was given */
@@ -369,7 +378,7 @@ static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][
     mask_result own;
     memset(&own, 0, sizeof own);
     if (!im->same_grid) {
-        mask_params p = {r->a->margin};
+        mask_params p = {r->a->margin, r->brain_mask};
         s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
     } else if (!mask_result_unpack(&r->mask, &own, ctx_omp_threads(r->ctx))) {
         s = ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in);
@@ -459,6 +468,24 @@ static faceless_status run_pipeline(deface_run *r)
                         "written (--require-clean-headers)",
                         a->input, (long long)rep->header_findings);
 
+    /* --brain-mask: read and checked before any work that could be wasted */
+    if (a->brain_mask) {
+        /* read with a silent context: a mask without orientation is refused
+         * below in one line, not warned about first */
+        faceless_ctx *quiet = faceless_ctx_new();
+        if (!quiet)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", a->brain_mask);
+        s = faceless_volume_read(quiet, a->brain_mask, &r->brain_mask);
+        if (s != FACELESS_OK)
+            s = ctx_fail(ctx, s, "%s", faceless_ctx_error(quiet));
+        faceless_ctx_free(quiet);
+        if (s == FACELESS_OK)
+            s = mask_user_guard_check(ctx, r->vol, r->brain_mask, a->brain_mask);
+        if (s != FACELESS_OK)
+            return s;
+        stage_done(r, "brain_mask");
+    }
+
     s = a->template_dir ? template_set_load_dir(ctx, a->template_dir, &r->tpl)
                         : template_set_load_embedded(ctx, &r->tpl);
     if (s != FACELESS_OK)
@@ -527,11 +554,17 @@ static faceless_status run_pipeline(deface_run *r)
                  rep->min_trust);
     }
 
-    mask_params mp = {a->margin};
+    mask_params mp = {a->margin, r->brain_mask};
     s = mask_build(ctx, r->vol, r->tpl, tpl2subj, &mp, &r->mask);
     if (s != FACELESS_OK)
         return s;
     rep->have_mask = 1;
+    rep->depth_limited = r->mask.depth_limited;
+    rep->n_depth_dropped = r->mask.n_depth_dropped;
+    rep->skin_threshold = r->mask.skin_threshold;
+    rep->n_user_guard = r->mask.n_user_guard;
+    rep->min_mm_to_guard = r->mask.min_mm_to_guard;
+    rep->min_mm_to_user = r->mask.min_mm_to_user;
     rep->n_face = r->mask.n_face;
     rep->n_guard = r->mask.n_guard;
     rep->n_remove = r->mask.n_remove;
@@ -637,6 +670,7 @@ static int deface_once(deface_args a)
     rep->threads = ctx_omp_threads(r.ctx);
     rep->force = a.force;
     rep->mask_out = a.mask_out;
+    rep->brain_mask = a.brain_mask;
     rep->render_out = a.render_out;
     rep->mesh_out = a.mesh_out;
     rep->series_uid = a.series;
@@ -669,6 +703,7 @@ cleanup:
     mask_result_free(&r.mask);
     template_set_free(r.tpl);
     faceless_volume_free(r.vol);
+    faceless_volume_free(r.brain_mask);
     free(r.output);
     for (int k = 0; k < a.n_apply; k++)
         free(r.apply_out[k]);
