@@ -9,6 +9,7 @@
 #include "core/context.h"
 #include "core/volume.h"
 #include "io/dicom/dicom.h"
+#include "io/out_set.h"
 #include "mask/mask.h"
 #include "mask/report.h"
 #include "register/register.h"
@@ -290,6 +291,14 @@ static int same_grid(const faceless_volume *a, const faceless_volume *b)
     return 1;
 }
 
+/* SHA-256 of an output of this run: until the commit its bytes are in the
+ * temporary of the run's output set (out_set.h). */
+static int output_sha256(const deface_run *r, const char *path, char hex[65])
+{
+    const char *staged = io_outset_staged(ctx_outset(r->ctx), path);
+    return deface_file_sha256(staged ? staged : path, hex);
+}
+
 /* Scrambles v under m, checks the invariant and writes it to out. */
 static faceless_status scramble_check_write(deface_run *r, faceless_volume *v, mask_result *m,
                                             const char *out, mask_scramble_stats *st)
@@ -328,7 +337,7 @@ static faceless_status write_mask(deface_run *r)
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     faceless_status s = faceless_volume_write(r->ctx, mv, r->a->mask_out, &wo);
     faceless_volume_free(mv);
-    if (s == FACELESS_OK && deface_file_sha256(r->a->mask_out, r->rep.mask_sha256) != 0)
+    if (s == FACELESS_OK && output_sha256(r, r->a->mask_out, r->rep.mask_sha256) != 0)
         r->rep.mask_sha256[0] = '\0';
     return s;
 }
@@ -382,7 +391,7 @@ static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][
     s = scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
-        if (deface_file_sha256(r->apply_out[k], im->output_sha256) != 0)
+        if (output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
     }
     mask_result_free(&own);
@@ -577,7 +586,7 @@ static faceless_status run_pipeline(deface_run *r)
     rep->tissue_threshold = st.tissue_threshold;
     rep->tissue_samples = st.tissue_samples;
     memcpy(rep->texture_sigma_vox, st.texture_sigma_vox, sizeof st.texture_sigma_vox);
-    if (deface_file_sha256(r->output, rep->images[0].output_sha256) != 0)
+    if (output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
     if (a->mask_out) {
         s = write_mask(r);
@@ -592,6 +601,25 @@ static faceless_status run_pipeline(deface_run *r)
             return s;
     }
     return FACELESS_OK;
+}
+
+/* Every error is one line `faceless: FILE: reason` (README); an
+ * out-of-memory error raised where no file name is known (a compute kernel,
+ * the renderer) gets the input's name. */
+static void name_memory_error(deface_run *r, faceless_status s)
+{
+    const char *msg = faceless_ctx_error(r->ctx);
+    const char *names[5] = {r->a->input, r->output, r->a->mask_out, r->a->report_out, r->a->render_out};
+    if (s != FACELESS_ERR_MEMORY || !msg)
+        return;
+    for (int i = 0; i < 5; i++) {
+        size_t n = names[i] ? strlen(names[i]) : 0;
+        if (n && !strncmp(msg, names[i], n) && msg[n] == ':')
+            return;
+    }
+    char *copy = strdup(msg);
+    ctx_fail(r->ctx, s, "%s: %s", r->a->input, copy ? copy : "out of memory");
+    free(copy);
 }
 
 #define SEVERAL_SERIES (-100) /* deface_once: the input holds several series */
@@ -620,12 +648,18 @@ static int deface_once(deface_args a)
             s = FACELESS_ERR_MEMORY;
     free(outdir);
     if (!r.output || s != FACELESS_OK)
-        s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory");
-    else
-        s = run_pipeline(&r);
+        s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "%s: out of memory", a.input);
+    else if ((s = cli_outputs_begin(r.ctx, a.force || a.overwrite)) == FACELESS_OK)
+        s = run_pipeline(&r); /* every output stays a temporary until the commit below */
     if (r.several_series) {
+        cli_outputs_end(r.ctx, FACELESS_ERR_USAGE);
         rc = SEVERAL_SERIES;
         goto cleanup;
+    }
+    if (s != FACELESS_OK) {
+        /* all or nothing (issue 21): what this run staged goes */
+        cli_outputs_end(r.ctx, s);
+        name_memory_error(&r, s);
     }
 
     mask_report *rep = &r.rep;
@@ -654,15 +688,22 @@ static int deface_once(deface_args a)
     rep->warnings = warn;
     rep->n_warnings = warn ? nw : 0;
     rc = s == FACELESS_OK ? 0 : cli_fail(r.ctx, s);
-    if (a.report_out) {
-        /* Written on success and on refusal alike: a batch reads the verdict. */
+    /* The report is the last output of a successful run, committed with the
+     * others. A run refused or failed writes it alone (a batch reads the
+     * verdict and the error), except when the output itself failed or the
+     * run was cancelled: then nothing is written, so a rerun is not stopped
+     * by a stale report. */
+    if (a.report_out && s != FACELESS_ERR_OUTPUT && s != FACELESS_ERR_CANCELLED) {
         char *json = mask_report_json(rep);
-        faceless_status rs = json ? deface_write_text(r.ctx, a.report_out, json, a.force || a.overwrite)
-                                  : ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory for the report");
+        faceless_status rs =
+            json ? deface_write_text(r.ctx, a.report_out, json, a.force || a.overwrite)
+                 : ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the report", a.report_out);
         free(json);
-        if (rs != FACELESS_OK && rc == 0)
-            rc = cli_fail(r.ctx, rs);
+        if (s == FACELESS_OK)
+            s = rs;
     }
+    if (rc == 0 && (s = cli_outputs_end(r.ctx, s)) != FACELESS_OK)
+        rc = cli_fail(r.ctx, s);
     free(warn);
 cleanup:
     mask_result_free(&r.mask);

@@ -259,11 +259,14 @@ int cmd_render(int argc, char **argv)
             st = render_views(ctx, in, frame, &opts, &img);
     }
     t2 = omp_get_wtime();
-    if (st == FACELESS_OK)
+    /* the picture and the mesh appear together or not at all */
+    if (st == FACELESS_OK && (st = cli_outputs_begin(ctx, force)) == FACELESS_OK) {
         st = render_png_write(ctx, &img, pos[1]);
-    if (st == FACELESS_OK && mesh_path)
-        st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
-                   : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
+        if (st == FACELESS_OK && mesh_path)
+            st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
+                       : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
+        st = cli_outputs_end(ctx, st);
+    }
     if (st == FACELESS_OK && timing) {
         fprintf(stderr, "faceless render: read %.4f s, render %.4f s (%s), threads %d", t1 - t0, t2 - t1,
                 opts.engine == RENDER_ENGINE_VTK ? "vtk" : "builtin", threads ? threads : omp_get_max_threads());

@@ -20,6 +20,7 @@ struct faceless_ctx {
     char error[CTX_ERROR_MAX];
     char *warnings[CTX_WARNINGS_MAX];
     size_t warning_count;
+    struct io_outset *outset; /* not owned */
 };
 
 faceless_ctx *faceless_ctx_new(void)
@@ -141,3 +142,7 @@ const char *faceless_status_name(faceless_status s)
     }
     return "unknown status";
 }
+
+void ctx_set_outset(faceless_ctx *ctx, struct io_outset *set) { ctx->outset = set; }
+
+struct io_outset *ctx_outset(const faceless_ctx *ctx) { return ctx ? ctx->outset : NULL; }

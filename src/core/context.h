@@ -37,4 +37,12 @@ void ctx_clear_error(faceless_ctx *ctx);
 /* The thread count to pass to OpenMP (>= 1). */
 int ctx_omp_threads(const faceless_ctx *ctx);
 
+/* The output set (src/io/out_set.h) that writes through this context join
+ * until the caller commits it: a run's outputs appear together or not at all
+ * (issue 21). NULL (the default): each write is published as it completes.
+ * The caller owns the set and detaches it (NULL) before freeing it. */
+struct io_outset;
+void ctx_set_outset(faceless_ctx *ctx, struct io_outset *set);
+struct io_outset *ctx_outset(const faceless_ctx *ctx);
+
 #endif
