@@ -342,6 +342,9 @@ static faceless_status write_mask(deface_run *r)
     return s;
 }
 
+/* render_mask_fn over the final mask: 1 where the voxel was changed. */
+static int removes_voxel(const void *mask, int64_t i) { return mask_result_removes((const mask_result *)mask, i); }
+
 /* --mesh-out: the skin surface of the de-faced result (frame 0). */
 static faceless_status write_result_mesh(deface_run *r, double threshold)
 {
@@ -555,24 +558,33 @@ static faceless_status run_pipeline(deface_run *r)
     double mesh_threshold = NAN;
     if (a->mesh_out && (s = render_threshold_auto(ctx, r->vol, 0, &mesh_threshold)) != FACELESS_OK)
         return s;
-    /* The montage needs the image as it was; keep frame 0 only when asked. */
-    faceless_volume *before = a->render_out ? volume_copy_frame(r->vol, 0) : NULL;
-    if (a->render_out && !before)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+    /* The montage needs the image as it was. Finer than about 1 mm, it is
+     * drawn from copies reduced to about 1 mm (render_reduce), so the render
+     * costs about a 1 mm image's memory, not several times this image's. */
+    int f[3];
+    render_reduce_factors(r->vol, f);
+    const int reduce = f[0] * f[1] * f[2] > 1;
+    faceless_volume *before = NULL, *after_small = NULL;
+    if (a->render_out) {
+        if (reduce)
+            s = render_reduce(ctx, r->vol, 0, NULL, NULL, &before, NULL);
+        else if (!(before = volume_copy_frame(r->vol, 0)))
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+        if (s != FACELESS_OK)
+            return s;
+    }
     mask_scramble_stats st;
     s = scramble_check_write(r, r->vol, &r->mask, r->output, &st);
     if (s == FACELESS_OK && before) {
-        uint8_t *changed = malloc((size_t)volume_voxels3(r->vol));
-        if (!changed)
-            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
-        for (int64_t i = 0; changed && i < volume_voxels3(r->vol); i++)
-            changed[i] = (uint8_t)mask_result_removes(&r->mask, i);
-        if (changed)
-            s = render_montage(ctx, before, r->vol, changed, a->render_out);
+        uint8_t *changed = NULL;
+        s = render_reduce(ctx, r->vol, 0, removes_voxel, &r->mask, reduce ? &after_small : NULL, &changed);
+        if (s == FACELESS_OK)
+            s = render_montage(ctx, before, reduce ? after_small : r->vol, changed, a->render_out);
         free(changed);
         if (s == FACELESS_OK)
             stage_done(r, "render");
     }
+    faceless_volume_free(after_small);
     faceless_volume_free(before);
     if (s == FACELESS_OK && a->mesh_out) {
         s = write_result_mesh(r, mesh_threshold);
