@@ -170,7 +170,7 @@ faceless_status render_montage(faceless_ctx *ctx, const faceless_volume *before,
  * world space; NULL out_vol: not made) and the reduced mask (*out_mask, a
  * block is set when in_mask(user, i) is nonzero for any voxel i of frame 0's
  * grid in it; NULL out_mask: not made). Caller frees both. */
-#define RENDER_REDUCE_MM 1.0
+#define RENDER_REDUCE_MM VOLUME_RENDER_MM
 typedef int (*render_mask_fn)(const void *user, int64_t voxel);
 void render_reduce_factors(const faceless_volume *vol, int f[3]);
 faceless_status render_reduce(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, render_mask_fn in_mask,

@@ -9,7 +9,6 @@
 #include "core/context.h"
 #include "core/volume.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +17,8 @@
  * -> 1). */
 void render_reduce_factors(const faceless_volume *v, int f[3])
 {
-    for (int a = 0; a < 3; a++) {
-        double mm = v->voxel_mm[a] > 0 ? v->voxel_mm[a] : 1.0;
-        int k = (int)floor(RENDER_REDUCE_MM / mm + 0.25);
-        f[a] = k < 1 ? 1 : k > 64 ? 64 : k;
-    }
+    for (int a = 0; a < 3; a++)
+        f[a] = volume_block_factor(v->voxel_mm[a], RENDER_REDUCE_MM);
 }
 
 faceless_status render_reduce(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, render_mask_fn in_mask,

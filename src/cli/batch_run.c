@@ -282,6 +282,12 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
         a[n++] = strdup("--template");
         a[n++] = strdup(o->template_dir);
     }
+    if (o->jobs > 1) {
+        /* N images at once share the memory limit (issue 21) */
+        snprintf(num, sizeof num, "%d", o->jobs);
+        a[n++] = strdup("--memory-share");
+        a[n++] = strdup(num);
+    }
     /* Outputs of an interrupted run are replaced: the resume check has
      * already decided this image must be redone. */
     a[n++] = strdup("--overwrite");

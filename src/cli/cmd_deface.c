@@ -38,6 +38,7 @@ typedef struct deface_args {
     const char *series;       /* --series UID: the DICOM series to de-face in a folder of several */
     int output_dir_shared;    /* each-series mode: the output folder holds earlier series' files */
     int force, overwrite, threads, verbosity;
+    int memory_share; /* --memory-share N: run within 1/N of the memory limit (batch -j N) */
     int require_clean_headers, scrub_nifti_text;
 } deface_args;
 
@@ -84,6 +85,9 @@ static void usage(FILE *f)
             "  --force                write even when the registration is not trusted, and\n"
             "                         overwrite existing outputs\n"
             "  --threads N            threads (0 = all; the result never depends on it)\n"
+            "  --memory-share N       N runs share this machine's memory and cgroup limit (batch -j N\n"
+            "                         passes N): an image whose estimated peak exceeds 1/N of them, or\n"
+            "                         what ulimit -v leaves, is refused before its voxels are read (exit 7)\n"
             "  -v, --verbose          progress on stderr (twice: more)\n"
             "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported, 5 output error,\n"
             "            6 registration not trusted (nothing written), 7 memory, 8 internal error\n");
@@ -161,6 +165,13 @@ static int parse_args(int argc, char **argv, deface_args *a)
                 return FACELESS_ERR_USAGE;
             }
             a->threads = (int)x;
+        } else if (!strcmp(o, "--memory-share")) {
+            NEED_VALUE();
+            if (!parse_number(val, 1.0, 4096.0, &x) || x != floor(x)) {
+                fprintf(stderr, "faceless deface: --memory-share %s: a whole number from 1 to 4096\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+            a->memory_share = (int)x;
         } else if (!strcmp(o, "--mask-out")) {
             NEED_VALUE();
             a->mask_out = val;
@@ -650,6 +661,8 @@ static int deface_once(deface_args a)
         return FACELESS_ERR_MEMORY;
     faceless_ctx_set_threads(r.ctx, a.threads);
     faceless_ctx_set_seed(r.ctx, a.seed);
+    deface_memory_plan(r.ctx, a.mask_out != NULL, a.render_out != NULL, a.mesh_out != NULL, a.mode == MASK_MODE_NOISE,
+                       a.memory_share);
     const double t0 = now_seconds();
     r.t_stage = t0;
     faceless_status s = FACELESS_OK;

@@ -159,5 +159,5 @@ ctx_memory_plan ctx_memory(const faceless_ctx *ctx)
 {
     if (ctx && ctx->memory_set)
         return ctx->memory;
-    return (ctx_memory_plan){0, 1.0, 0.0, 1, NULL};
+    return (ctx_memory_plan){0, 1.0, 0.0, 0.0, 1, NULL};
 }

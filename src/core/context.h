@@ -47,13 +47,15 @@ struct io_outset *ctx_outset(const faceless_ctx *ctx);
 
 /* What a run will need for an image, for refusing it before its voxels are
  * read (io_memory_check, issue 21): fixed + per_byte x the image's bytes
- * (all frames, as stored) + per_voxel x the voxels of one frame, against
- * 1/share of the process's limit (batch -j N runs N at once). what (static,
- * may be NULL) is added to the message, e.g. ", --render-out". The default,
- * for commands that only read and write: the image itself, per_byte 1. */
+ * (all frames, as stored) + per_voxel x the voxels of one frame +
+ * render_per_voxel x the voxels of the render's copy (one frame reduced to
+ * about 1 mm, volume_block_factor), against 1/share of the process's limit
+ * (batch -j N runs N at once). what (static, may be NULL) is added to the
+ * message. The default, for commands that only read and write: the image
+ * itself, per_byte 1. */
 typedef struct ctx_memory_plan {
     uint64_t fixed;
-    double per_byte, per_voxel;
+    double per_byte, per_voxel, render_per_voxel;
     int share;
     const char *what;
 } ctx_memory_plan;

@@ -30,17 +30,20 @@ faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_
 /* Bytes of memory this machine has (physical), for refusing absurd inputs. */
 uint64_t io_physical_memory(void);
 
-/* Bytes this process may still use: the tightest of physical memory, the
- * memory cgroup's limit (v1 or v2) and RLIMIT_AS less the address space in
- * use. *what names the one that binds, for messages (mem_limit.c). */
-uint64_t io_memory_limit(const char **what);
+/* Bytes this process may still use: the tightest of physical memory and the
+ * memory cgroup's limit (v1 or v2), both divided by share (processes that
+ * run at once under them), and RLIMIT_AS less the address space in use and
+ * the stacks of `threads` threads. *what names the one that binds, for
+ * messages (mem_limit.c). */
+uint64_t io_memory_limit(int threads, int share, const char **what);
 
 /* Refuses (FACELESS_ERR_MEMORY, "PATH: needs about X MiB ... but LIMIT is
- * Y MiB") an image of image_bytes (all frames) and voxels (one frame) whose
- * run, as ctx's memory plan estimates it (ctx_memory), would need more than
- * its share of io_memory_limit. Readers call it after the header, before
- * reading a voxel. */
-faceless_status io_memory_check(faceless_ctx *ctx, const char *path, uint64_t image_bytes, uint64_t voxels);
+ * Y MiB") an image of image_bytes (all frames) on a grid of dim voxels of
+ * voxel_mm whose run, as ctx's memory plan estimates it (ctx_memory), would
+ * need more than its share of io_memory_limit. Readers call it after the
+ * header, before reading a voxel. */
+faceless_status io_memory_check(faceless_ctx *ctx, const char *path, uint64_t image_bytes, const int64_t dim[3],
+                                const double voxel_mm[3]);
 
 /* 1 if the first bytes are the gzip magic. */
 int io_is_gzip_magic(const uint8_t *p, size_t n);

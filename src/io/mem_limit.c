@@ -10,6 +10,8 @@
  * and RLIMIT_AS less the address space already in use. */
 #include "io/io.h"
 
+#include "core/volume.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,18 +99,28 @@ static uint64_t address_space_used(void)
     return ok && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
 }
 
-uint64_t io_memory_limit(const char **what)
+uint64_t io_memory_limit(int threads, int share, const char **what)
 {
-    uint64_t limit = io_physical_memory();
-    *what = "this machine's memory";
-    uint64_t cg = cgroup_limit();
+    /* Physical memory and the cgroup are shared by the processes of a job
+     * (batch -j N: N at once); RLIMIT_AS is each process's own. */
+    share = share > 1 ? share : 1;
+    uint64_t limit = io_physical_memory() / (uint64_t)share;
+    *what = share > 1 ? "its share of this machine's memory" : "this machine's memory";
+    uint64_t cg = cgroup_limit() / (uint64_t)share;
     if (cg > 0 && cg < limit) {
         limit = cg;
-        *what = "the memory limit of this job's cgroup";
+        *what =
+            share > 1 ? "its share of the memory limit of this job's cgroup" : "the memory limit of this job's cgroup";
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        uint64_t used = address_space_used();
+        /* each further thread reserves a stack of RLIMIT_STACK (libgomp and
+         * glibc's default), which RLIMIT_AS counts though little is used */
+        struct rlimit stack;
+        uint64_t per_thread = getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY
+                                  ? (uint64_t)stack.rlim_cur
+                                  : (uint64_t)8 << 20;
+        uint64_t used = address_space_used() + (uint64_t)(threads > 1 ? threads - 1 : 0) * per_thread;
         uint64_t left = (uint64_t)rl.rlim_cur > used ? (uint64_t)rl.rlim_cur - used : 0;
         if (left < limit) {
             limit = left;
@@ -118,19 +130,27 @@ uint64_t io_memory_limit(const char **what)
     return limit;
 }
 
-faceless_status io_memory_check(faceless_ctx *ctx, const char *path, uint64_t image_bytes, uint64_t voxels)
+faceless_status io_memory_check(faceless_ctx *ctx, const char *path, uint64_t image_bytes, const int64_t dim[3],
+                                const double voxel_mm[3])
 {
     ctx_memory_plan plan = ctx_memory(ctx);
-    double need = (double)plan.fixed + plan.per_byte * (double)image_bytes + plan.per_voxel * (double)voxels;
+    double voxels = 1, render_voxels = 1;
+    for (int a = 0; a < 3; a++) {
+        int f = volume_block_factor(voxel_mm[a], VOLUME_RENDER_MM);
+        voxels *= (double)dim[a];
+        render_voxels *= (double)((dim[a] + f - 1) / f);
+    }
+    double need = (double)plan.fixed + plan.per_byte * (double)image_bytes + plan.per_voxel * voxels +
+                  plan.render_per_voxel * render_voxels;
     const char *what;
-    double limit = (double)io_memory_limit(&what) / (plan.share > 1 ? plan.share : 1);
+    double limit = (double)io_memory_limit(ctx_omp_threads(ctx), plan.share, &what);
     if (need <= limit)
         return FACELESS_OK;
     const double mib = 1024.0 * 1024.0;
     char share[64] = "";
-    if (plan.share > 1)
-        snprintf(share, sizeof share, "1/%d (batch -j %d) of ", plan.share, plan.share);
+    if (plan.share > 1 && strstr(what, "share"))
+        snprintf(share, sizeof share, " (1/%d: batch -j %d)", plan.share, plan.share);
     return ctx_fail(ctx, FACELESS_ERR_MEMORY,
                     "%s: needs about %.0f MiB (image %.0f MiB%s) but %s%s is %.0f MiB; nothing read or written", path,
-                    need / mib, (double)image_bytes / mib, plan.what ? plan.what : "", share, what, limit / mib);
+                    need / mib, (double)image_bytes / mib, plan.what ? plan.what : "", what, share, limit / mib);
 }

@@ -126,7 +126,8 @@ faceless_status nifti_read(faceless_ctx *ctx, const char *path, faceless_volume 
         goto overflow;
     /* Before a voxel is read: what the whole run will need against the
      * tightest limit (physical memory, cgroup, ulimit -v; issue 21). */
-    st = io_memory_check(ctx, hdr_path, total, (uint64_t)f.dim[1] * (uint64_t)f.dim[2] * (uint64_t)f.dim[3]);
+    double mm[3] = {fabs(f.pixdim[1]), fabs(f.pixdim[2]), fabs(f.pixdim[3])};
+    st = io_memory_check(ctx, hdr_path, total, f.dim + 1, mm);
     if (st != FACELESS_OK)
         goto done;
     uint64_t mem = io_physical_memory();
