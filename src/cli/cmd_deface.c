@@ -161,7 +161,7 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--threads")) {
             NEED_VALUE();
             if (!parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
-                fprintf(stderr, "faceless deface: --threads %s: a whole number >= 0\n", val);
+                fprintf(stderr, "faceless deface: --threads %s: a whole number from 0 to 4096\n", val);
                 return FACELESS_ERR_USAGE;
             }
             a->threads = (int)x;
