@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 n=${2:-3}
 bin=$build/faceless
-variant=$build/tests/head_variant
+variant=${HEAD_VARIANT:-$build/tests/head_variant} # --spacing: this branch's head_variant for an older build
 [ -x "$bin" ] && [ -x "$variant" ] || { echo "bench_memory: build first ($bin, $variant)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing (apt-get install time)"; exit 77; }
 ch2=/usr/share/mricron/templates/ch2.nii.gz
