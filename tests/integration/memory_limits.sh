@@ -87,7 +87,7 @@ if [ -n "$cg" ] && mkdir "$cg" 2>/dev/null && echo 100000000 >"$cg/$file" 2>/dev
   incg "$FACELESS" batch "$work/in" "$work/out4" -j 4 --threads-per-job 1 -q 2>/dev/null
   rc=$?
   [ $rc = 10 ] && ok || bad "batch -j 4 in the cgroup: exit $rc, want 10"
-  grep -q "(1/4: batch -j 4)" "$work/out4/faceless_qc/sub-01/anat/sub-01_T1w.nii.gz.log" 2>/dev/null && ok ||
+  grep -q "(1/4: batch -j 4)" "$work/out4_qc/sub-01/anat/sub-01_T1w.nii.gz.log" 2>/dev/null && ok ||
     bad "batch -j 4: the job's log does not give its share"
   incg "$FACELESS" batch "$work/in" "$work/out1" -j 1 -q 2>"$work/err" && ok || bad "batch -j 1 in the cgroup: $(cat "$work/err")"
 else
