@@ -53,11 +53,11 @@ for sp in 1mm 0.5mm 0.35mm; do
   done
   # the estimate: what a limit just under it makes deface say (exit 7)
   est=$( (ulimit -v 20000; exec "$bin" deface "$in" -o "$work/none.nii.gz" --render-out "$work/none.png" \
-    --threads 2) 2>&1 | sed -n 's/.*needs about \([0-9]*\) MiB.*/\1/p')
+    --threads 2) 2>&1 | sed -n 's/.*needs about \([0-9]*\) MiB.*/\1/p' || true)
   mr=$(median "${tr[@]}"); ma=$(median "${ta[@]}"); mg=$(median "${tg[@]}")
   printf '%-12s %6.1f MB %9.1f MB %8.2f %9.1f MB %8.2f %8.2f s %8.2f s %8.2f s %6.2f, %s (peak %.0f)\n' "$sp" \
-    "$(echo "$raw / 1e6" | bc -l)" "$(echo "$pr * 1024 / 1e6" | bc -l)" "$(echo "$pr * 1024 / $raw" | bc -l)" \
-    "$(echo "$pa * 1024 / 1e6" | bc -l)" "$(echo "$pa * 1024 / $raw" | bc -l)" "$mr" "$ma" "$mg" \
+    "$(echo "$raw / 1000000" | bc -l)" "$(echo "$pr * 1024 / 1000000" | bc -l)" "$(echo "$pr * 1024 / $raw" | bc -l)" \
+    "$(echo "$pa * 1024 / 1000000" | bc -l)" "$(echo "$pa * 1024 / $raw" | bc -l)" "$mr" "$ma" "$mg" \
     "$(echo "$mr / $mg" | bc -l)" "${est:-?}" "$(echo "$pr / 1024" | bc -l)"
 done
 echo "target: RSS render / raw <= 2.5 at 0.5 and 0.35 mm (at 1 mm the render's fixed cost, ~38 MB, dominates a 7 MB image)"
