@@ -330,6 +330,12 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
         a[n++] = strdup("--brain-mask");
         a[n++] = brain_mask_path(o, j->rel);
     }
+    if (o->jobs > 1) {
+        /* N images at once share the memory limit (issue 21) */
+        snprintf(num, sizeof num, "%d", o->jobs);
+        a[n++] = strdup("--memory-share");
+        a[n++] = strdup(num);
+    }
     /* Outputs of an interrupted run are replaced: the resume check has
      * already decided this image must be redone. */
     a[n++] = strdup("--overwrite");
@@ -375,6 +381,7 @@ static pid_t spawn(char **argv, const char *log_path)
         dup2(log, STDERR_FILENO);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     execv("/proc/self/exe", argv);
     _exit(127);
 }
@@ -424,12 +431,13 @@ static int cores(void)
 
 int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
 {
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, old_hup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_cancel;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
     batch_cancelled = 0;
     /* a run killed with SIGKILL (or a power cut) left its temporaries: they
      * are not part of the dataset (the plan already ignores them) */
@@ -559,5 +567,6 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
     free(slot_t0);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return batch_cancelled ? 1 : 0;
 }
