@@ -69,7 +69,10 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
  * the input are clamped to the BitsStored range), Recognizable Visual
  * Features = NO, De-identification Method (+ code 113102), ImageType value 1
  * DERIVED, new SOP Instance UIDs and a new Series Instance UID derived from the
- * old ones and the context seed (dicom_uid_derive). Lossless input keeps its
+ * old ones and a digest of the output (dicom_uid_derive: the written pixel
+ * data of every image and the de-identification text, which names the
+ * faceless version; every option that changes the output does so through
+ * these). Frame of Reference UIDs stay: the geometry is unchanged. Lossless input keeps its
  * transfer syntax, lossy input is written in explicit VR little endian. Every
  * file is written to a temporary name next to its target and the files are
  * renamed only when all have been written. Refuses existing outputs unless
@@ -219,10 +222,11 @@ faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom
 /* dicom_uid.c */
 
 /* New UID = "2.25." + the decimal value of a UUID version 8 (RFC 9562) whose
- * 122 free bits are the first bits of SHA-256("faceless-dicom-uid-v1" seed
- * old_uid), seed as 16 hex digits. Same seed and old UID: same new UID. out
- * holds at least DICOM_UID_SIZE chars. */
-void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE]);
+ * 122 free bits are the first bits of SHA-256("faceless-dicom-uid-v2" digest
+ * old_uid), digest as 64 hex digits. Same digest and old UID: same new UID;
+ * any other digest or old UID: another. out holds at least DICOM_UID_SIZE
+ * chars. */
+void dicom_uid_derive(const char *old_uid, const uint8_t digest[32], char out[DICOM_UID_SIZE]);
 
 /* dicom_j2k.c, in the DICOM module: JPEG 2000 through OpenJPEG (DCMTK has
  * no JPEG 2000 codec). */

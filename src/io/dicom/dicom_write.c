@@ -11,6 +11,7 @@
 #include "io/io.h"
 
 #include "core/context.h"
+#include "core/sha256.h"
 #include "core/volume.h"
 #include "io/io_dir.h"
 
@@ -112,6 +113,26 @@ static size_t gather(void *user, const void *orig, void *dst)
     return nch;
 }
 
+/* The digest the new UIDs are derived from (dicom_uid.c says why): what this
+ * writer adds to the input's headers (the de-identification text, with the
+ * faceless version) and the output voxels. The voxels are the volume's: the
+ * values written are a function of them (changed ones clamped, unchanged
+ * ones stored as they were), so equal volumes mean equal pixel data. The
+ * options of a run (mode, seed, margin, template, transform) reach the
+ * output only through these, so a run that changes nothing in the output
+ * gets the same UIDs and any other run gets others. */
+static void output_digest(const faceless_volume *v, const char *method, uint8_t digest[32])
+{
+    char head[160];
+    int n = snprintf(head, sizeof head, "%s|%lldx%lldx%lldx%lld|%s|", method, (long long)v->nx, (long long)v->ny,
+                     (long long)v->nz, (long long)v->nt, faceless_dtype_name(v->dtype));
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, head, n > 0 ? (size_t)n : 0);
+    sha256_update(&c, v->data, (size_t)(v->nx * v->ny * v->nz * v->nt) * faceless_dtype_size(v->dtype));
+    sha256_final(&c, digest);
+}
+
 static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v, const dicom_series *s)
 {
     const dicom_pixel_format *pf = &s->pf;
@@ -176,20 +197,21 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
                 break;
             }
         if (st == FACELESS_OK && !overwrite)
-            st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to replace it)", target[i]);
+            st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", target[i]);
     }
     if (st != FACELESS_OK)
         goto done;
 
-    uint64_t seed = faceless_ctx_seed(ctx);
+    uint8_t digest[32];
+    output_digest(v, DEID_METHOD, digest);
     dicom_write_attrs attrs;
     memset(&attrs, 0, sizeof attrs);
-    dicom_uid_derive(s->uid, seed, attrs.series_uid);
+    dicom_uid_derive(s->uid, digest, attrs.series_uid);
     attrs.method = DEID_METHOD;
     for (size_t i = 0; i < n && st == FACELESS_OK; i++) {
         const dicom_file *f = &s->files[i];
         gather_job job = {s, v, i, slice_of + first[i]};
-        dicom_uid_derive(f->sop_instance_uid, seed, attrs.sop_instance_uid);
+        dicom_uid_derive(f->sop_instance_uid, digest, attrs.sop_instance_uid);
         const char *slash = strrchr(tmp[i], '/');
         /* Files of one folder come together: create each folder once. */
         if (slash && (i == 0 || strncmp(tmp[i], tmp[i - 1], (size_t)(slash - tmp[i] + 1)) != 0 ||
