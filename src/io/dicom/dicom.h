@@ -80,6 +80,11 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts);
 
+/* The first file of v's series that is a Siemens mosaic (ImageType MOSAIC:
+ * the slices of a volume tiled into one image, which dicom_series_read keeps
+ * as one 2D image), or NULL (also for a volume not read from DICOM). */
+const char *dicom_volume_mosaic(const faceless_volume *v);
+
 /* ------------------------------------------------------------------------ */
 /* Internal: shared by the files of src/io/dicom only.                       */
 
@@ -101,6 +106,9 @@ typedef struct dicom_frame {
     double iop[6];        /* ImageOrientationPatient: row direction, column direction */
     double spacing[2];    /* PixelSpacing: between rows, between columns (mm) */
     double slope, inter;  /* RescaleSlope/Intercept (1, 0 when absent) */
+    char kind;            /* 'M' magnitude (also when unsaid), 'P' phase, 'R' real,
+                             'I' imaginary: ImageType value 3 and later (classic),
+                             ComplexImageComponent (enhanced, per frame) */
 } dicom_frame;
 
 /* Everything the reader learns from one file's header. */

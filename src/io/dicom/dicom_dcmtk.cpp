@@ -329,6 +329,44 @@ static bool pixel_data_in_sequence(DcmDataset *ds)
     return false;
 }
 
+// The complex component an ImageType (classic) says its pixels hold. Value 3
+// on: Siemens writes M or P; Philips PHASE MAP or P (value 4), R, I; GE and
+// others REAL, IMAGINARY, MAGNITUDE. Anything else is magnitude.
+char kind_of_image_type(const OFString &it)
+{
+    size_t start = 0;
+    for (int value = 1; start <= it.length(); value++) {
+        size_t end = it.find('\\', start);
+        if (end == OFString_npos)
+            end = it.length();
+        OFString v = it.substr(start, end - start);
+        while (!v.empty() && v[v.length() - 1] == ' ')
+            v.erase(v.length() - 1);
+        if (value >= 3) {
+            if (v == "P" || v == "PHASE" || v == "PHASE MAP")
+                return 'P';
+            if (v == "R" || v == "REAL")
+                return 'R';
+            if (v == "I" || v == "IMAGINARY")
+                return 'I';
+        }
+        start = end + 1;
+    }
+    return 'M';
+}
+
+// ComplexImageComponent (enhanced MR, MR Image Frame Type macro).
+char kind_of_component(const OFString &c)
+{
+    if (c == "PHASE")
+        return 'P';
+    if (c == "REAL")
+        return 'R';
+    if (c == "IMAGINARY")
+        return 'I';
+    return 'M';
+}
+
 faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     *not_image = 0;
@@ -386,9 +424,12 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: invalid NumberOfFrames '%s'", path, frames_s.c_str());
     f->n_frames = (int)nf;
     OFString image_type;
-    if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good() &&
-        image_type.find("MOSAIC") != OFString_npos)
-        f->mosaic = 1;
+    char file_kind = 'M';
+    if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good()) {
+        if (image_type.find("MOSAIC") != OFString_npos)
+            f->mosaic = 1;
+        file_kind = kind_of_image_type(image_type);
+    }
     double v;
     f->slice_thickness = get_doubles(ds, DCM_SliceThickness, &v, 1) ? v : 0;
     f->spacing_between = get_doubles(ds, DCM_SpacingBetweenSlices, &v, 1) ? v : 0;
@@ -403,6 +444,11 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
         fr.frame = (int)i;
         fr.slope = 1;
         fr.inter = 0;
+        fr.kind = file_kind;
+        DcmItem *ftype = enhanced ? frame_macro(ds, i, DCM_MRImageFrameTypeSequence) : NULL;
+        OFString component;
+        if (ftype && ftype->findAndGetOFString(DCM_ComplexImageComponent, component).good())
+            fr.kind = kind_of_component(component);
         DcmItem *pos = enhanced ? frame_macro(ds, i, DCM_PlanePositionSequence) : ds;
         DcmItem *ori = enhanced ? frame_macro(ds, i, DCM_PlaneOrientationSequence) : ds;
         DcmItem *mea = enhanced ? frame_macro(ds, i, DCM_PixelMeasuresSequence) : ds;

@@ -75,6 +75,58 @@ static faceless_status check_format(faceless_ctx *ctx, const dicom_scan_series *
     return FACELESS_OK;
 }
 
+static int uid_cmp(const void *a, const void *b)
+{
+    const dicom_file *const *x = a, *const *y = b;
+    int c = strcmp((*x)->sop_instance_uid, (*y)->sop_instance_uid);
+    return c ? c : strcmp((*x)->path, (*y)->path);
+}
+
+/* Two files with one SOPInstanceUID are one image copied twice (an export
+ * merged twice, a "copy" beside the original): name both, rather than blame
+ * their shared position on several volumes (issue 18). */
+static faceless_status check_duplicates(faceless_ctx *ctx, const dicom_scan_series *ser)
+{
+    if (ser->n_files < 2)
+        return FACELESS_OK;
+    const dicom_file **by_uid = malloc(ser->n_files * sizeof *by_uid);
+    if (!by_uid)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "series %s: out of memory", ser->uid);
+    for (size_t i = 0; i < ser->n_files; i++)
+        by_uid[i] = &ser->files[i];
+    qsort(by_uid, ser->n_files, sizeof *by_uid, uid_cmp);
+    faceless_status st = FACELESS_OK;
+    for (size_t i = 1; i < ser->n_files && st == FACELESS_OK; i++)
+        if (!strcmp(by_uid[i]->sop_instance_uid, by_uid[i - 1]->sop_instance_uid))
+            st = ctx_fail(ctx, FACELESS_ERR_INPUT,
+                          "%s: the same image as %s (SOPInstanceUID %s twice); remove the copy", by_uid[i]->path,
+                          by_uid[i - 1]->path, by_uid[i]->sop_instance_uid);
+    free(by_uid);
+    return st;
+}
+
+static const char *kind_name(char k)
+{
+    return k == 'P' ? "phase" : k == 'R' ? "real" : k == 'I' ? "imaginary" : "magnitude";
+}
+
+/* Magnitude and phase (or real and imaginary) images of one acquisition in
+ * one series: a phase image holds angles, which no face mask fits, and it
+ * usually has its own rescale; name the mix instead of the rescale
+ * (issue 18). */
+static faceless_status check_kinds(faceless_ctx *ctx, const char *path, const dicom_scan_series *ser,
+                                   const dicom_frame *fr, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (fr[i].kind != fr[0].kind)
+            return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
+                            "%s: series %s mixes %s and %s images (%s, %s; ImageType or ComplexImageComponent); "
+                            "de-facing such a series is not supported: split it by image type",
+                            path, ser->uid, kind_name(fr[0].kind), kind_name(fr[i].kind),
+                            ser->files[fr[0].file].path, ser->files[fr[i].file].path);
+    return FACELESS_OK;
+}
+
 static faceless_status pick_series(faceless_ctx *ctx, const char *path, const dicom_scan *sc, const char *uid,
                                    size_t *which)
 {
@@ -111,6 +163,8 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
 {
     dicom_scan_series *ser = &sc->series[which];
     faceless_status st = check_format(ctx, ser);
+    if (st == FACELESS_OK)
+        st = check_duplicates(ctx, ser);
     if (st != FACELESS_OK)
         return st;
     size_t n = 0;
@@ -130,6 +184,12 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
             k++;
         }
     const dicom_file *f0 = &ser->files[0];
+    st = check_kinds(ctx, path, ser, fr, n);
+    if (st != FACELESS_OK) {
+        free(fr);
+        free(s);
+        return st;
+    }
     for (size_t i = 1; i < n; i++)
         if (fr[i].slope != fr[0].slope || fr[i].inter != fr[0].inter) {
             st = ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
@@ -234,9 +294,11 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     v->source_kind = VOLUME_SOURCE_DICOM;
     v->source = s;
     v->source_free = dicom_series_free;
+    /* A note, not a warning: convert and info keep the mosaic as it is;
+     * deface refuses it in one line (dicom_volume_mosaic). */
     if (s->files[0].mosaic)
-        ctx_warn(ctx, "%s: Siemens mosaic kept as one 2D image of %dx%d (not split into slices)", path,
-                 pf->cols, pf->rows);
+        ctx_log(ctx, FACELESS_LOG_INFO, "%s: Siemens mosaic kept as one 2D image of %dx%d (not split into slices)",
+                path, pf->cols, pf->rows);
     ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu %s", path, s->uid, s->n_files,
             pf->cols, pf->rows, s->n_slices, faceless_dtype_name(dt));
     st = v->path ? read_pixels(ctx, s, v) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
@@ -246,6 +308,17 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     }
     *out = v;
     return FACELESS_OK;
+}
+
+const char *dicom_volume_mosaic(const faceless_volume *v)
+{
+    if (!v || v->source_kind != VOLUME_SOURCE_DICOM || !v->source)
+        return NULL;
+    const dicom_series *s = v->source;
+    for (size_t i = 0; i < s->n_files; i++)
+        if (s->files[i].mosaic)
+            return s->files[i].path;
+    return NULL;
 }
 
 static int summary_cmp(const void *a, const void *b)
