@@ -449,6 +449,7 @@ static faceless_status run_pipeline(deface_run *r)
                         "%s: a Siemens mosaic (the slices tiled into one %lldx%lld image); de-facing mosaics is "
                         "not supported",
                         mosaic, (long long)r->vol->nx, (long long)r->vol->ny);
+    describe_image(&rep->images[0], r->vol, a->input, r->output);
     rep->n_images = 1;
     if (deface_file_sha256(a->input, rep->images[0].input_sha256) != 0)
         rep->images[0].input_sha256[0] = '\0';

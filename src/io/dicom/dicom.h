@@ -59,8 +59,10 @@ faceless_status dicom_list_series(faceless_ctx *ctx, const char *path, dicom_ser
  * handle as source). series_uid NULL: the only series under path, or an error
  * that lists the UIDs. Refuses (one line naming the problem) mixed
  * orientation, mixed size or pixel format, duplicate positions, gaps
- * (non-uniform spacing), varying rescale, colour images and unsupported
- * transfer syntaxes. */
+ * (non-uniform spacing), mixed magnitude and phase images, colour images and
+ * unsupported transfer syntaxes. The volume holds the stored values, with
+ * the series' rescale as scl_slope/scl_inter; when images have their own
+ * RescaleSlope/Intercept (Philips), it holds the real values as float32. */
 faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const char *series_uid,
                                   faceless_volume **out);
 
@@ -68,7 +70,7 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
  * input file, same relative names. Pixel data from v (values that differ from
  * the input are clamped to the BitsStored range), Recognizable Visual
  * Features = NO, De-identification Method (+ code 113102), ImageType value 1
- * DERIVED, new SOP Instance UIDs and a new Series Instance UID derived from the
+ * DERIVED (not in Enhanced MR images: dicom_dcmtk.cpp says why), new SOP Instance UIDs and a new Series Instance UID derived from the
  * old ones and a digest of the output (dicom_uid_derive: the written pixel
  * data of every image and the de-identification text, which names the
  * faceless version; every option that changes the output does so through
@@ -109,6 +111,13 @@ typedef struct dicom_frame {
     char kind;            /* 'M' magnitude (also when unsaid), 'P' phase, 'R' real,
                              'I' imaginary: ImageType value 3 and later (classic),
                              ComplexImageComponent (enhanced, per frame) */
+    /* Which volume of a series of several (fMRI, DWI, echoes) the image
+     * belongs to, compared in this order among the images of one position:
+     * echo (EchoNumbers; enhanced: EffectiveEchoTime), time
+     * (TemporalPositionIdentifier or TriggerTime; enhanced:
+     * TemporalPositionIndex), b-value (DiffusionBValue), then acquisition
+     * order (InstanceNumber, then the frame number). 0 when absent. */
+    double order[4];
 } dicom_frame;
 
 /* Everything the reader learns from one file's header. */
@@ -152,17 +161,28 @@ faceless_status dicom_scan_path(faceless_ctx *ctx, const char *path, dicom_scan 
 void dicom_scan_free(dicom_scan *s);
 
 /* The source handle of a volume read from DICOM (faceless_volume.source):
- * what the writer needs to put every file back. Slice k of the volume is
- * slices[k], i.e. frame slices[k].frame of files[slices[k].file]. */
+ * what the writer needs to put every file back. Slice k of the volume
+ * (frame t, slice z: k = t * nz + z) is slices[k], i.e. frame
+ * slices[k].frame of files[slices[k].file]. */
 typedef struct dicom_series {
     char *root;
     char uid[DICOM_UID_SIZE];
     dicom_file *files;
     size_t n_files;
     dicom_frame *slices;
-    size_t n_slices;
+    size_t n_slices;       /* n_vols volumes of n_slices / n_vols slices */
+    size_t n_vols;
     dicom_pixel_format pf;
+    /* 1: RescaleSlope/Intercept differ between images, and the volume holds
+     * real values (float32, slices[k].slope * stored + slices[k].inter)
+     * rather than the stored ones; the writer turns changed voxels back into
+     * each image's stored values (issue 18). */
+    int real_values;
 } dicom_series;
+
+/* dicom_read.c: the real value of a stored sample, as the reader computes it
+ * (the writer recomputes it to find the voxels that did not change). */
+float dicom_real_value(double stored, double slope, double inter);
 
 void dicom_series_free(void *series);
 
@@ -226,6 +246,16 @@ int dicom_dcmtk_probe(const char *path);
  * series in messages. fallback_dz is the slice spacing for a single image. */
 faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
                                      double fallback_dz, double vox2ras[4][4], double voxel_mm[3]);
+
+/* The images of a series of one or several volumes: groups them by
+ * position (every position must hold the same number T of images), puts
+ * each group in volume order (dicom_frame.order) and stacks each volume as
+ * dicom_geometry_stack does; all volumes must share the first one's grid.
+ * On success frames holds volume 0's slices in order, then volume 1's, ...,
+ * and *n_vols = T (1 for a plain stack). */
+faceless_status dicom_geometry_volumes(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
+                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3],
+                                       size_t *n_vols);
 
 /* dicom_uid.c */
 

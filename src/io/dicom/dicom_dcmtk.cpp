@@ -367,6 +367,34 @@ char kind_of_component(const OFString &c)
     return 'M';
 }
 
+// The keys that put the images of one position in volume order
+// (dicom_frame.order), for frame `frame` of an enhanced file or of a classic
+// one (whose attributes hold for all its frames).
+void frame_order(DcmItem *ds, bool enhanced, long frame, int instance, double order[4])
+{
+    double v;
+    order[0] = order[1] = order[2] = 0;
+    if (!enhanced) {
+        if (get_doubles(ds, DCM_EchoNumbers, &v, 1))
+            order[0] = v;
+        if (get_doubles(ds, DCM_TemporalPositionIdentifier, &v, 1) || get_doubles(ds, DCM_TriggerTime, &v, 1))
+            order[1] = v;
+        if (get_doubles(ds, DCM_DiffusionBValue, &v, 1))
+            order[2] = v;
+    } else {
+        DcmItem *it = frame_macro(ds, frame, DCM_MREchoSequence);
+        if (it && get_doubles(it, DCM_EffectiveEchoTime, &v, 1))
+            order[0] = v;
+        it = frame_macro(ds, frame, DCM_FrameContentSequence);
+        if (it && get_doubles(it, DCM_TemporalPositionIndex, &v, 1))
+            order[1] = v;
+        it = frame_macro(ds, frame, DCM_MRDiffusionSequence);
+        if (it && get_doubles(it, DCM_DiffusionBValue, &v, 1))
+            order[2] = v;
+    }
+    order[3] = (double)instance * 1e7 + (double)frame;
+}
+
 faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     *not_image = 0;
@@ -471,6 +499,7 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
             if (get_doubles(mea, DCM_SpacingBetweenSlices, &v, 1))
                 f->spacing_between = v;
         }
+        frame_order(ds, enhanced, i, f->instance_number, fr.order);
         if (get_doubles(pvt, DCM_RescaleSlope, &v, 1))
             fr.slope = v;
         if (get_doubles(pvt, DCM_RescaleIntercept, &v, 1))
@@ -514,6 +543,23 @@ void mark_frame_types(DcmItem *ds)
     }
 }
 
+// Whether ImageType/FrameType value 1 may become DERIVED. Not in Enhanced
+// MR (and Enhanced MR Color) images: there value 1 gates the MR Pulse
+// Sequence module (PS3.3 C.8.13.4, "Required if Image Type Value 1 is
+// ORIGINAL or MIXED"), which dciodvfy reads as forbidden otherwise (16 new
+// errors on the shared XA30 series, issue 18). Dropping the module instead
+// is no way out: without MRAcquisitionType dcm2niix stacks the frames in
+// another voxel order (XA30: 128x128x96 instead of 96x128x128). So these
+// keep value 1; the change is recorded by RecognizableVisualFeatures NO,
+// the De-identification Method (and code 113102) and the new UIDs.
+bool may_mark_derived(DcmDataset *ds)
+{
+    OFString sop_class;
+    if (ds->findAndGetOFString(DCM_SOPClassUID, sop_class).bad())
+        return true;
+    return sop_class != "1.2.840.10008.5.1.4.1.1.4.1" && sop_class != "1.2.840.10008.5.1.4.1.1.4.3";
+}
+
 faceless_status set_deid(faceless_ctx *ctx, const char *path, DcmDataset *ds, const dicom_write_attrs *a)
 {
     OFCondition c;
@@ -524,8 +570,10 @@ faceless_status set_deid(faceless_ctx *ctx, const char *path, DcmDataset *ds, co
         c = ds->putAndInsertString(DCM_RecognizableVisualFeatures, "NO");
     if (c.bad())
         return fail_cond(ctx, FACELESS_ERR_INTERNAL, path, "cannot set UIDs", c);
-    mark_derived(ds, DCM_ImageType);
-    mark_frame_types(ds);
+    if (may_mark_derived(ds)) {
+        mark_derived(ds, DCM_ImageType);
+        mark_frame_types(ds);
+    }
 
     // De-identification Method is LO 1-n: add our value, keep earlier ones.
     OFString m;

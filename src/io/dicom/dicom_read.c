@@ -3,7 +3,11 @@
  * The volume keeps the stored values exactly (no rescale, no flips): voxel
  * (i, j, k) is column i, row j of the k-th image sorted along the slice
  * normal (dicom_geometry.c), so the writer can put every value back where it
- * came from. */
+ * came from. A series whose images each have their own RescaleSlope and
+ * RescaleIntercept (Philips writes one per image) cannot be one volume of
+ * stored values with one scaling: its volume holds the real values as
+ * float32 instead, and the writer maps each changed voxel back to its own
+ * image's stored value (issue 18). */
 #include "io/dicom/dicom.h"
 
 #include "core/context.h"
@@ -190,11 +194,14 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
         free(s);
         return st;
     }
+    int real_values = 0;
     for (size_t i = 1; i < n; i++)
-        if (fr[i].slope != fr[0].slope || fr[i].inter != fr[0].inter) {
-            st = ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
-                          "%s: series %s: RescaleSlope/RescaleIntercept differ between images (%s)", path,
-                          ser->uid, ser->files[fr[i].file].path);
+        if (fr[i].slope != fr[0].slope || fr[i].inter != fr[0].inter)
+            real_values = 1;
+    for (size_t i = 0; i < n && real_values; i++)
+        if (!(fr[i].slope != 0) || !isfinite(fr[i].slope) || !isfinite(fr[i].inter)) {
+            st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: RescaleSlope %g, RescaleIntercept %g: not a scaling",
+                          ser->files[fr[i].file].path, fr[i].slope, fr[i].inter);
             free(fr);
             free(s);
             return st;
@@ -202,7 +209,8 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
     char where[1024];
     snprintf(where, sizeof where, "%s: series %s", path, ser->uid);
     double dz = f0->spacing_between > 0 ? f0->spacing_between : f0->slice_thickness;
-    st = dicom_geometry_stack(ctx, where, fr, n, dz, vox2ras, voxel_mm);
+    size_t n_vols = 1;
+    st = dicom_geometry_volumes(ctx, where, fr, n, dz, vox2ras, voxel_mm, &n_vols);
     if (st != FACELESS_OK) {
         free(fr);
         free(s);
@@ -218,13 +226,36 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
     s->slices = fr;
     s->n_slices = n;
     s->pf = s->files[0].pf;
+    s->real_values = real_values;
+    s->n_vols = n_vols;
     *out = s;
     return FACELESS_OK;
+}
+
+float dicom_real_value(double stored, double slope, double inter)
+{
+    return (float)(stored * slope + inter);
+}
+
+/* Frame `frame` of stored samples (layout as dicom_dcmtk_decode) as real
+ * values into dst. */
+static void to_real(const dicom_pixel_format *pf, const void *src, const dicom_frame *fr, float *dst)
+{
+    size_t npix = (size_t)pf->rows * (size_t)pf->cols;
+    for (size_t i = 0; i < npix; i++) {
+        double x;
+        if (pf->bits_allocated == 8)
+            x = pf->pixel_rep ? ((const int8_t *)src)[i] : ((const uint8_t *)src)[i];
+        else
+            x = pf->pixel_rep ? ((const int16_t *)src)[i] : ((const uint16_t *)src)[i];
+        dst[i] = dicom_real_value(x, fr->slope, fr->inter);
+    }
 }
 
 static faceless_status read_pixels(faceless_ctx *ctx, const dicom_series *s, faceless_volume *v)
 {
     size_t fb = (size_t)s->pf.rows * (size_t)s->pf.cols * (size_t)(s->pf.bits_allocated / 8);
+    size_t npix = (size_t)s->pf.rows * (size_t)s->pf.cols;
     /* slice_of[file][frame] = k, through a flat index per file. */
     size_t *first = malloc((s->n_files + 1) * sizeof *first);
     if (!first)
@@ -242,16 +273,21 @@ static faceless_status read_pixels(faceless_ctx *ctx, const dicom_series *s, fac
     faceless_status st = FACELESS_OK;
     for (size_t i = 0; i < s->n_files && st == FACELESS_OK; i++) {
         const dicom_file *f = &s->files[i];
-        uint8_t *single = (uint8_t *)v->data + slice_of[first[i]] * fb;
-        uint8_t *buf = f->n_frames == 1 ? single : malloc(fb * (size_t)f->n_frames);
+        /* Stored values of a single-frame file go straight into place. */
+        uint8_t *single = s->real_values ? NULL : (uint8_t *)v->data + slice_of[first[i]] * fb;
+        uint8_t *buf = f->n_frames == 1 && single ? single : malloc(fb * (size_t)f->n_frames);
         if (!buf) {
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", f->path);
             break;
         }
         st = dicom_dcmtk_decode(ctx, f, buf);
-        if (st == FACELESS_OK && buf != single)
-            for (int j = 0; j < f->n_frames; j++)
-                memcpy((uint8_t *)v->data + slice_of[first[i] + (size_t)j] * fb, buf + fb * (size_t)j, fb);
+        for (int j = 0; st == FACELESS_OK && buf != single && j < f->n_frames; j++) {
+            size_t k = slice_of[first[i] + (size_t)j];
+            if (s->real_values)
+                to_real(&s->pf, buf + fb * (size_t)j, &s->slices[k], (float *)v->data + k * npix);
+            else
+                memcpy((uint8_t *)v->data + k * fb, buf + fb * (size_t)j, fb);
+        }
         if (buf != single)
             free(buf);
     }
@@ -277,19 +313,21 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     if (st != FACELESS_OK)
         return st;
     const dicom_pixel_format *pf = &s->pf;
-    faceless_dtype dt = pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
-                                                : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
-    faceless_volume *v = volume_new(pf->cols, pf->rows, (int64_t)s->n_slices, 1, dt, mm);
+    faceless_dtype dt = s->real_values ? FACELESS_DT_FLOAT32
+                        : pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
+                                                  : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
+    size_t nz = s->n_slices / s->n_vols;
+    faceless_volume *v = volume_new(pf->cols, pf->rows, (int64_t)nz, (int64_t)s->n_vols, dt, mm);
     if (!v) {
-        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for %dx%dx%zu voxels", path, pf->cols,
-                      pf->rows, s->n_slices);
+        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for %dx%dx%zux%zu voxels", path, pf->cols,
+                      pf->rows, nz, s->n_vols);
         dicom_series_free(s);
         return st;
     }
     memcpy(v->vox2ras, m, sizeof m);
     v->matrix_source = FACELESS_MATRIX_DICOM;
-    v->scl_slope = s->slices[0].slope;
-    v->scl_inter = s->slices[0].inter;
+    v->scl_slope = s->real_values ? 1.0 : s->slices[0].slope;
+    v->scl_inter = s->real_values ? 0.0 : s->slices[0].inter;
     v->path = strdup(path);
     v->source_kind = VOLUME_SOURCE_DICOM;
     v->source = s;
@@ -299,8 +337,8 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     if (s->files[0].mosaic)
         ctx_log(ctx, FACELESS_LOG_INFO, "%s: Siemens mosaic kept as one 2D image of %dx%d (not split into slices)",
                 path, pf->cols, pf->rows);
-    ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu %s", path, s->uid, s->n_files,
-            pf->cols, pf->rows, s->n_slices, faceless_dtype_name(dt));
+    ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu, %zu volume%s, %s", path, s->uid,
+            s->n_files, pf->cols, pf->rows, nz, s->n_vols, s->n_vols > 1 ? "s" : "", faceless_dtype_name(dt));
     st = v->path ? read_pixels(ctx, s, v) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     if (st != FACELESS_OK) {
         faceless_volume_free(v);

@@ -6,7 +6,10 @@
  * file of a lossless series whose pixels did not change keeps its stored
  * pixel data untouched. All files are first written under temporary names
  * next to their targets; only when every file is written are they renamed,
- * so a failure never leaves a half-written series. */
+ * so a failure never leaves a half-written series. A volume of real values
+ * (images with their own rescale, dicom_read.c) goes back image by image:
+ * a changed voxel becomes the nearest stored value under its image's
+ * RescaleSlope/Intercept, an unchanged one keeps its stored value. */
 #include "io/dicom/dicom.h"
 #include "io/io.h"
 
@@ -16,6 +19,7 @@
 #include "io/io_dir.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +94,33 @@ static size_t gather(void *user, const void *orig, void *dst)
     for (int j = 0; j < s->files[file].n_frames; j++) {
         size_t k = slice_of[j];
         size_t base = (size_t)j * npix;
+        const dicom_frame *fr = &s->slices[k];
         for (size_t i = 0; i < npix; i++) {
             long nv, ov;
-            if (bytes == 1) {
-                nv = pf->pixel_rep ? ((const int8_t *)v->data)[k * npix + i] : ((const uint8_t *)v->data)[k * npix + i];
+            if (bytes == 1)
                 ov = pf->pixel_rep ? ((const int8_t *)orig)[base + i] : ((const uint8_t *)orig)[base + i];
+            else
+                ov = pf->pixel_rep ? ((const int16_t *)orig)[base + i] : ((const uint16_t *)orig)[base + i];
+            int changed;
+            if (s->real_values) {
+                /* Real values (dicom_read.c): a voxel is unchanged when it
+                 * equals what the reader made of its stored value; a changed
+                 * one goes back through this image's own scaling. */
+                float real = ((const float *)v->data)[k * npix + i];
+                double x = real == dicom_real_value((double)ov, fr->slope, fr->inter)
+                               ? (double)ov
+                               : nearbyint(((double)real - fr->inter) / fr->slope);
+                nv = !(x >= (double)lo) ? lo : x > (double)hi ? hi : (long)x; /* NaN: lo */
+                changed = nv != ov;
+            } else if (bytes == 1) {
+                nv = pf->pixel_rep ? ((const int8_t *)v->data)[k * npix + i] : ((const uint8_t *)v->data)[k * npix + i];
+                changed = nv != ov;
             } else {
                 nv = pf->pixel_rep ? ((const int16_t *)v->data)[k * npix + i]
                                    : ((const uint16_t *)v->data)[k * npix + i];
-                ov = pf->pixel_rep ? ((const int16_t *)orig)[base + i] : ((const uint16_t *)orig)[base + i];
+                changed = nv != ov;
             }
-            if (nv != ov) {
+            if (changed) {
                 nch++;
                 nv = nv < lo ? lo : (nv > hi ? hi : nv);
             }
@@ -136,9 +156,11 @@ static void output_digest(const faceless_volume *v, const char *method, uint8_t 
 static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v, const dicom_series *s)
 {
     const dicom_pixel_format *pf = &s->pf;
-    faceless_dtype want = pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
-                                                  : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
-    if (v->nx != pf->cols || v->ny != pf->rows || v->nz != (int64_t)s->n_slices || v->nt != 1 || v->dtype != want)
+    faceless_dtype want = s->real_values ? FACELESS_DT_FLOAT32
+                          : pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
+                                                    : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
+    if (v->nx != pf->cols || v->ny != pf->rows || v->nt != (int64_t)s->n_vols || v->nz * v->nt != (int64_t)s->n_slices ||
+        v->dtype != want)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL,
                         "%s: volume no longer matches its DICOM series (grid or datatype changed)",
                         v->path ? v->path : "volume");
