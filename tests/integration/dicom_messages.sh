@@ -11,10 +11,7 @@
 # Refusals: one line, the documented exit code, nothing written.
 source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
 need_tools dcmodify dcmdump
-[ -f "$PYD/MR_small.dcm" ] || { echo "skip: pydicom's test files are absent (python3-pydicom)"; exit 77; }
-work=$(mktemp -d /tmp/faceless-dicom-messages-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+pyd_workdir dicom-messages
 
 refused() { # name exit-code text input: one line with text, exit code, no output
   local name=$1 code=$2 text=$3 in=$4 rc

@@ -7,10 +7,7 @@
 # mask stay bit for bit, the face changes, dcm2niix sees the same grid.
 source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
 need_tools dcmodify dcmdump dcm2niix
-[ -f "$PYD/MR_small.dcm" ] || { echo "skip: pydicom's test files are absent (python3-pydicom)"; exit 77; }
-work=$(mktemp -d /tmp/faceless-dicom-rescale-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+pyd_workdir dicom-rescale
 
 mk_face_series in || { echo "mk_face_series failed"; exit 1; }
 for i in 0 1 2 3 4 5 6 7; do

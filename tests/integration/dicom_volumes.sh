@@ -13,10 +13,7 @@ source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
 need_tools dcmodify dcmdump dcm2niix dciodvfy
 GEN="/usr/bin/python3 $FACELESS_SOURCE_DIR/tests/tools/make_dicom_volumes.py"
 /usr/bin/python3 -c 'import pydicom' 2>/dev/null || { echo "skip: python3-pydicom is absent"; exit 77; }
-[ -f "$PYD/MR_small.dcm" ] || { echo "skip: pydicom's test files are absent (python3-pydicom)"; exit 77; }
-work=$(mktemp -d /tmp/faceless-dicom-volumes-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+pyd_workdir dicom-volumes
 
 check_case() { # name input frames [deface options]
   local name=$1 in=$2 frames=$3 res f

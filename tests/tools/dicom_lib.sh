@@ -68,6 +68,15 @@ check_deid_attrs() { # out_file [ImageType value 1 of the input, for Enhanced MR
   dcm_get "$f" 0008,0018 | grep -Eq '^2\.25\.[0-9]+$' || { echo "$f: SOPInstanceUID not under 2.25"; return 1; }
 }
 
+# pyd_workdir NAME: skips (77) without pydicom's test files (MR_small is what
+# mk_face_series builds on), else makes $work (removed on exit) and cds there.
+pyd_workdir() {
+  [ -f "$PYD/MR_small.dcm" ] || { echo "skip: pydicom's test files are absent (python3-pydicom)"; exit 77; }
+  work=$(mktemp -d "/tmp/faceless-$1-XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  cd "$work" || exit 1
+}
+
 # mk_face_series DIR: 8 axial slices of 64 x 64 at 3 mm made from pydicom's
 # MR_small, across the lower face in template space (z -30..-9 mm), written in
 # a shuffled name order (name i holds slice (3*i) mod 8). No head to register,
