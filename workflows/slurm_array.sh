@@ -7,6 +7,9 @@
 # Task K of the array runs `faceless batch --shard K/N` with N the array size,
 # using the CPUs Slurm gave it. Shards are disjoint and cover the dataset; a
 # rerun skips finished images, so resubmitting after a node failure is safe.
+# The QC material (renders of the original faces, reports, logs) goes to
+# OUT_ROOT_qc beside OUT_ROOT (or --qc-dir DIR, given to every task and to the
+# final pass alike); OUT_ROOT holds only the shareable dataset.
 #SBATCH --job-name=faceless
 #SBATCH --cpus-per-task=2
 #SBATCH --mem=4G

@@ -57,10 +57,10 @@ static int make_parent_dirs(const char *path)
 
 char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
 {
-    size_t n = strlen(o->out_root) + strlen(rel) + strlen(kind) + 32;
+    size_t n = strlen(o->qc_dir) + strlen(rel) + strlen(kind) + 32;
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, "%s/faceless_qc/%s.%s", o->out_root, rel, kind);
+        snprintf(s, n, "%s/%s.%s", o->qc_dir, rel, kind);
     return s;
 }
 
@@ -386,6 +386,7 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
     /* a run killed with SIGKILL (or a power cut) left its temporaries: they
      * are not part of the dataset (the plan already ignores them) */
     io_remove_stale_temps(o->out_root, 1);
+    io_remove_stale_temps(o->qc_dir, 1);
 
     progress p = {isatty(STDERR_FILENO), o->quiet, plan->n_jobs, 0, 0, 0, now_seconds(), 0};
     int jobs = o->jobs > 0 ? o->jobs : 1;

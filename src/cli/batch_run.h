@@ -11,6 +11,10 @@
 
 typedef struct batch_options {
     const char *in_root, *out_root;
+    /* Everything that shows or names the original (reports with input paths,
+     * before/after renders, meshes, logs, the QC page, the full summary):
+     * a folder outside OUT_ROOT, so that OUT_ROOT can be shared as it is. */
+    const char *qc_dir;
     int jobs;            /* concurrent images */
     int threads_per_job; /* 0: cores / jobs */
     const char *mode;    /* "zero" / "noise" */
@@ -21,7 +25,7 @@ typedef struct batch_options {
     int quiet;
     int render;          /* write a before/after montage per image */
     const char *mesh;    /* "vtp", "ply" or "stl": the result's skin mesh per image
-                            (faceless_qc/REL.mesh.EXT, beside the render); NULL: none */
+                            (QC_DIR/REL.mesh.EXT, beside the render); NULL: none */
 } batch_options;
 
 typedef enum batch_outcome { BATCH_PENDING, BATCH_DONE, BATCH_SKIPPED, BATCH_FAILED, BATCH_CANCELLED } batch_outcome;
@@ -36,12 +40,12 @@ typedef struct batch_result {
  * ran to the end (some jobs may have failed), 1 when cancelled by a signal. */
 int batch_run(const batch_options *o, const batch_plan *plan, batch_result *results);
 
-/* Paths under OUT_ROOT/faceless_qc for a job: kind "report.json", "render.png", "mesh.vtp", "log".
+/* Paths under QC_DIR for a job: kind "report.json", "render.png", "mesh.vtp", "log".
  * Caller frees. */
 char *batch_qc_path(const batch_options *o, const char *rel, const char *kind);
 
 /* The per-series reports `deface` wrote for a DICOM folder of several series
- * (OUT_ROOT/faceless_qc/REL.report_series-N.json), sorted by name; *n_out
+ * (QC_DIR/REL.report_series-N.json), sorted by name; *n_out
  * of them (0: none, NULL). Caller frees each and the array. */
 char **batch_series_reports(const batch_options *o, const char *rel, size_t *n_out);
 

@@ -80,8 +80,11 @@ static void image_label(char *name, size_t size, const char *rel, const char *se
 }
 
 /* The rows of one report r (NULL: none) of job j: the image, then each
- * --apply-to image of the session. */
-static void write_rows(json_buf *b, const batch_job *j, const batch_result *res, const json_value *r, const char *name)
+ * --apply-to image of the session. with_error adds the error message, which
+ * names files by the paths the batch was given (absolute paths, which at many
+ * sites hold a subject's name): only the QC folder's summary has it. */
+static void write_rows(json_buf *b, const batch_job *j, const batch_result *res, const json_value *r, const char *name,
+                       int with_error)
 {
     for (size_t k = 0; k < 1 + j->n_apply; k++) {
         char key[64];
@@ -103,18 +106,21 @@ static void write_rows(json_buf *b, const batch_job *j, const batch_result *res,
         tsv_number(b, r ? json_path_number(r, "timings_seconds.total", NAN) : NAN, "%.3f");
         json_buf_puts(b, "\t");
         tsv_number(b, r ? json_path_number(r, "timings_seconds.register", NAN) : NAN, "%.3f");
-        json_buf_puts(b, "\t");
-        tsv_cell(b, r ? json_path_string(r, "error", "") : "");
+        if (with_error) {
+            json_buf_puts(b, "\t");
+            tsv_cell(b, r ? json_path_string(r, "error", "") : "");
+        }
         json_buf_puts(b, "\n");
     }
 }
 
-faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
-                                    const batch_result *res, const char *shard_name)
+/* One summary table: the shareable one (with_error 0) or the QC folder's. */
+static void summary_table(json_buf *b, const batch_options *o, const batch_plan *plan, const batch_result *res,
+                          int with_error)
 {
-    json_buf b = {0};
-    json_buf_puts(&b, "image\treference\tbatch_outcome\tverdict\texit_code\ttrust\tvoxels_changed\t"
-                      "seconds_total\tseconds_register\terror\n");
+    json_buf_puts(b, "image\treference\tbatch_outcome\tverdict\texit_code\ttrust\tvoxels_changed\t"
+                     "seconds_total\tseconds_register");
+    json_buf_puts(b, with_error ? "\terror\n" : "\n");
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const batch_job *j = &plan->jobs[i];
         if (j->kind != BATCH_DEFACE)
@@ -132,22 +138,31 @@ faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, c
                 json_free(r);
                 r = batch_read_json(series[s]);
             }
-            write_rows(&b, j, &res[i], r, name);
+            write_rows(b, j, &res[i], r, name, with_error);
             free(n_series ? series[s] : NULL);
         }
         free(series);
         free(report);
         json_free(r);
     }
-    if (b.failed) {
+}
+
+faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
+                                    const batch_result *res, const char *shard_name)
+{
+    faceless_status st = FACELESS_OK;
+    /* the QC folder's copy first: the shareable one appears only when both can be written */
+    const char *roots[2] = {o->qc_dir, o->out_root};
+    for (int k = 0; k < 2 && st == FACELESS_OK; k++) {
+        json_buf b = {0};
+        summary_table(&b, o, plan, res, k == 0);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/faceless_summary%s%s.tsv", roots[k], shard_name ? "." : "",
+                 shard_name ? shard_name : "");
+        st = b.failed ? ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory writing the batch summary", path)
+                      : deface_write_text(ctx, path, b.text, 1);
         free(b.text);
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the batch summary");
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/faceless_summary%s%s.tsv", o->out_root, shard_name ? "." : "",
-             shard_name ? shard_name : "");
-    faceless_status st = deface_write_text(ctx, path, b.text, 1);
-    free(b.text);
     return st;
 }
 
@@ -210,7 +225,7 @@ faceless_status batch_write_qc_page(faceless_ctx *ctx, const batch_options *o, c
     char *html = NULL;
     size_t len = 0;
     char page[4096], title[4096];
-    snprintf(page, sizeof page, "%s/faceless_qc/index.html", o->out_root);
+    snprintf(page, sizeof page, "%s/index.html", o->qc_dir);
     snprintf(title, sizeof title, "faceless QC: %s", o->in_root);
     st = qc_entry_page(ctx, e, n, title, &html, &len);
     if (st == FACELESS_OK)
@@ -270,7 +285,8 @@ faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options
     if (st != FACELESS_OK)
         return st;
 
-    /* .bidsignore: the copied one (if any) plus faceless's own files. */
+    /* .bidsignore: the copied one (if any) plus faceless's summary (the QC
+     * material is not in the dataset at all). */
     char ignore_in[4096], ignore_out[4096];
     snprintf(ignore_in, sizeof ignore_in, "%s/.bidsignore", o->in_root);
     snprintf(ignore_out, sizeof ignore_out, "%s/.bidsignore", o->out_root);
@@ -285,7 +301,7 @@ faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options
         if (t.len && t.text[t.len - 1] != '\n')
             json_buf_puts(&t, "\n");
     }
-    json_buf_puts(&t, "faceless_qc/\nfaceless_summary*.tsv\n");
+    json_buf_puts(&t, "faceless_summary*.tsv\n");
     st = t.failed ? ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory") : deface_write_text(ctx, ignore_out, t.text, 1);
     free(t.text);
     return st;

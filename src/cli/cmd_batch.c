@@ -35,13 +35,19 @@ static void usage(FILE *f, int bids)
                "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
                "                        together cover the dataset; a BIDS session stays in one shard\n"
                "  --no-render           skip the before/after montages\n"
+               "  --qc-dir DIR          the QC folder (default: OUT_ROOT_qc, beside OUT_ROOT); never\n"
+               "                        inside the input or the output folder\n"
                "  --mesh vtp|ply|stl    also write each result's skin surface as a mesh, beside its\n"
-               "                        render (faceless_qc/<path>.mesh.EXT; as deface --mesh-out,\n"
+               "                        render (QC_DIR/<path>.mesh.EXT; as deface --mesh-out,\n"
                "                        needs VTK: without it the batch stops before any work, exit 4)\n"
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
-               "Outputs: OUT_ROOT/<same paths>, OUT_ROOT/faceless_summary.tsv, OUT_ROOT/faceless_qc/\n"
-               "(per-image report.json, render.png, mesh, log; index.html, the QC page). Progress goes\n"
+               "Outputs: OUT_ROOT holds only what can be shared: the de-faced images, the copied files\n"
+               "and faceless_summary.tsv (images named by their path in the dataset). QC_DIR holds\n"
+               "what shows or names the original: per-image report.json (with the input paths),\n"
+               "render.png (its top row is a render of the ORIGINAL FACE), mesh, log; index.html, the\n"
+               "QC page; the summary with error messages. Keep QC_DIR with the people allowed to see\n"
+               "the original scans; never share it with the dataset. Progress goes\n"
                "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
                "checksums and parameters. Exit codes: 0 all done, 10 some images failed (listed at the\n"
                "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
@@ -75,6 +81,64 @@ static int roots_ok(const char *in, const char *out)
     if (ni > no && !strncmp(rin, rout, no) && rin[no] == '/')
         return 0;
     return 1;
+}
+
+/* 1 when the real paths a and b are the same folder or one holds the other. */
+static int nested(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (!strcmp(a, b))
+        return 1;
+    if (na > nb && !strncmp(a, b, nb) && (a[nb] == '/' || nb == 1))
+        return 1;
+    return nb > na && !strncmp(b, a, na) && (b[na] == '/' || na == 1);
+}
+
+/* The real path of a folder that may not exist yet: its parent's real path
+ * and its own name. */
+static int real_folder_path(const char *path, char out[PATH_MAX])
+{
+    if (realpath(path, out))
+        return 1;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    const char *name = slash ? slash + 1 : parent;
+    char real_parent[PATH_MAX];
+    if (!realpath(slash ? (slash == parent ? "/" : (*slash = '\0', parent)) : ".", real_parent))
+        return 0;
+    if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+        return 0;
+    return snprintf(out, PATH_MAX, "%s/%s", strcmp(real_parent, "/") ? real_parent : "", name) < PATH_MAX;
+}
+
+/* The QC folder: neither the input nor the output folder, nor inside or
+ * around either (then the dataset would hold the original faces, or a later
+ * batch of IN_ROOT would copy them); checked before it is made. */
+static int qc_dir_ok(const char *in, const char *out, const char *qc)
+{
+    char rin[PATH_MAX], rout[PATH_MAX], rqc[PATH_MAX];
+    if (!realpath(in, rin) || !realpath(out, rout) || !real_folder_path(qc, rqc))
+        return 0;
+    if (nested(rqc, rin) || nested(rqc, rout))
+        return 0;
+    struct stat st;
+    return (mkdir(qc, 0777) == 0 || errno == EEXIST) && stat(qc, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* OUT_ROOT without trailing slashes, then "_qc": the default QC folder. */
+static char *default_qc_dir(const char *out_root)
+{
+    size_t n = strlen(out_root);
+    while (n > 1 && out_root[n - 1] == '/')
+        n--;
+    char *s = malloc(n + 4);
+    if (s)
+        snprintf(s, n + 4, "%.*s_qc", (int)n, out_root);
+    return s;
 }
 
 static int run(int argc, char **argv, int bids)
@@ -117,6 +181,8 @@ static int run(int argc, char **argv, int bids)
                 rc = FACELESS_ERR_USAGE;
         } else if (!strcmp(a, "--template") && has) {
             o.template_dir = argv[++i];
+        } else if (!strcmp(a, "--qc-dir") && has && argv[i + 1][0]) {
+            o.qc_dir = argv[++i];
         } else if (!strcmp(a, "--shard") && has) {
             int k = 0, n = 0;
             char tail;
@@ -173,16 +239,41 @@ static int run(int argc, char **argv, int bids)
         free(labels);
         return FACELESS_ERR_OUTPUT;
     }
+    char *qc_default = o.qc_dir ? NULL : default_qc_dir(o.out_root);
+    if (!o.qc_dir)
+        o.qc_dir = qc_default;
+    if (!o.qc_dir || !qc_dir_ok(o.in_root, o.out_root, o.qc_dir)) {
+        fprintf(stderr,
+                "faceless: %s: the QC folder must be a folder that can be created, outside the input and the "
+                "output folders\n",
+                o.qc_dir ? o.qc_dir : o.out_root);
+        free(qc_default);
+        free(labels);
+        return FACELESS_ERR_OUTPUT;
+    }
+    /* Earlier versions wrote the QC material into OUT_ROOT/faceless_qc: it
+     * holds renders of the original faces, so the user must hear of it even
+     * with -q before sharing OUT_ROOT. It is the user's to move. */
+    char old_qc[PATH_MAX];
+    struct stat old_st;
+    snprintf(old_qc, sizeof old_qc, "%s/faceless_qc", o.out_root);
+    if (stat(old_qc, &old_st) == 0)
+        fprintf(stderr,
+                "faceless: %s: left by an earlier faceless, it holds renders of the original faces; move it out "
+                "of the dataset (QC material now goes to %s)\n",
+                old_qc, o.qc_dir);
     batch_plan plan;
     char err[1024];
     if (batch_plan_build(o.in_root, &po, &plan, err, sizeof err)) {
         fprintf(stderr, "faceless: %s\n", err);
+        free(qc_default);
         free(labels);
         return FACELESS_ERR_INPUT;
     }
     if (bids && !plan.is_bids) {
         fprintf(stderr, "faceless: %s: not a BIDS dataset (no dataset_description.json)\n", o.in_root);
         batch_plan_free(&plan);
+        free(qc_default);
         free(labels);
         return FACELESS_ERR_INPUT;
     }
@@ -190,6 +281,7 @@ static int run(int argc, char **argv, int bids)
     faceless_ctx *ctx = cli_ctx_new(0);
     if (!res || !ctx) {
         batch_plan_free(&plan);
+        free(qc_default);
         free(labels);
         free(res);
         faceless_ctx_free(ctx);
@@ -231,13 +323,16 @@ static int run(int argc, char **argv, int bids)
     }
     /* stdout stays empty: pipelines read the summary and the reports */
     if (!o.quiet)
-        fprintf(stderr, "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv%s%s%s\n",
+        fprintf(stderr,
+                "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv; QC folder "
+                "(original faces: do not share) %s%s\n",
                 images, plan.n_jobs, o.out_root, po.shard_count > 1 ? "." : "", po.shard_count > 1 ? shard_name : "",
-                qc_page ? "; QC page " : "", qc_page ? o.out_root : "", qc_page ? "/faceless_qc/index.html" : "");
+                o.qc_dir, qc_page ? "/index.html" : "");
     if (!rc)
         rc = cancelled ? FACELESS_ERR_CANCELLED : failed ? FACELESS_ERR_SOME_FAILED : 0;
     batch_plan_free(&plan);
     free(res);
+    free(qc_default);
     free(labels);
     faceless_ctx_free(ctx);
     return rc;

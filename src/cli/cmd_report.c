@@ -26,7 +26,9 @@ static void usage(FILE *f)
                "its report names (render_out). A PNG no report names goes with the folder's only report if\n"
                "that is not a deface report (no render_out), else it is left off the page with a warning.\n"
                "Subjects are named by the folder's path below the folders' common parent, followed by\n"
-               "/REPORT (without .json) when the folder has several reports.\n\n"
+               "/REPORT (without .json) when the folder has several reports.\n"
+               "The page shows renders of the ORIGINAL FACES and the input paths: it is for QC staff\n"
+               "allowed to see the original scans, never for sharing with the de-faced data.\n\n"
                "  -o, --output FILE  the page to write (default: faceless-qc.html)\n"
                "  --title TEXT       the page's title (default: faceless QC)\n"
                "  --force            overwrite FILE if it exists\n");

@@ -68,19 +68,20 @@ rows=$(($(wc -l <"$work/ref/faceless_summary.tsv") - 1))
 [ "$rows" = "$n_images" ] && ok || bad "summary rows $rows, want $n_images"
 [ "$(awk -F'\t' 'NR > 1 && $4 != "defaced"' "$work/ref/faceless_summary.tsv" | wc -l)" = 0 ] && ok ||
   bad "summary verdicts: $(cut -f1,4 "$work/ref/faceless_summary.tsv")"
-grep -q "faceless_qc/" "$work/ref/.bidsignore" && ok || bad ".bidsignore"
-[ -s "$work/ref/faceless_qc/index.html" ] && grep -q "sub-01_T1w" "$work/ref/faceless_qc/index.html" &&
-  ok || bad "no QC page for the batch (faceless_qc/index.html)"
+grep -qx "faceless_summary\*.tsv" "$work/ref/.bidsignore" && ok || bad ".bidsignore lacks the summary"
+grep -q "faceless_qc" "$work/ref/.bidsignore" && bad ".bidsignore names a QC folder inside the dataset" || ok
+[ -s "$work/ref_qc/index.html" ] && grep -q "sub-01_T1w" "$work/ref_qc/index.html" &&
+  ok || bad "no QC page for the batch (OUT_ROOT_qc/index.html)"
 
 # 2. rerun: everything is skipped and nothing changes
-before=$(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
+before=$(cd "$work/ref" && find . -type f ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
 "$FACELESS" batch "$bids" "$work/ref" -j 2 --no-render >"$work/rerun.out" 2>"$work/rerun.log"; rc=$?
 [ $rc = 0 ] && ok || bad "rerun exit $rc"
 [ ! -s "$work/rerun.out" ] && ok || bad "batch printed on stdout (progress goes to stderr): $(head -3 "$work/rerun.out")"
-grep -q "faceless_qc/index.html" "$work/rerun.log" && ok || bad "the closing line does not name the QC page: $(tail -1 "$work/rerun.log")"
+grep -q "ref_qc/index.html" "$work/rerun.log" && ok || bad "the closing line does not name the QC page: $(tail -1 "$work/rerun.log")"
 [ "$(grep -c 'skipped' "$work/rerun.log")" -ge "$n_subjects" ] && ok || bad "rerun did not skip: $(cat "$work/rerun.log")"
 grep -q ': done (' "$work/rerun.log" && bad "rerun redid work: $(grep ': done (' "$work/rerun.log")" || ok
-after=$(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
+after=$(cd "$work/ref" && find . -type f ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum)
 [ "$before" = "$after" ] && ok || bad "rerun changed outputs"
 # bids group level: the summary and the QC page of what is there, silent with -q
 "$FACELESS" bids "$bids" "$work/ref" group -q >"$work/group.out" 2>&1; rc=$?
@@ -88,7 +89,7 @@ after=$(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'face
 
 # 3. kill -9 of the whole batch in mid-run, then rerun: identical to the reference
 for delay in 0.7 1.9; do
-  rm -rf "$work/killed"
+  rm -rf "$work/killed" "$work/killed_qc"
   setsid "$FACELESS" batch "$bids" "$work/killed" -j 2 -q --no-render &
   pid=$!
   sleep "$delay"
@@ -96,8 +97,8 @@ for delay in 0.7 1.9; do
   wait "$pid" 2>/dev/null
   "$FACELESS" batch "$bids" "$work/killed" -j 2 -q --no-render; rc=$?
   [ $rc = 0 ] && ok || bad "rerun after kill -9 (delay $delay): exit $rc"
-  diff <(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum) \
-       <(cd "$work/killed" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum) \
+  diff <(cd "$work/ref" && find . -type f ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum) \
+       <(cd "$work/killed" && find . -type f ! -name 'faceless_summary.tsv' -print0 | sort -z | xargs -0 sha256sum) \
        >/dev/null && ok || bad "after kill -9 (delay $delay) + rerun, outputs differ from the uninterrupted run"
   [ -z "$(find "$work/killed" -name '.faceless-tmp-*')" ] && ok || bad "temporaries left after rerun"
 done
@@ -133,8 +134,8 @@ rm -rf "$bids/sub-99"
 rows1=$(($(wc -l <"$work/s/faceless_summary.shard-1-of-2.tsv") - 1))
 rows2=$(($(wc -l <"$work/s/faceless_summary.shard-2-of-2.tsv") - 1))
 [ $((rows1 + rows2)) = "$n_images" ] && ok || bad "shards cover $rows1 + $rows2 images, want $n_images"
-diff <(cd "$work/ref" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary*' | sort) \
-     <(cd "$work/s" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary*' | sort) >/dev/null &&
+diff <(cd "$work/ref" && find . -type f ! -name 'faceless_summary*' | sort) \
+     <(cd "$work/s" && find . -type f ! -name 'faceless_summary*' | sort) >/dev/null &&
   ok || bad "the union of the shards is not the whole dataset"
 
 echo "batch_bids: $pass passed, $fail failed"

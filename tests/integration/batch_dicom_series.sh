@@ -27,7 +27,7 @@ dcmodify -nb -m "(0020,000e)=1.2.826.0.1.3680043.10.1.99" -m "(0020,0011)=4" "$w
 for f in "$work/copy"/*.dcm; do mv "$f" "$dir/b_$(basename "$f")"; done
 n_files=$(find "$dir" -type f | wc -l)
 out=$work/out
-qc=$out/faceless_qc/sub-x
+qc=${out}_qc/sub-x
 # outcome SERIES: the batch_outcome column of the summary row of that series
 outcome() { awk -F'\t' -v img="sub-x/dicom (series $1)" '$1 == img { print $3 }' "$out/faceless_summary.tsv"; }
 run() { # args...: batch with --no-render -q; must exit 0 and print nothing on stdout
@@ -40,7 +40,7 @@ run() { # args...: batch with --no-render -q; must exit 0 and print nothing on s
 qc_entries() {
   awk '/<section class="subject"/ { match($0, /data-name="[^"]*"/); name = substr($0, RSTART + 11, RLENGTH - 12); imgs[name] = ""; order[n++] = name }
        /<img alt="/ { match($0, /alt="[^"]*"/); imgs[name] = imgs[name] " " substr($0, RSTART + 5, RLENGTH - 6) }
-       END { for (i = 0; i < n; i++) print order[i] "\t" imgs[order[i]] }' "$out/faceless_qc/index.html" 2>/dev/null
+       END { for (i = 0; i < n; i++) print order[i] "\t" imgs[order[i]] }' "${out}_qc/index.html" 2>/dev/null
 }
 seed_of() { grep -o '"seed": [0-9]*' "$1" | grep -o '[0-9]*$'; }
 
@@ -59,7 +59,7 @@ for s in 3 4; do
 done
 
 # 2. rerun: nothing to do, the folder is skipped and its outputs untouched
-sums() { (cd "$out" && find sub-x faceless_qc -type f ! -name '*.log' -print0 | sort -z | xargs -0 sha256sum); }
+sums() { (cd "$work" && find out/sub-x out_qc -type f ! -name "*.log" ! -name "faceless_summary*" -print0 | sort -z | xargs -0 sha256sum); }
 sums >"$work/before"
 stamp=$(stat -c %Y.%N "$qc/dicom.report_series-3.json")
 run

@@ -24,10 +24,12 @@ echo "notes" >"$work/in/site-b/s3/README.txt"
   --config in_root="$work/in" out_root="$work/smk" shards=3 faceless="$FACELESS" threads=1 extra="--no-render" \
   >"$work/smk.log" 2>&1) && ok || { bad "snakemake failed"; cat "$work/smk.log"; }
 [ -f "$work/smk/faceless_summary.tsv" ] && ok || bad "no summary"
-n=$(ls "$work/smk/faceless_qc/snakemake/" 2>/dev/null | wc -l)
+n=$(ls "$work/smk_qc/snakemake/" 2>/dev/null | wc -l)
 [ "$n" = 3 ] && ok || bad "want 3 shard markers, got $n"
-diff <(cd "$work/plain" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary*' -print0 | sort -z | xargs -0 sha256sum) \
-     <(cd "$work/smk" && find . -type f ! -path './faceless_qc/*' ! -name 'faceless_summary*' -print0 | sort -z | xargs -0 sha256sum) \
+diff <(cd "$work/plain" && find . -type f ! -name 'faceless_summary*' -print0 | sort -z | xargs -0 sha256sum) \
+     <(cd "$work/smk" && find . -type f ! -name 'faceless_summary*' -print0 | sort -z | xargs -0 sha256sum) \
      && ok || bad "snakemake output differs from a plain batch"
+[ -z "$(find "$work/smk" -name '*.png' -o -name '*.html' -o -name '*.log' -o -name '*.report.json')" ] && ok ||
+  bad "QC material inside the shared tree: $(find "$work/smk" -name '*.html' -o -name '*.log' | head -3)"
 echo "batch_snakemake: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

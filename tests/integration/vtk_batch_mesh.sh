@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # batch/bids --mesh vtp|ply|stl (optional VTK): each result's skin surface as
-# a mesh beside its render, faceless_qc/REL.mesh.EXT (REL with its extension). On Colin27 (Debian's
+# a mesh beside its render, OUT_ROOT_qc/REL.mesh.EXT (REL with its extension). On Colin27 (Debian's
 # mricron-data):
 #  - batch --mesh vtp writes the mesh of the de-faced image, the same surface
 #    (mesh_probe: triangles, points, bounds, volume) as `faceless deface
@@ -58,7 +58,7 @@ batch() { # args...: faceless batch IN OUT -q --no-render args; must exit 0
   "$FACELESS" batch "$work/in" "$work/out" -q --no-render "$@" 2>"$work/err" ||
     { echo "FAIL: batch $*: exit $?: $(head -3 "$work/err")"; fail=1; }
 }
-qc=$work/out/faceless_qc/a
+qc=$work/out_qc/a
 
 echo "== batch without a mesh, then with --mesh vtp: redone, mesh written"
 batch
@@ -94,7 +94,7 @@ probe line "$qc/ch2.nii.gz.mesh.ply"
 echo "== bids participant --mesh stl"
 "$FACELESS" bids "$work/bids" "$work/outb" participant -q --no-render --mesh stl 2>"$work/err" ||
   { echo "FAIL: bids --mesh stl: $(head -3 "$work/err")"; fail=1; }
-m=$work/outb/faceless_qc/sub-01/anat/sub-01_T1w.nii.gz.mesh.stl
+m=$work/outb_qc/sub-01/anat/sub-01_T1w.nii.gz.mesh.stl
 if [ -s "$m" ]; then
   probe line "$m"
   echo "ok: $line"
