@@ -6,7 +6,7 @@
 # output image keeps its own slope and intercept, stored values outside the
 # mask stay bit for bit, the face changes, dcm2niix sees the same grid.
 source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
-need_tools dcmodify dcmdump dcm2niix
+need_tools dcmodify dcmdump dcm2niix dciodvfy
 pyd_workdir dicom-rescale
 
 mk_face_series in || { echo "mk_face_series failed"; exit 1; }
@@ -40,4 +40,22 @@ case $res in "differ "*) ok ;; *) bad "dcm2niix of the output: $res" ;; esac
 res=$("$FACELESS" info out 2>&1)
 echo "$res" | grep -q 'float32' && ok || bad "a per-image rescale series is not read as real values: $res"
 check_deid_attrs out/im3.dcm && ok || bad "de-identification attributes"
+
+# The same in one Enhanced MR file, a slope and intercept per frame
+# (PixelValueTransformationSequence), 2 volumes.
+if /usr/bin/python3 -c 'import pydicom' 2>/dev/null; then
+  /usr/bin/python3 "$FACELESS_SOURCE_DIR/tests/tools/make_dicom_volumes.py" enhanced-rescale 2 in enh ||
+    bad "generator failed"
+  "$FACELESS" deface enh -o out_enh --transform identity --mask-out enh.mask.nii.gz >enh.log 2>&1 && ok ||
+    bad "enhanced per-frame rescale: $(cat enh.log)"
+  res=$("$DT" maskcmp enh out_enh enh.mask.nii.gz 2>&1)
+  echo "$res" | grep -q '^outside_changed 0$' && echo "$res" | grep -q '^frames_untouched 0$' && ok ||
+    bad "enhanced per-frame rescale: $res"
+  slopes() { dcmdump -q "$1" | grep '(0028,1053)' | sed -E 's/.*\[([^]]*)\].*/\1/' | tr '\n' ' '; }
+  [ "$(slopes enh/enhanced.dcm)" = "$(slopes out_enh/enhanced.dcm)" ] && [ -n "$(slopes enh/enhanced.dcm)" ] && ok ||
+    bad "enhanced: per-frame slopes changed: $(slopes out_enh/enhanced.dcm)"
+  check "enhanced: dciodvfy" dciodvfy_no_new_errors enh/enhanced.dcm out_enh/enhanced.dcm
+else
+  echo "note: python3-pydicom absent: the enhanced case is skipped"
+fi
 finish

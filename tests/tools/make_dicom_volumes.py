@@ -10,11 +10,15 @@ KIND:
                 TemporalPositionIndex), frames in volume order
   enhanced-echo one Enhanced MR file of N echoes (MREchoSequence
                 EffectiveEchoTime), frames in slice order (echoes inside)
+  enhanced-rescale  one Enhanced MR file of N volumes as enhanced-time,
+                every frame with its own RescaleSlope and RescaleIntercept
+                (0.5 + 0.25 f and 5 f - 20 for frame f)
 
 Volume t stores the input's values times (1 - 0.15 t) plus 5 t, so no two
 volumes are alike and a frame written back into the wrong volume shows.
 Classic outputs are named v{N-1-t}_NAME: the name order is not the volume
-order. The enhanced file is the minimum the faceless reader and
+order. dcm2niix stacks the enhanced frames as one volume of N x slices
+(its own ordering rules); the tests compare its output before and after. The enhanced file is the minimum the faceless reader and
 dcm2niix need (shared and per-frame functional groups), not a full IOD.
 IN_DIR: single-frame files, 16-bit, uncompressed. pydicom, no numpy.
 """
@@ -92,7 +96,7 @@ def classic(kind, nvol, files, out):
             o.save_as(os.path.join(out, "v%d_%s" % (nvol - 1 - t, name)), write_like_original=True)
 
 
-def enhanced(kind, nvol, files, out):
+def enhanced(kind, nvol, files, out, rescale=False):
     first = files[0][1]
     e = copy.deepcopy(first)
     for kw in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "SliceLocation",
@@ -138,6 +142,10 @@ def enhanced(kind, nvol, files, out):
         pv = Dataset()
         pv.RescaleSlope = ds.get("RescaleSlope", 1)
         pv.RescaleIntercept = ds.get("RescaleIntercept", 0)
+        if rescale:
+            f = len(per)
+            pv.RescaleSlope = "%g" % (0.5 + 0.25 * f)
+            pv.RescaleIntercept = "%d" % (5 * f - 20)
         pv.RescaleType = "US"
         g.PixelValueTransformationSequence = Sequence([pv])
         per.append(g)
@@ -156,6 +164,8 @@ def main():
         classic(kind, nvol, files, out)
     elif kind in ("enhanced-time", "enhanced-echo"):
         enhanced(kind.split("-")[1], nvol, files, out)
+    elif kind == "enhanced-rescale":
+        enhanced("time", nvol, files, out, rescale=True)
     else:
         sys.exit("unknown kind " + kind)
 
