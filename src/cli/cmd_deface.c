@@ -482,8 +482,8 @@ static faceless_status run_pipeline(deface_run *r)
     stage_done(r, "template");
 
     double tpl2subj[4][4];
-    int veto = 0;              /* a check failed that no --min-trust lowers */
-    const char *lowered = "";  /* the check that lowered the trust */
+    int veto = 0;             /* a check failed that no --min-trust lowers */
+    const char *lowered = ""; /* the check that lowered the trust */
     if (a->transform) {
         s = deface_read_transform(ctx, a->transform, tpl2subj);
         if (s != FACELESS_OK)

@@ -160,7 +160,7 @@ int main(void)
         size_t ns = make_stack(v + nv, 7, ax_x, ax_y, 1, 1, 2.0, o);
         for (size_t s = 0; s < ns; s++) {
             v[nv + s].frame = e;
-            v[nv + s].order[0] = e + 1;                                  /* EchoNumbers */
+            v[nv + s].order[0] = e + 1;                                /* EchoNumbers */
             v[nv + s].order[3] = 1e7 * (double)(100 - 7 * e - (int)s); /* instances not in echo order */
         }
         nv += ns;

@@ -68,17 +68,19 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
 
 /* Writes v (read by dicom_series_read) to the folder out_dir: one file per
  * input file, same relative names. Pixel data from v (values that differ from
- * the input are clamped to the BitsStored range), Recognizable Visual
- * Features = NO, De-identification Method (+ code 113102), ImageType value 1
- * DERIVED (not in Enhanced MR images: dicom_dcmtk.cpp says why), new SOP Instance UIDs and a new Series Instance UID derived from the
- * old ones and a digest of the output (dicom_uid_derive: the written pixel
- * data of every image and the de-identification text, which names the
- * faceless version; every option that changes the output does so through
- * these). Frame of Reference UIDs stay: the geometry is unchanged. Lossless input keeps its
- * transfer syntax, lossy input is written in explicit VR little endian. Every
- * file is written to a temporary name next to its target and the files are
- * renamed only when all have been written. Refuses existing outputs unless
- * opts->overwrite, and refuses to write over an input file. */
+ * the input are clamped to the BitsStored range; a volume of real values goes
+ * back through each image's own rescale), Recognizable Visual Features = NO,
+ * De-identification Method (+ code 113102), ImageType value 1 DERIVED (not in
+ * Enhanced MR images: dicom_dcmtk.cpp says why), new SOP Instance UIDs and a
+ * new Series Instance UID derived from the old ones and a digest of the output
+ * (dicom_uid_derive: the written pixel data of every image and the
+ * de-identification text, which names the faceless version; every option
+ * that changes the output does so through these). Frame of Reference UIDs
+ * stay: the geometry is unchanged. Lossless input keeps its transfer syntax,
+ * lossy input is written in explicit VR little endian. Every file is written
+ * to a temporary name next to its target and the files are renamed only when
+ * all have been written. Refuses existing outputs unless opts->overwrite, and
+ * refuses to write over an input file. */
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts);
 
@@ -170,7 +172,7 @@ typedef struct dicom_series {
     dicom_file *files;
     size_t n_files;
     dicom_frame *slices;
-    size_t n_slices;       /* n_vols volumes of n_slices / n_vols slices */
+    size_t n_slices; /* n_vols volumes of n_slices / n_vols slices */
     size_t n_vols;
     dicom_pixel_format pf;
     /* 1: RescaleSlope/Intercept differ between images, and the volume holds
@@ -254,8 +256,7 @@ faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom
  * On success frames holds volume 0's slices in order, then volume 1's, ...,
  * and *n_vols = T (1 for a plain stack). */
 faceless_status dicom_geometry_volumes(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
-                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3],
-                                       size_t *n_vols);
+                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3], size_t *n_vols);
 
 /* dicom_uid.c */
 

@@ -201,8 +201,7 @@ static int cmp_volume(const void *pa, const void *pb)
 }
 
 faceless_status dicom_geometry_volumes(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
-                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3],
-                                       size_t *n_vols)
+                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3], size_t *n_vols)
 {
     *n_vols = 1;
     int placed = n > 0;

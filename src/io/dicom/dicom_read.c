@@ -102,9 +102,9 @@ static faceless_status check_duplicates(faceless_ctx *ctx, const dicom_scan_seri
     faceless_status st = FACELESS_OK;
     for (size_t i = 1; i < ser->n_files && st == FACELESS_OK; i++)
         if (!strcmp(by_uid[i]->sop_instance_uid, by_uid[i - 1]->sop_instance_uid))
-            st = ctx_fail(ctx, FACELESS_ERR_INPUT,
-                          "%s: the same image as %s (SOPInstanceUID %s twice); remove the copy", by_uid[i]->path,
-                          by_uid[i - 1]->path, by_uid[i]->sop_instance_uid);
+            st =
+                ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: the same image as %s (SOPInstanceUID %s twice); remove the copy",
+                         by_uid[i]->path, by_uid[i - 1]->path, by_uid[i]->sop_instance_uid);
     free(by_uid);
     return st;
 }
@@ -126,8 +126,8 @@ static faceless_status check_kinds(faceless_ctx *ctx, const char *path, const di
             return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
                             "%s: series %s mixes %s and %s images (%s, %s; ImageType or ComplexImageComponent); "
                             "de-facing such a series is not supported: split it by image type",
-                            path, ser->uid, kind_name(fr[0].kind), kind_name(fr[i].kind),
-                            ser->files[fr[0].file].path, ser->files[fr[i].file].path);
+                            path, ser->uid, kind_name(fr[0].kind), kind_name(fr[i].kind), ser->files[fr[0].file].path,
+                            ser->files[fr[i].file].path);
     return FACELESS_OK;
 }
 
@@ -232,10 +232,7 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
     return FACELESS_OK;
 }
 
-float dicom_real_value(double stored, double slope, double inter)
-{
-    return (float)(stored * slope + inter);
-}
+float dicom_real_value(double stored, double slope, double inter) { return (float)(stored * slope + inter); }
 
 /* Frame `frame` of stored samples (layout as dicom_dcmtk_decode) as real
  * values into dst. */
@@ -313,14 +310,14 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     if (st != FACELESS_OK)
         return st;
     const dicom_pixel_format *pf = &s->pf;
-    faceless_dtype dt = s->real_values ? FACELESS_DT_FLOAT32
+    faceless_dtype dt = s->real_values            ? FACELESS_DT_FLOAT32
                         : pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
                                                   : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
     size_t nz = s->n_slices / s->n_vols;
     faceless_volume *v = volume_new(pf->cols, pf->rows, (int64_t)nz, (int64_t)s->n_vols, dt, mm);
     if (!v) {
-        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for %dx%dx%zux%zu voxels", path, pf->cols,
-                      pf->rows, nz, s->n_vols);
+        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for %dx%dx%zux%zu voxels", path, pf->cols, pf->rows,
+                      nz, s->n_vols);
         dicom_series_free(s);
         return st;
     }
@@ -337,8 +334,8 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     if (s->files[0].mosaic)
         ctx_log(ctx, FACELESS_LOG_INFO, "%s: Siemens mosaic kept as one 2D image of %dx%d (not split into slices)",
                 path, pf->cols, pf->rows);
-    ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu, %zu volume%s, %s", path, s->uid,
-            s->n_files, pf->cols, pf->rows, nz, s->n_vols, s->n_vols > 1 ? "s" : "", faceless_dtype_name(dt));
+    ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu, %zu volume%s, %s", path, s->uid, s->n_files,
+            pf->cols, pf->rows, nz, s->n_vols, s->n_vols > 1 ? "s" : "", faceless_dtype_name(dt));
     st = v->path ? read_pixels(ctx, s, v) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     if (st != FACELESS_OK) {
         faceless_volume_free(v);

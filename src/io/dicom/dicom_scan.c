@@ -112,8 +112,7 @@ static void skip_note_say(faceless_ctx *ctx, const char *dir, const skip_note *n
                  note->names);
 }
 
-static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *path, const char *rel,
-                                skip_note *note)
+static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *path, const char *rel, skip_note *note)
 {
     dicom_file f;
     memset(&f, 0, sizeof f);

@@ -156,11 +156,11 @@ static void output_digest(const faceless_volume *v, const char *method, uint8_t 
 static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v, const dicom_series *s)
 {
     const dicom_pixel_format *pf = &s->pf;
-    faceless_dtype want = s->real_values ? FACELESS_DT_FLOAT32
+    faceless_dtype want = s->real_values            ? FACELESS_DT_FLOAT32
                           : pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
                                                     : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
-    if (v->nx != pf->cols || v->ny != pf->rows || v->nt != (int64_t)s->n_vols || v->nz * v->nt != (int64_t)s->n_slices ||
-        v->dtype != want)
+    if (v->nx != pf->cols || v->ny != pf->rows || v->nt != (int64_t)s->n_vols ||
+        v->nz * v->nt != (int64_t)s->n_slices || v->dtype != want)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL,
                         "%s: volume no longer matches its DICOM series (grid or datatype changed)",
                         v->path ? v->path : "volume");
