@@ -442,14 +442,6 @@ static faceless_status run_pipeline(deface_run *r)
     }
     if (s != FACELESS_OK)
         return s;
-    /* A mosaic reads as one 2D image; say what it is rather than let the
-     * registration refuse "a 2D image" (issue 18). */
-    const char *mosaic = dicom_volume_mosaic(r->vol);
-    if (mosaic)
-        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
-                        "%s: a Siemens mosaic (the slices tiled into one %lldx%lld image); de-facing mosaics is "
-                        "not supported",
-                        mosaic, (long long)r->vol->nx, (long long)r->vol->ny);
     describe_image(&rep->images[0], r->vol, a->input, r->output);
     rep->n_images = 1;
     if (deface_file_sha256(a->input, rep->images[0].input_sha256) != 0)

@@ -3,7 +3,8 @@
 # made from pydicom's MR_small (mk_face_series; deface --transform identity):
 #  - files without pixel data (RT plans) in a folder of two series: one
 #    warning per folder naming them, not one per file per scan;
-#  - a Siemens mosaic: refused as a mosaic, not as "a 2D image";
+#  - a Siemens mosaic without the CSA header that says how many slices it
+#    holds: refused as such, not as "a 2D image";
 #  - magnitude and phase images in one series: refused for the mix, not for
 #    their differing rescale;
 #  - one file copied twice: both names, not "several volumes or echoes";
@@ -33,9 +34,10 @@ n=$(grep -c 'without pixel data' plans.err)
 grep -q "plans: 2 DICOM files without pixel data skipped (plan_a.dcm, plan_b.dcm)" plans.err && ok ||
   bad "no-pixel-data warning does not name the folder and files: $(cat plans.err)"
 
-# A mosaic (ImageType MOSAIC, as Siemens writes fMRI and DWI).
+# A mosaic (ImageType MOSAIC, as Siemens writes fMRI and DWI) without its
+# CSA header.
 mk_face_series mosaic && dcmodify -nb -m "(0008,0008)=ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC" mosaic/im3.dcm >/dev/null
-refused mosaic 4 "mosaic/im3.dcm: a Siemens mosaic (the slices tiled into one 64x64 image)" mosaic
+refused mosaic 3 "mosaic/im3.dcm: a Siemens mosaic without NumberOfImagesInMosaic in its CSA header" mosaic
 
 # Magnitude and phase in one series, the phase with its own rescale.
 mk_face_series magphase

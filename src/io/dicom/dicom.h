@@ -84,11 +84,6 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts);
 
-/* The first file of v's series that is a Siemens mosaic (ImageType MOSAIC:
- * the slices of a volume tiled into one image, which dicom_series_read keeps
- * as one 2D image), or NULL (also for a volume not read from DICOM). */
-const char *dicom_volume_mosaic(const faceless_volume *v);
-
 /* ------------------------------------------------------------------------ */
 /* Internal: shared by the files of src/io/dicom only.                       */
 
@@ -134,12 +129,14 @@ typedef struct dicom_file {
     char description[65];
     int series_number;
     int instance_number;
-    int n_frames;
-    int mosaic;                 /* Siemens MOSAIC: kept as one 2D image */
+    int n_frames;               /* frames of the pixel data */
+    int n_images;               /* 2D images: n_frames, or a mosaic's tiles */
+    int mosaic;                 /* Siemens MOSAIC: tiles across (and down), else 0 */
     double slice_thickness;     /* 0 when absent */
     double spacing_between;     /* SpacingBetweenSlices, 0 when absent */
     dicom_pixel_format pf;
-    dicom_frame *frames;        /* n_frames, owned (file index filled by the series) */
+    dicom_frame *frames;        /* n_images, owned (file index filled by the series);
+                                   frame = the frame, or the mosaic's tile */
 } dicom_file;
 
 void dicom_file_clear(dicom_file *f);
@@ -181,6 +178,12 @@ typedef struct dicom_series {
      * each image's stored values (issue 18). */
     int real_values;
 } dicom_series;
+
+/* dicom_read.c: where pixel `pixel` (row * columns + column, in the series'
+ * image size) of image `image` of file f lies in f's decoded pixel data
+ * (dicom_dcmtk_decode's layout): in frame `image`, or in tile `image` of a
+ * mosaic. */
+size_t dicom_pixel_at(const dicom_file *f, int image, size_t pixel);
 
 /* dicom_read.c: the real value of a stored sample, as the reader computes it
  * (the writer recomputes it to find the voxels that did not change). */

@@ -395,6 +395,108 @@ void frame_order(DcmItem *ds, bool enhanced, long frame, int instance, double or
     order[3] = (double)instance * 1e7 + (double)frame;
 }
 
+// One element of a Siemens CSA header (SV10 layout, as read by nibabel's
+// csareader and dcm2niix): the text of its first `want` items, or false.
+// Layout: "SV10" + 4 bytes, uint32 tag count, uint32 77; per tag: name[64],
+// vm, vr[4], syngodt, nitems, 77 (int32 each but vr); per item: 4 int32, the
+// second the length, then the data padded to 4 bytes.
+bool csa_strings(const Uint8 *p, size_t len, const char *name, int want, std::string *out)
+{
+    auto u32 = [&](size_t at) -> Uint32 {
+        return (Uint32)p[at] | (Uint32)p[at + 1] << 8 | (Uint32)p[at + 2] << 16 | (Uint32)p[at + 3] << 24;
+    };
+    if (len < 16 || std::memcmp(p, "SV10", 4) != 0)
+        return false;
+    Uint32 ntags = u32(8);
+    size_t at = 16;
+    for (Uint32 t = 0; t < ntags && ntags < 1000; t++) {
+        if (at + 84 > len)
+            return false;
+        char tag[65];
+        std::memcpy(tag, p + at, 64);
+        tag[64] = '\0';
+        Uint32 nitems = u32(at + 76);
+        at += 84;
+        bool match = std::strcmp(tag, name) == 0;
+        for (Uint32 k = 0; k < nitems && nitems < 10000; k++) {
+            if (at + 16 > len)
+                return false;
+            Uint32 ilen = u32(at + 4);
+            at += 16;
+            if (ilen > len - at)
+                return false;
+            if (match && (int)k < want)
+                out[k].assign((const char *)p + at, strnlen((const char *)p + at, ilen));
+            at += (ilen + 3) & ~3u;
+        }
+        if (match)
+            return (int)nitems >= want;
+    }
+    return false;
+}
+
+// A Siemens mosaic (ImageType MOSAIC): the slices of one volume tiled into
+// one image, in rows of ceil(sqrt(n)) tiles. Each tile becomes an image of
+// its own (dicom_file.frames, n_images), placed as nibabel and dcm2niix do:
+// ImagePositionPatient is that of the whole mosaic's first pixel, so the
+// first slice lies (C - c)/2 columns and (R - r)/2 rows further (C, R the
+// mosaic's size, c, r a tile's), and slice k lies k slice spacings along
+// the CSA header's SliceNormalVector (issue 18).
+faceless_status mosaic_tiles(faceless_ctx *ctx, const char *path, DcmDataset *ds, dicom_file *f)
+{
+    Uint8 *csa = NULL;
+    unsigned long csa_len = 0;
+    std::string n_s, normal_s[3];
+    DcmElement *el = NULL;
+    if (ds->findAndGetElement(DcmTagKey(0x0029, 0x1010), el).good() && el && el->getUint8Array(csa).good() && csa)
+        csa_len = el->getLength();
+    long n = 0;
+    if (csa && csa_strings(csa, csa_len, "NumberOfImagesInMosaic", 1, &n_s))
+        n = std::atol(n_s.c_str());
+    // FACELESS_ERR_INPUT, not _UNSUPPORTED: for this function's caller that
+    // means "not DICOM", and the file would be skipped, the rest of its
+    // series written without it.
+    if (n < 1 || n > 4096)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT,
+                        "%s: a Siemens mosaic without NumberOfImagesInMosaic in its CSA header (0029,1010): "
+                        "its slices cannot be told apart",
+                        path);
+    int across = 1;
+    while ((long)across * across < n)
+        across++;
+    const dicom_pixel_format &pf = f->pf;
+    // Without a position or orientation the tiles keep has_ipp/has_iop 0 and
+    // the stacking refuses them by name.
+    if (f->n_frames != 1 || pf.rows % across || pf.cols % across)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: a Siemens mosaic of %ld slices that does not tile %dx%d",
+                        path, n, pf.cols, pf.rows);
+    dicom_frame first = f->frames[0];
+    const double *X = first.iop, *Y = first.iop + 3;
+    double N[3] = {X[1] * Y[2] - X[2] * Y[1], X[2] * Y[0] - X[0] * Y[2], X[0] * Y[1] - X[1] * Y[0]};
+    if (csa_strings(csa, csa_len, "SliceNormalVector", 3, normal_s))
+        for (int a = 0; a < 3; a++)
+            N[a] = std::atof(normal_s[a].c_str());
+    double dz = f->spacing_between > 0 ? f->spacing_between : f->slice_thickness;
+    int r = pf.rows / across, c = pf.cols / across;
+    dicom_frame *tiles = (dicom_frame *)std::calloc((size_t)n, sizeof(dicom_frame));
+    if (!tiles)
+        throw std::bad_alloc();
+    for (long k = 0; k < n; k++) {
+        dicom_frame &t = tiles[k];
+        t = first;
+        t.frame = (int)k;
+        t.order[3] = first.order[3] + (double)k;
+        for (int a = 0; a < 3; a++)
+            t.ipp[a] = first.ipp[a] + X[a] * first.spacing[1] * (pf.cols - c) / 2.0 +
+                       Y[a] * first.spacing[0] * (pf.rows - r) / 2.0 + N[a] * dz * (double)k;
+    }
+    std::free(f->frames);
+    f->frames = tiles;
+    f->n_images = (int)n;
+    f->mosaic = across;
+    return FACELESS_OK;
+}
+
 faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     *not_image = 0;
@@ -451,11 +553,12 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
     if (nf < 1 || nf > 1000000)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: invalid NumberOfFrames '%s'", path, frames_s.c_str());
     f->n_frames = (int)nf;
+    f->n_images = f->n_frames;
     OFString image_type;
     char file_kind = 'M';
+    bool mosaic = false;
     if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good()) {
-        if (image_type.find("MOSAIC") != OFString_npos)
-            f->mosaic = 1;
+        mosaic = image_type.find("MOSAIC") != OFString_npos;
         file_kind = kind_of_image_type(image_type);
     }
     double v;
@@ -505,7 +608,7 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
         if (get_doubles(pvt, DCM_RescaleIntercept, &v, 1))
             fr.inter = v;
     }
-    return FACELESS_OK;
+    return mosaic ? mosaic_tiles(ctx, path, ds, f) : FACELESS_OK;
 }
 
 // ImageType / FrameType: value 1 becomes DERIVED (PS3.3 C.7.6.1.1.2), the

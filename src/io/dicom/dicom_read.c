@@ -173,7 +173,7 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
         return st;
     size_t n = 0;
     for (size_t i = 0; i < ser->n_files; i++)
-        n += (size_t)ser->files[i].n_frames;
+        n += (size_t)ser->files[i].n_images;
     dicom_series *s = calloc(1, sizeof *s);
     dicom_frame *fr = s ? malloc(n * sizeof *fr) : NULL;
     if (!s || !fr) {
@@ -182,7 +182,7 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
     }
     size_t k = 0;
     for (size_t i = 0; i < ser->n_files; i++)
-        for (int j = 0; j < ser->files[i].n_frames; j++) {
+        for (int j = 0; j < ser->files[i].n_images; j++) {
             fr[k] = ser->files[i].frames[j];
             fr[k].file = (int)i;
             k++;
@@ -226,10 +226,23 @@ static faceless_status build_series(faceless_ctx *ctx, const char *path, dicom_s
     s->slices = fr;
     s->n_slices = n;
     s->pf = s->files[0].pf;
+    if (s->files[0].mosaic) { /* the volume's images are the tiles */
+        s->pf.rows /= s->files[0].mosaic;
+        s->pf.cols /= s->files[0].mosaic;
+    }
     s->real_values = real_values;
     s->n_vols = n_vols;
     *out = s;
     return FACELESS_OK;
+}
+
+size_t dicom_pixel_at(const dicom_file *f, int image, size_t pixel)
+{
+    if (!f->mosaic)
+        return (size_t)image * (size_t)f->pf.rows * (size_t)f->pf.cols + pixel;
+    size_t c = (size_t)(f->pf.cols / f->mosaic), r = (size_t)(f->pf.rows / f->mosaic);
+    size_t tr = (size_t)image / (size_t)f->mosaic, tc = (size_t)image % (size_t)f->mosaic;
+    return (tr * r + pixel / c) * (size_t)f->pf.cols + tc * c + pixel % c;
 }
 
 float dicom_real_value(double stored, double slope, double inter) { return (float)(stored * slope + inter); }
@@ -251,18 +264,21 @@ static void to_real(const dicom_pixel_format *pf, const void *src, const dicom_f
 
 static faceless_status read_pixels(faceless_ctx *ctx, const dicom_series *s, faceless_volume *v)
 {
-    size_t fb = (size_t)s->pf.rows * (size_t)s->pf.cols * (size_t)(s->pf.bits_allocated / 8);
     size_t npix = (size_t)s->pf.rows * (size_t)s->pf.cols;
-    /* slice_of[file][frame] = k, through a flat index per file. */
+    size_t bytes = (size_t)(s->pf.bits_allocated / 8), fb = npix * bytes;
+    /* slice_of[file][image] = k, through a flat index per file. */
     size_t *first = malloc((s->n_files + 1) * sizeof *first);
     if (!first)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     first[0] = 0;
     for (size_t i = 0; i < s->n_files; i++)
-        first[i + 1] = first[i] + (size_t)s->files[i].n_frames;
+        first[i + 1] = first[i] + (size_t)s->files[i].n_images;
     size_t *slice_of = malloc(first[s->n_files] * sizeof *slice_of);
-    if (!slice_of) {
+    uint8_t *image = malloc(fb);
+    if (!slice_of || !image) {
         free(first);
+        free(slice_of);
+        free(image);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     }
     for (size_t k = 0; k < s->n_slices; k++)
@@ -270,24 +286,32 @@ static faceless_status read_pixels(faceless_ctx *ctx, const dicom_series *s, fac
     faceless_status st = FACELESS_OK;
     for (size_t i = 0; i < s->n_files && st == FACELESS_OK; i++) {
         const dicom_file *f = &s->files[i];
-        /* Stored values of a single-frame file go straight into place. */
-        uint8_t *single = s->real_values ? NULL : (uint8_t *)v->data + slice_of[first[i]] * fb;
-        uint8_t *buf = f->n_frames == 1 && single ? single : malloc(fb * (size_t)f->n_frames);
+        size_t file_bytes = (size_t)f->pf.rows * (size_t)f->pf.cols * bytes * (size_t)f->n_frames;
+        /* Stored values of a single-image file go straight into place. */
+        int direct = f->n_images == 1 && !f->mosaic && !s->real_values;
+        uint8_t *buf = direct ? (uint8_t *)v->data + slice_of[first[i]] * fb : malloc(file_bytes);
         if (!buf) {
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", f->path);
             break;
         }
         st = dicom_dcmtk_decode(ctx, f, buf);
-        for (int j = 0; st == FACELESS_OK && buf != single && j < f->n_frames; j++) {
+        for (int j = 0; st == FACELESS_OK && !direct && j < f->n_images; j++) {
             size_t k = slice_of[first[i] + (size_t)j];
-            if (s->real_values)
-                to_real(&s->pf, buf + fb * (size_t)j, &s->slices[k], (float *)v->data + k * npix);
+            if (f->mosaic) /* the tile's rows, one by one */
+                for (size_t row = 0; row < (size_t)s->pf.rows; row++)
+                    memcpy(image + row * (size_t)s->pf.cols * bytes,
+                           buf + dicom_pixel_at(f, j, row * (size_t)s->pf.cols) * bytes, (size_t)s->pf.cols * bytes);
             else
-                memcpy((uint8_t *)v->data + k * fb, buf + fb * (size_t)j, fb);
+                memcpy(image, buf + fb * (size_t)j, fb);
+            if (s->real_values)
+                to_real(&s->pf, image, &s->slices[k], (float *)v->data + k * npix);
+            else
+                memcpy((uint8_t *)v->data + k * fb, image, fb);
         }
-        if (buf != single)
+        if (!direct)
             free(buf);
     }
+    free(image);
     free(slice_of);
     free(first);
     return st;
@@ -329,11 +353,6 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     v->source_kind = VOLUME_SOURCE_DICOM;
     v->source = s;
     v->source_free = dicom_series_free;
-    /* A note, not a warning: convert and info keep the mosaic as it is;
-     * deface refuses it in one line (dicom_volume_mosaic). */
-    if (s->files[0].mosaic)
-        ctx_log(ctx, FACELESS_LOG_INFO, "%s: Siemens mosaic kept as one 2D image of %dx%d (not split into slices)",
-                path, pf->cols, pf->rows);
     ctx_log(ctx, FACELESS_LOG_INFO, "%s: series %s, %zu files, %dx%dx%zu, %zu volume%s, %s", path, s->uid, s->n_files,
             pf->cols, pf->rows, nz, s->n_vols, s->n_vols > 1 ? "s" : "", faceless_dtype_name(dt));
     st = v->path ? read_pixels(ctx, s, v) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
@@ -343,17 +362,6 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
     }
     *out = v;
     return FACELESS_OK;
-}
-
-const char *dicom_volume_mosaic(const faceless_volume *v)
-{
-    if (!v || v->source_kind != VOLUME_SOURCE_DICOM || !v->source)
-        return NULL;
-    const dicom_series *s = v->source;
-    for (size_t i = 0; i < s->n_files; i++)
-        if (s->files[i].mosaic)
-            return s->files[i].path;
-    return NULL;
 }
 
 static int summary_cmp(const void *a, const void *b)
@@ -387,7 +395,7 @@ faceless_status dicom_list_series(faceless_ctx *ctx, const char *path, dicom_ser
         o->series_number = f->series_number;
         o->n_files = (int)ser->n_files;
         for (size_t j = 0; j < ser->n_files; j++)
-            o->n_images += ser->files[j].n_frames;
+            o->n_images += ser->files[j].n_images;
         o->rows = f->pf.rows;
         o->cols = f->pf.cols;
     }

@@ -72,7 +72,7 @@ typedef struct gather_job {
     const dicom_series *s;
     const faceless_volume *v;
     size_t file;
-    const size_t *slice_of; /* slice of each frame of the file */
+    const size_t *slice_of; /* slice of each image of the file */
 } gather_job;
 
 /* The new pixels of one file from the volume (a dicom_pixel_fn); changed
@@ -83,24 +83,26 @@ static size_t gather(void *user, const void *orig, void *dst)
     const gather_job *job = user;
     const dicom_series *s = job->s;
     const faceless_volume *v = job->v;
-    size_t file = job->file;
+    const dicom_file *f = &s->files[job->file];
     const size_t *slice_of = job->slice_of;
     const dicom_pixel_format *pf = &s->pf;
     size_t npix = (size_t)pf->rows * (size_t)pf->cols;
     int bytes = pf->bits_allocated / 8;
     long lo = pf->pixel_rep ? -(1L << (pf->bits_stored - 1)) : 0;
     long hi = pf->pixel_rep ? (1L << (pf->bits_stored - 1)) - 1 : (1L << pf->bits_stored) - 1;
+    /* What no image covers (the empty tiles of a mosaic) stays as it was. */
+    memcpy(dst, orig, (size_t)f->pf.rows * (size_t)f->pf.cols * (size_t)bytes * (size_t)f->n_frames);
     size_t nch = 0;
-    for (int j = 0; j < s->files[file].n_frames; j++) {
+    for (int j = 0; j < f->n_images; j++) {
         size_t k = slice_of[j];
-        size_t base = (size_t)j * npix;
         const dicom_frame *fr = &s->slices[k];
         for (size_t i = 0; i < npix; i++) {
+            size_t at = dicom_pixel_at(f, j, i);
             long nv, ov;
             if (bytes == 1)
-                ov = pf->pixel_rep ? ((const int8_t *)orig)[base + i] : ((const uint8_t *)orig)[base + i];
+                ov = pf->pixel_rep ? ((const int8_t *)orig)[at] : ((const uint8_t *)orig)[at];
             else
-                ov = pf->pixel_rep ? ((const int16_t *)orig)[base + i] : ((const uint16_t *)orig)[base + i];
+                ov = pf->pixel_rep ? ((const int16_t *)orig)[at] : ((const uint16_t *)orig)[at];
             int changed;
             if (s->real_values) {
                 /* Real values (dicom_read.c): a voxel is unchanged when it
@@ -125,9 +127,9 @@ static size_t gather(void *user, const void *orig, void *dst)
                 nv = nv < lo ? lo : (nv > hi ? hi : nv);
             }
             if (bytes == 1)
-                ((uint8_t *)dst)[base + i] = (uint8_t)nv;
+                ((uint8_t *)dst)[at] = (uint8_t)nv;
             else
-                ((uint16_t *)dst)[base + i] = (uint16_t)nv;
+                ((uint16_t *)dst)[at] = (uint16_t)nv;
         }
     }
     return nch;
@@ -187,7 +189,7 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
     }
     first[0] = 0;
     for (size_t i = 0; i < n; i++)
-        first[i + 1] = first[i] + (size_t)s->files[i].n_frames;
+        first[i + 1] = first[i] + (size_t)s->files[i].n_images;
     slice_of = malloc(first[n] * sizeof *slice_of);
     if (!slice_of) {
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
