@@ -135,8 +135,8 @@ typedef struct dicom_file {
     double slice_thickness;     /* 0 when absent */
     double spacing_between;     /* SpacingBetweenSlices, 0 when absent */
     dicom_pixel_format pf;
-    dicom_frame *frames;        /* n_images, owned (file index filled by the series);
-                                   frame = the frame, or the mosaic's tile */
+    dicom_frame *frames; /* n_images, owned (file index filled by the series);
+                            frame = the frame, or the mosaic's tile */
 } dicom_file;
 
 void dicom_file_clear(dicom_file *f);

@@ -468,8 +468,8 @@ faceless_status mosaic_tiles(faceless_ctx *ctx, const char *path, DcmDataset *ds
     // Without a position or orientation the tiles keep has_ipp/has_iop 0 and
     // the stacking refuses them by name.
     if (f->n_frames != 1 || pf.rows % across || pf.cols % across)
-        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: a Siemens mosaic of %ld slices that does not tile %dx%d",
-                        path, n, pf.cols, pf.rows);
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: a Siemens mosaic of %ld slices that does not tile %dx%d", path, n,
+                        pf.cols, pf.rows);
     dicom_frame first = f->frames[0];
     const double *X = first.iop, *Y = first.iop + 3;
     double N[3] = {X[1] * Y[2] - X[2] * Y[1], X[2] * Y[0] - X[0] * Y[2], X[0] * Y[1] - X[1] * Y[0]};
