@@ -80,7 +80,10 @@ static void usage(FILE *f)
             "                         the exit code is the first failing series' code\n"
             "  --transform FILE       skip registration: template-to-subject affine (4x4 text,\n"
             "                         RAS mm) or the word identity\n"
-            "  --min-trust X          registration trust needed to write (0..1)\n"
+            "  --min-trust X          registration trust needed to write (0..1, default 0.5); a\n"
+            "                         failed fit check lowers the trust below 0.5. Not a head,\n"
+            "                         not one head, or no face in view always refuse (only\n"
+            "                         --force writes those)\n"
             "  --apply-suffix S       suffix of the --apply-to outputs (default _defaced; \"\" keeps\n"
             "                         the names, for an output folder other than the input's)\n"
             "  --overwrite            replace existing outputs (but never write an untrusted result)\n"
@@ -454,7 +457,7 @@ static faceless_status run_pipeline(deface_run *r)
         FILE *f = a->force || a->overwrite || (i == 0 && a->output_dir_shared) ? NULL : fopen(outs[i], "rb");
         if (f) {
             fclose(f);
-            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to overwrite)", outs[i]);
+            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", outs[i]);
         }
     }
 
@@ -521,6 +524,8 @@ static faceless_status run_pipeline(deface_run *r)
     stage_done(r, "template");
 
     double tpl2subj[4][4];
+    int veto = 0;             /* a check failed that no --min-trust lowers */
+    const char *lowered = ""; /* the check that lowered the trust */
     if (a->transform) {
         s = deface_read_transform(ctx, a->transform, tpl2subj);
         if (s != FACELESS_OK)
@@ -552,9 +557,11 @@ static faceless_status run_pipeline(deface_run *r)
         rep->beside = rr.beside;
         rep->entropy_bits = rr.entropy_bits;
         rep->cost_name = rr.cost_name;
-        rep->trust_reason = rr.reason;
         rep->min_trust = ro.min_trust;
         rep->trusted = rr.trusted;
+        rep->trust_reason = rr.trusted ? "" : rr.reason;
+        veto = rr.veto;
+        lowered = rr.reason;
     }
     memcpy(rep->tpl2subj, tpl2subj, sizeof tpl2subj);
     rep->have_transform = 1;
@@ -566,15 +573,24 @@ static faceless_status run_pipeline(deface_run *r)
     r->tpl->brain.mask = NULL;
     stage_done(r, "register");
     if (!rep->trusted) {
+        const char *why = rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust";
+        /* A veto is not a matter of degree: name it as one, so that nobody
+         * tries a lower --min-trust (issue 18). */
+        if (veto && !a->force)
+            return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                            "%s: registration refused (%s; a check that --min-trust does not lower); nothing "
+                            "written (--force writes anyway; check the result)",
+                            a->input, why);
         if (!a->force)
             return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
                             "%s: registration not trusted (%s; trust %.3f, minimum %.3f); nothing written "
                             "(--force writes anyway; check the result)",
-                            a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust",
-                            rep->trust, rep->min_trust);
+                            a->input, why, rep->trust, rep->min_trust);
         ctx_warn(ctx, "%s: registration not trusted (%s; trust %.3f, minimum %.3f); written because of --force",
-                 a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust", rep->trust,
-                 rep->min_trust);
+                 a->input, why, rep->trust, rep->min_trust);
+    } else if (*lowered) {
+        ctx_warn(ctx, "%s: registration trust %.3f lowered (%s); written because --min-trust is %.3f", a->input,
+                 rep->trust, lowered, rep->min_trust);
     }
 
     mask_params mp = {a->margin, r->brain_mask};
