@@ -30,6 +30,7 @@
 #include "mask/mask.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,21 +96,28 @@ void mask_depth_free(mask_depth *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Marks in out (1) the border blocks with seed[b] set and the blocks with
- * pass[b] set that connect to them (6-neighbours, through such blocks);
- * stack: n entries. */
-static void flood_from_border(const uint8_t *seed, const uint8_t *pass, const int64_t dim[3], uint8_t *out,
-                              int64_t *stack)
+/* Bits of the work array while the surface is built. */
+#define B_AIR 1u      /* block mean below the skin threshold */
+#define B_FAR 2u      /* (padded grid) air farther than the closing radius from tissue */
+#define B_OUT 4u      /* reached from the border */
+#define B_SHALLOW 8u  /* air at most PLAIN_AIR_DEPTH_MM below the closed skin */
+#define B_PLAIN 16u   /* plain exterior air */
+#define B_ERODED 32u  /* the plain head eroded by the protrusion ball */
+
+/* Sets `out` on the border blocks with a `seed` bit and on the blocks with a
+ * `pass` bit connected to them (6-neighbours, through such blocks). stack:
+ * n entries (it may share the memory of a float array being rewritten). */
+static void flood_from_border(uint8_t *bits, uint8_t seed, uint8_t pass, uint8_t out, const int64_t dim[3],
+                              int32_t *stack)
 {
     const int64_t n = dim[0] * dim[1] * dim[2];
-    memset(out, 0, (size_t)n);
     int64_t top = 0;
     for (int64_t b = 0; b < n; b++) {
         const int64_t bi = b % dim[0], bj = (b / dim[0]) % dim[1], bk = b / (dim[0] * dim[1]);
         int border = bi == 0 || bj == 0 || bk == 0 || bi == dim[0] - 1 || bj == dim[1] - 1 || bk == dim[2] - 1;
-        if (border && seed[b]) {
-            out[b] = 1;
-            stack[top++] = b;
+        if (border && (bits[b] & seed) && !(bits[b] & out)) {
+            bits[b] |= out;
+            stack[top++] = (int32_t)b;
         }
     }
     const int64_t step[6] = {1, -1, dim[0], -dim[0], dim[0] * dim[1], -dim[0] * dim[1]};
@@ -121,22 +129,22 @@ static void flood_from_border(const uint8_t *seed, const uint8_t *pass, const in
             if ((m % 2 == 0 && c[a] == dim[a] - 1) || (m % 2 == 1 && c[a] == 0))
                 continue;
             int64_t nb = b + step[m];
-            if (!out[nb] && pass[nb]) {
-                out[nb] = 1;
-                stack[top++] = nb;
+            if (!(bits[nb] & out) && (bits[nb] & pass)) {
+                bits[nb] |= out;
+                stack[top++] = (int32_t)nb;
             }
         }
     }
 }
 
-/* Squared distance (mm^2) from every block to the nearest block with
- * seed[b] == want, into dist. */
-static int distance_to(const uint8_t *seed, uint8_t want, const int64_t dim[3], const double s[3], float *dist,
-                       int threads)
+/* Squared distance (mm^2) from every block to the nearest block with (want
+ * set: any; want_clear: none) of the bits mask, into dist. */
+static int distance_to(const uint8_t *bits, uint8_t mask, int want_set, const int64_t dim[3], const double s[3],
+                       float *dist, int threads)
 {
     const int64_t n = dim[0] * dim[1] * dim[2];
     for (int64_t b = 0; b < n; b++)
-        dist[b] = seed[b] == want ? 0.0f : FLT_MAX;
+        dist[b] = ((bits[b] & mask) != 0) == want_set ? 0.0f : FLT_MAX;
     return edt3(dist, dim, s, threads);
 }
 
@@ -163,48 +171,67 @@ static void block_means(const faceless_volume *subj, const mask_depth *d, float 
 }
 
 /* The exterior air of the head closed by a ball of MASK_CLOSING_RADIUS_MM,
- * into ext (1 = outside): air farther than the radius from tissue, flood-
- * filled from outside the field of view, grown back by the radius. Channels
- * narrower than the ball (ear canals, nostrils) stay inside the head:
- * through them, and the dark bone and CSF behind them in a T1w, plain air
- * would reach the brain. The grid is padded with air by more than the
- * radius, as if the world went on beyond the field of view: an ear close to
- * its edge is then outside too. */
-static int closed_exterior(const uint8_t *air, const mask_depth *d, uint8_t *ext, int threads)
+ * returned as the blocks of ext_out whose bits get `ext` (B_AIR blocks
+ * only): air farther than the radius from tissue, flood-filled from outside
+ * the field of view, grown back by the radius. Channels narrower than the
+ * ball (ear canals, nostrils) stay inside the head: through them, and the
+ * dark bone and CSF behind them in a T1w, plain air would reach the brain.
+ * The grid is padded with air by more than the radius, as if the world went
+ * on beyond the field of view: an ear close to its edge is then outside too.
+ * Memory: a byte and a float per padded block (the flood's stack shares the
+ * float array between its two distance transforms). */
+static int closed_exterior(uint8_t *bits, const mask_depth *d, uint8_t ext, int threads)
 {
     const int64_t pad =
         (int64_t)ceil(MASK_CLOSING_RADIUS_MM / fmin(d->step_mm[0], fmin(d->step_mm[1], d->step_mm[2]))) + 2;
     const int64_t pd[3] = {d->dim[0] + 2 * pad, d->dim[1] + 2 * pad, d->dim[2] + 2 * pad};
     const int64_t pn = pd[0] * pd[1] * pd[2];
-    uint8_t *pair = malloc((size_t)pn), *far = malloc((size_t)pn), *out = malloc((size_t)pn);
+    if (pn > INT32_MAX)
+        return 0;
+    uint8_t *pbits = malloc((size_t)pn);
     float *dist = malloc((size_t)pn * sizeof *dist);
-    int64_t *stack = malloc((size_t)pn * sizeof *stack);
-    int ok = pair && far && out && dist && stack;
+    int ok = pbits && dist;
     if (ok) {
-        memset(pair, 1, (size_t)pn);
+        memset(pbits, B_AIR, (size_t)pn);
         for (int64_t k = 0; k < d->dim[2]; k++)
-            for (int64_t j = 0; j < d->dim[1]; j++)
-                memcpy(pair + pad + pd[0] * (j + pad + pd[1] * (k + pad)), air + d->dim[0] * (j + d->dim[1] * k),
-                       (size_t)d->dim[0]);
+            for (int64_t j = 0; j < d->dim[1]; j++) {
+                const uint8_t *row = bits + d->dim[0] * (j + d->dim[1] * k);
+                uint8_t *prow = pbits + pad + pd[0] * (j + pad + pd[1] * (k + pad));
+                for (int64_t i = 0; i < d->dim[0]; i++)
+                    prow[i] = row[i] & B_AIR;
+            }
         const float rc2 = (float)(MASK_CLOSING_RADIUS_MM * MASK_CLOSING_RADIUS_MM);
-        ok = distance_to(pair, 0, pd, d->step_mm, dist, threads);
+        ok = distance_to(pbits, B_AIR, 0, pd, d->step_mm, dist, threads);
         for (int64_t b = 0; b < pn; b++)
-            far[b] = (uint8_t)(dist[b] > rc2);
-        flood_from_border(far, far, pd, out, stack);
-        ok = ok && distance_to(out, 1, pd, d->step_mm, dist, threads);
+            if (dist[b] > rc2)
+                pbits[b] |= B_FAR;
+        flood_from_border(pbits, B_FAR, B_FAR, B_OUT, pd, (int32_t *)(void *)dist);
+        ok = ok && distance_to(pbits, B_OUT, 1, pd, d->step_mm, dist, threads);
         for (int64_t k = 0; k < d->dim[2]; k++)
             for (int64_t j = 0; j < d->dim[1]; j++)
                 for (int64_t i = 0; i < d->dim[0]; i++) {
                     int64_t b = i + d->dim[0] * (j + d->dim[1] * k);
-                    ext[b] = (uint8_t)(air[b] && dist[(i + pad) + pd[0] * ((j + pad) + pd[1] * (k + pad))] <= rc2);
+                    if ((bits[b] & B_AIR) && dist[(i + pad) + pd[0] * ((j + pad) + pd[1] * (k + pad))] <= rc2)
+                        bits[b] |= ext;
                 }
     }
-    free(pair);
-    free(far);
-    free(out);
+    free(pbits);
     free(dist);
-    free(stack);
     return ok;
+}
+
+/* The work grid of about WORK_STEP_MM for subj. */
+static void work_grid(const faceless_volume *subj, mask_depth *d)
+{
+    double sp[3];
+    mask_grid_spacing(subj, sp);
+    const int64_t sdim[3] = {subj->nx, subj->ny, subj->nz};
+    for (int a = 0; a < 3; a++) {
+        long f = lround(WORK_STEP_MM / sp[a]);
+        d->f[a] = f < 1 ? 1 : (int)f;
+        d->dim[a] = (sdim[a] + d->f[a] - 1) / d->f[a];
+        d->step_mm[a] = sp[a] * d->f[a];
+    }
 }
 
 faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj, mask_depth *out)
@@ -212,67 +239,68 @@ faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj,
     const char *name = subj->path ? subj->path : "subject";
     mask_depth d;
     memset(&d, 0, sizeof d);
-    double sp[3];
-    mask_grid_spacing(subj, sp);
-    const int64_t sdim[3] = {subj->nx, subj->ny, subj->nz};
-    for (int a = 0; a < 3; a++) {
-        long f = lround(WORK_STEP_MM / sp[a]);
-        d.f[a] = f < 1 ? 1 : (int)f;
-        d.dim[a] = (sdim[a] + d.f[a] - 1) / d.f[a];
-        d.step_mm[a] = sp[a] * d.f[a];
-    }
+    work_grid(subj, &d);
     const int64_t n = d.dim[0] * d.dim[1] * d.dim[2];
     const int threads = ctx_omp_threads(ctx);
-    float *mean = malloc((size_t)n * sizeof *mean), *dist = malloc((size_t)n * sizeof *dist);
-    uint8_t *air = calloc((size_t)n, 1), *open_ext = calloc((size_t)n, 1);
-    int64_t *stack = malloc((size_t)n * sizeof *stack);
-    d.depth = malloc((size_t)n * sizeof *d.depth);
+    /* d.protrusion holds the work bits until the end; peak memory is a
+     * target (issue 4): one float array at a time besides the depth */
     d.protrusion = calloc((size_t)n, 1);
-    int ok = mean && dist && air && open_ext && stack && d.depth && d.protrusion;
+    float *mean = malloc((size_t)n * sizeof *mean);
+    int ok = d.protrusion && mean && n <= INT32_MAX;
+    uint8_t *bits = d.protrusion;
     if (ok) {
         /* 1. the skin threshold of the block means */
         block_means(subj, &d, mean, threads);
         d.threshold = skin_threshold_from_values(mean, n, threads);
+        for (int64_t b = 0; b < n; b++)
+            bits[b] = mean[b] < d.threshold ? B_AIR : 0;
     }
-    if (ok && isnan(d.threshold)) {
+    free(mean);
+    /* 2. exterior air of the head closed by a ball (closed_exterior), before
+     * the depth array exists (its padded work arrays are the largest) */
+    const int flat = ok && isnan(d.threshold);
+    if (ok && !flat)
+        ok = closed_exterior(bits, &d, B_OUT, threads);
+    d.depth = ok ? malloc((size_t)n * sizeof *d.depth) : NULL;
+    ok = ok && d.depth;
+    if (ok && flat) {
         /* one value everywhere: no head and no surface; depth 0 everywhere
          * allows no shell at all */
         memset(d.depth, 0, (size_t)n * sizeof *d.depth);
+        memset(bits, 0, (size_t)n);
     } else if (ok) {
-        for (int64_t b = 0; b < n; b++)
-            air[b] = (uint8_t)(mean[b] < d.threshold);
-        /* 2. exterior air of the head closed by a ball (closed_exterior) */
-        ok = closed_exterior(air, &d, open_ext, threads);
-        /* 3. depth below the closed head's skin */
-        ok = ok && distance_to(open_ext, 1, d.dim, d.step_mm, d.depth, threads);
+        /* 3. the depth below the closed head's skin */
+        ok = distance_to(bits, B_OUT, 1, d.dim, d.step_mm, d.depth, threads);
         /* 4. protrusions: blocks of the plain (unclosed) head outside its
          * opening by a ball (erosion: farther than the radius from plain
          * exterior air; dilation: within the radius of what is left), no
-         * deeper than MASK_PROTRUSION_DEPTH_MM below the closed head's skin. The plain
-         * head keeps the gap behind a pinna; plain air counts only down to
-         * PLAIN_AIR_DEPTH_MM below the closed skin, so it cannot run through
-         * an ear canal into the dark bone and CSF of a T1w and make the
-         * scalp over them look thin. */
+         * deeper than MASK_PROTRUSION_DEPTH_MM below the closed head's skin.
+         * The plain head keeps the gap behind a pinna; plain air counts only
+         * down to PLAIN_AIR_DEPTH_MM below the closed skin, so it cannot run
+         * through an ear canal into the dark bone and CSF of a T1w and make
+         * the scalp over them look thin. */
         const float rp2 = (float)(MASK_PROTRUSION_RADIUS_MM * MASK_PROTRUSION_RADIUS_MM);
         const float shallow2 = (float)(PLAIN_AIR_DEPTH_MM * PLAIN_AIR_DEPTH_MM);
         const float pd2 = (float)(MASK_PROTRUSION_DEPTH_MM * MASK_PROTRUSION_DEPTH_MM);
-        for (int64_t b = 0; b < n; b++)
-            air[b] = (uint8_t)(air[b] && d.depth[b] <= shallow2);
-        flood_from_border(air, air, d.dim, open_ext, stack);
-        ok = ok && distance_to(open_ext, 1, d.dim, d.step_mm, dist, threads);
-        for (int64_t b = 0; b < n; b++)
-            air[b] = (uint8_t)(dist[b] > rp2); /* the eroded plain head */
-        ok = ok && distance_to(air, 1, d.dim, d.step_mm, dist, threads);
-        for (int64_t b = 0; b < n; b++) {
-            d.protrusion[b] = (uint8_t)(!open_ext[b] && dist[b] > rp2 && d.depth[b] <= pd2);
-            d.depth[b] = sqrtf(d.depth[b]);
+        float *dist = ok ? malloc((size_t)n * sizeof *dist) : NULL;
+        ok = ok && dist;
+        if (ok) {
+            for (int64_t b = 0; b < n; b++)
+                if ((bits[b] & B_AIR) && d.depth[b] <= shallow2)
+                    bits[b] |= B_SHALLOW;
+            flood_from_border(bits, B_SHALLOW, B_SHALLOW, B_PLAIN, d.dim, (int32_t *)(void *)dist);
+            ok = distance_to(bits, B_PLAIN, 1, d.dim, d.step_mm, dist, threads);
+            for (int64_t b = 0; b < n; b++)
+                if (dist[b] > rp2)
+                    bits[b] |= B_ERODED;
+            ok = ok && distance_to(bits, B_ERODED, 1, d.dim, d.step_mm, dist, threads);
+            for (int64_t b = 0; b < n; b++) {
+                bits[b] = (uint8_t)(!(bits[b] & B_PLAIN) && dist[b] > rp2 && d.depth[b] <= pd2);
+                d.depth[b] = sqrtf(d.depth[b]);
+            }
         }
+        free(dist);
     }
-    free(mean);
-    free(dist);
-    free(air);
-    free(open_ext);
-    free(stack);
     if (!ok) {
         mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the head surface", name);

@@ -301,11 +301,24 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face or guard mask",
                         tpl->name ? tpl->name : "template");
     const int64_t n = volume_voxels3(subj);
+    /* The head surface first, before the byte-per-voxel flags exist: its
+     * work arrays then never add to the flags (peak memory, issue 4). */
+    mask_depth d;
+    memset(&d, 0, sizeof d);
+    const int have_depth = tpl->face_depth.mask != NULL;
+    if (have_depth) {
+        faceless_status st = mask_depth_build(ctx, subj, &d);
+        if (st != FACELESS_OK)
+            return st;
+    }
     mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0, NULL, 0, 0, NAN, 0, NAN, NAN};
     r.flags = calloc((size_t)n, 1);
-    if (!r.flags)
+    if (!r.flags) {
+        if (have_depth)
+            mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
                         subj->path ? subj->path : "subject");
+    }
     const int threads = ctx_omp_threads(ctx);
     r.n_face = mask_pullback(subj, &tpl->face, tpl2subj, 0, MASK_FACE, r.flags, threads);
     /* The guard only matters where it can reach a face/ear voxel: pull it
@@ -321,36 +334,33 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     if (p->brain_mask && r.n_face > 0 && g >= 0 &&
         (r.n_user_guard = mask_user_guard_apply(subj, p->brain_mask, r.flags, threads)) < 0) {
         mask_result_free(&r);
+        mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: brain mask has a singular matrix",
                         subj->path ? subj->path : "subject");
     }
     if (r.n_face == -2 || g == -2) {
         mask_result_free(&r);
+        mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
                         subj->path ? subj->path : "subject");
     }
     if (r.n_face < 0 || g < 0) {
         mask_result_free(&r);
+        mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
                         subj->path ? subj->path : "subject");
     }
     if (mask_dilate_guard(subj, r.flags, p->brain_margin_mm, threads) != 0) {
         mask_result_free(&r);
+        mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the brain guard",
                         subj->path ? subj->path : "subject");
     }
     /* The template's depth limit, on this head's own surface (surface.c). */
-    if (tpl->face_depth.mask && r.n_face > 0) {
-        mask_depth d;
-        faceless_status st = mask_depth_build(ctx, subj, &d);
-        if (st != FACELESS_OK) {
-            mask_result_free(&r);
-            return st;
-        }
+    if (have_depth && r.n_face > 0) {
         int64_t dropped = mask_limit_by_depth(subj, &tpl->face_depth, tpl2subj, &d, r.flags, threads);
-        const double skin = d.threshold;
-        mask_depth_free(&d);
         if (dropped < 0) {
+            mask_depth_free(&d);
             mask_result_free(&r);
             return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
                             subj->path ? subj->path : "subject");
@@ -358,8 +368,10 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         r.n_face -= dropped;
         r.depth_limited = 1;
         r.n_depth_dropped = dropped;
-        r.skin_threshold = skin;
+        r.skin_threshold = d.threshold;
     }
+    if (have_depth)
+        mask_depth_free(&d);
     /* The guard wins: it is applied last, so nothing it covers can be
      * scrambled whatever the face mask says. */
     int64_t removed = 0, kept = 0, guarded = 0;

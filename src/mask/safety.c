@@ -16,6 +16,20 @@
 
 #define BLOCK_MM 4.0
 
+/* Whether voxel (i, j, k) has `bit` and a 6-neighbour without it (or the
+ * grid's edge): the nearest pair of two regions lies on their boundaries. */
+static int on_boundary(const uint8_t *flags, const int64_t dim[3], int64_t i, int64_t j, int64_t k, uint8_t bit)
+{
+    const int64_t v = i + dim[0] * (j + dim[1] * k);
+    if (!(flags[v] & bit))
+        return 0;
+    if (i == 0 || j == 0 || k == 0 || i == dim[0] - 1 || j == dim[1] - 1 || k == dim[2] - 1)
+        return 1;
+    const int64_t sy = dim[0], sz = dim[0] * dim[1];
+    return !(flags[v - 1] & bit) || !(flags[v + 1] & bit) || !(flags[v - sy] & bit) || !(flags[v + sy] & bit) ||
+           !(flags[v - sz] & bit) || !(flags[v + sz] & bit);
+}
+
 /* The smallest world distance (below best) between a `from` voxel of block
  * pc and a `to` voxel of block qc; best when none is nearer. */
 static double pair_min(const faceless_volume *subj, const uint8_t *flags, uint8_t from, uint8_t to, const int64_t pc[3],
@@ -25,12 +39,12 @@ static double pair_min(const faceless_volume *subj, const uint8_t *flags, uint8_
     for (int64_t k = pc[2] * b[2]; k < (pc[2] + 1) * b[2] && k < dim[2]; k++)
         for (int64_t j = pc[1] * b[1]; j < (pc[1] + 1) * b[1] && j < dim[1]; j++)
             for (int64_t i = pc[0] * b[0]; i < (pc[0] + 1) * b[0] && i < dim[0]; i++) {
-                if (!(flags[i + dim[0] * (j + dim[1] * k)] & from))
+                if (!on_boundary(flags, dim, i, j, k, from))
                     continue;
                 for (int64_t z = qc[2] * b[2]; z < (qc[2] + 1) * b[2] && z < dim[2]; z++)
                     for (int64_t y = qc[1] * b[1]; y < (qc[1] + 1) * b[1] && y < dim[1]; y++)
                         for (int64_t x = qc[0] * b[0]; x < (qc[0] + 1) * b[0] && x < dim[0]; x++) {
-                            if (!(flags[x + dim[0] * (y + dim[1] * z)] & to))
+                            if (!on_boundary(flags, dim, x, y, z, to))
                                 continue;
                             const double dv[3] = {(double)(i - x), (double)(j - y), (double)(k - z)};
                             double w2 = 0;
