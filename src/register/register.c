@@ -362,6 +362,21 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     reg_image_free(&tp.lev[0]);
     ok = ok && pyramid_build(ctx, &sbase, subject, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL &&
          reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
+    double shading = 0, shading_strength = 0;
+    if (ok) {
+        /* Strong coil shading divided out of every subject level (reg_bias.c
+         * says why and when), before the value range below is taken. */
+        float *field = reg_bias_field(&sp.lev[1], smask, &shading);
+        ok = field != NULL;
+        shading_strength = reg_bias_strength(shading);
+        if (ok && shading_strength > 0) {
+            reg_image fgrid = sp.lev[1];
+            fgrid.v = field;
+            for (int l = 0; l < 3; l++) /* fgrid is a view: only its matrix and the field are read */
+                reg_bias_apply(&sp.lev[l], &fgrid, field, shading_strength);
+        }
+        free(field);
+    }
     tm[1] = now_seconds();
     if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
@@ -373,6 +388,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         ws[1].lo = lo_hi[0];
         ws[1].hi = lo_hi[1];
     }
+    if (ok)
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: shading log(p90/p10) %.3f, corrected with strength %.2f", shading,
+                shading_strength);
     if (ok)
         ctx_log(ctx, FACELESS_LOG_DEBUG, "register: samples %lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
                 (long long)samp[2].n, (long long)samp[1].n, (long long)sp.lev[2].nx,
