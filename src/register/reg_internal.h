@@ -276,6 +276,12 @@ float *reg_bias_field(const reg_image *im, const uint8_t *mask, double *spread);
 double reg_bias_strength(double spread);
 void reg_bias_apply(reg_image *im, const reg_image *fgrid, const float *field, double strength);
 
+/* Edge agreement (reg_edges.c) of the template level t (head mask tm) with
+ * the subject level s under tpl2subj, over the head at least erode voxels
+ * inside tm: 1 = parallel edges, 1/3 = unrelated. */
+double reg_edge_agreement(const reg_image *t, const uint8_t *tm, const reg_image *s, const double tpl2subj[4][4],
+                          int erode);
+
 /* 4x4 helpers */
 void reg_mat_mul(const double a[4][4], const double b[4][4], double out[4][4]);
 int reg_mat_inv(const double a[4][4], double out[4][4]);

@@ -39,21 +39,30 @@
  * perturbed copies ended a median 6 mm from its own fit: that weak a match
  * does not pin the head down.
  * Not a 1 mm threshold that 2 mm scans fail by resolution or noise
- * (tests/tools/register_resolution): the 2 mm level of a 1 mm head is the
- * mean of 8 voxels, of a 2 mm scan the raw image, but 2 mm block means of
- * the 1 mm heads (ch2, chris_t1, the child MPRAGE, the CT) cost the same to
- * 0.002, the suite's IXI heads are 2 mm already (0.860-0.868), and Rician
- * noise to below the XA30's SNR (6.3-7.4 against its 7.8, the same
- * estimate) adds 0.007-0.017 (T1w heads 0.867-0.884) and moves the fit
- * under 1 mm; even SNR 3 stopped short of 0.916 (0.904-0.911, fits still
- * within 1 mm). The Siemens XA30 enhanced T1w (2 mm, strong
- * coil shading, low grey/white contrast) costs 0.916 for another reason:
- * its perturbed copies (register_eval, 24) split between two fits: 9 of
- * the 21 full-view ones within 2 mm of its own fit, 12 at 5.1-8.9 mm (ears
- * 5-7, brain 2.6-4.5 mm), and those cost no more (0.905-0.920 against
- * 0.911-0.930). A head that does not pin down the ears to 5 mm is the T2w's
- * failure: it stays refused (README, "When faceless refuses"). */
+ * (tests/tools/register_resolution): 2 mm block means of the 1 mm heads cost
+ * the same to 0.002, and Rician noise to below the XA30's SNR (7.8) adds
+ * 0.007-0.017. The Siemens XA30 enhanced T1w (2 mm, strong coil shading,
+ * low grey/white contrast) cost 0.916 and its perturbed copies split between
+ * two fits 5-9 mm apart at the ears (a median 6.0 mm from its fit, 12
+ * copies): its shading, 4-6x across the head, was the cause. With the
+ * shading divided out (reg_bias.c) every full-view copy lands within 1.3 mm
+ * of its fit (median 0.8 mm) at 0.886-0.896: weak because of its noise and
+ * contrast, no longer ambiguous.
+ * So a cost up to TRUST_MAX_COST_MI_WHOLE_HEAD is trusted when the whole
+ * head is in view (template coverage >= TRUST_WHOLE_HEAD_COVERAGE: the
+ * outline pins it down all round, the T2w slab's 0.88-0.96 does not) and the
+ * edges inside the head agree with the template's (reg_edges.c: heads
+ * 0.52-0.82, the XA30 0.57-0.60, phantoms and phase images 0.33-0.47, and a head-sized masked
+ * phase image costs 0.908, a shaded sphere 0.928: the cost alone does not
+ * tell them from a weak head). Wrong fits of whole heads in that range: none
+ * in the suite; the XA30's other fit (inverted copies, shading not divided
+ * out) costs 0.92. The T2w stays refused: it is a partial view, and its
+ * copies are not reproducible (README, "When faceless refuses"). */
 #define TRUST_MAX_COST_MI 0.885
+#define TRUST_MAX_COST_MI_WHOLE_HEAD 0.90
+#define TRUST_WHOLE_HEAD_COVERAGE 0.98
+#define TRUST_MIN_EDGE_AGREEMENT 0.50
+#define EDGE_ERODE_VOX 2 /* at 4 mm: the outer 8 mm of the head (the outline) does not count */
 #define TRUST_MIN_COVERAGE 0.35
 #define TRUST_MIN_TEMPLATE_COVERAGE 0.6
 #define TRUST_MIN_FOV_MM 100.0
@@ -585,6 +594,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         fov_mm = fmin(fov_mm, sp_a * (double)n_a);
     }
     double tcover = template_coverage(&tp.lev[1], tmask, &sp.lev[1], tpl2subj);
+    double edges = reg_edge_agreement(&tp.lev[1], tmask, &sp.lev[1], tpl2subj, EDGE_ERODE_VOX);
 
     memset(out, 0, sizeof *out);
     memcpy(out->tpl2subj, tpl2subj, sizeof tpl2subj);
@@ -596,6 +606,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->beside = beside;
     out->entropy_bits = entropy;
     out->inconsistency_mm = inconsistency;
+    out->edge_agreement = edges;
+    out->shading = shading;
+    out->shading_corrected = shading_strength;
     out->starts = nstart;
     out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
     out->reason = "";
@@ -603,7 +616,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->trust = dice;
     if (dice < TRUST_MIN_DICE)
         out->reason = "head masks disagree";
-    else if (cost > (cost_kind == REG_COST_MI ? TRUST_MAX_COST_MI : TRUST_MAX_COST))
+    else if (cost > (cost_kind != REG_COST_MI                                                       ? TRUST_MAX_COST
+                     : tcover >= TRUST_WHOLE_HEAD_COVERAGE && edges >= TRUST_MIN_EDGE_AGREEMENT ? TRUST_MAX_COST_MI_WHOLE_HEAD
+                                                                                                 : TRUST_MAX_COST_MI))
         out->reason = "the image matches the template too weakly to place the mask reliably (low contrast, strong "
                       "shading or a partial view; de-face the session's sharpest T1w and use --apply-to)";
     else if (cover < TRUST_MIN_COVERAGE)
@@ -633,8 +648,8 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
-            "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
-            nstart, cost, dice, cover, amb, (long long)evals8, (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
+            "register: %d starts, cost %.4f, edges %.3f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
+            nstart, cost, edges, dice, cover, amb, (long long)evals8, (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
             (long long)(ws[0].evals - evals_fit),
             out->seconds);
 done:
