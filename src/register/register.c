@@ -375,14 +375,15 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     if (ok) {
         /* Strong coil shading divided out of every subject level (reg_bias.c
          * says why and when), before the value range below is taken. */
-        float *field = reg_bias_field(&sp.lev[1], smask, &shading);
+        double background = 0;
+        float *field = reg_bias_field(&sp.lev[1], smask, &shading, &background);
         ok = field != NULL;
         shading_strength = reg_bias_strength(shading);
         if (ok && shading_strength > 0) {
             reg_image fgrid = sp.lev[1];
             fgrid.v = field;
             for (int l = 0; l < 3; l++) /* fgrid is a view: only its matrix and the field are read */
-                reg_bias_apply(&sp.lev[l], &fgrid, field, shading_strength);
+                reg_bias_apply(&sp.lev[l], &fgrid, field, background, shading_strength);
         }
         free(field);
     }
