@@ -34,7 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIAS_SIGMA_MM 20.0 /* 15 mm flattened the XA30 further (0.886) but fitted as well; 30 mm left its copies 1.3 mm apart */
+#define BIAS_SIGMA_MM                                                                                                  \
+    20.0 /* 15 mm flattened the XA30 further (0.886) but fitted as well; 30 mm left its copies 1.3 mm apart */
 #define BIAS_SPREAD_LO 0.55
 #define BIAS_SPREAD_HI 0.70
 #define BIAS_MIN_WEIGHT 1e-3f /* normalised-convolution weight below which a voxel is far air: field 1 */

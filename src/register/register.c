@@ -52,9 +52,9 @@
  * head is in view (template coverage >= TRUST_WHOLE_HEAD_COVERAGE: the
  * outline pins it down all round, the T2w slab's 0.88-0.96 does not) and the
  * edges inside the head agree with the template's (reg_edges.c: heads
- * 0.52-0.82, the XA30 0.57-0.60, phantoms and phase images 0.33-0.47, and a head-sized masked
- * phase image costs 0.908, a shaded sphere 0.928: the cost alone does not
- * tell them from a weak head). Wrong fits of whole heads in that range: none
+ * 0.52-0.82, the XA30 0.57-0.60, phantoms and phase images 0.33-0.47; a
+ * head-sized masked phase image costs 0.908, a shaded sphere 0.928: the
+ * cost alone does not tell them from a weak head). Wrong fits of whole heads in that range: none
  * in the suite; the XA30's other fit (inverted copies, shading not divided
  * out) costs 0.92. The T2w stays refused: it is a partial view, and its
  * copies are not reproducible (README, "When faceless refuses"). */
@@ -369,12 +369,12 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
          reg_samples_make(&tp.lev[1], &tp.lev[1], tkeep, max_samples[1], c, &samp[1]) &&
          reg_samples_make(&tp.lev[0], &tp.lev[1], tkeep, max_samples[0], c, &samp[0]);
     reg_image_free(&tp.lev[0]);
-    ok = ok && pyramid_build(ctx, &sbase, subject, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL &&
-         reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
+    ok = ok && pyramid_build(ctx, &sbase, subject, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL;
     double shading = 0, shading_strength = 0;
     if (ok) {
         /* Strong coil shading divided out of every subject level (reg_bias.c
-         * says why and when), before the value range below is taken. */
+         * says why and when), before anything reads their values; the head
+         * mask, a departure from the background, is the same either way. */
         double background = 0;
         float *field = reg_bias_field(&sp.lev[1], smask, &shading, &background);
         ok = field != NULL;
@@ -387,6 +387,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         }
         free(field);
     }
+    ok = ok && reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
     tm[1] = now_seconds();
     if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
@@ -613,13 +614,17 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->starts = nstart;
     out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
     out->reason = "";
+    /* the weak-match limit: higher for a whole head whose edges agree (see TRUST_MAX_COST_MI) */
+    double max_cost = TRUST_MAX_COST;
+    if (cost_kind == REG_COST_MI)
+        max_cost = tcover >= TRUST_WHOLE_HEAD_COVERAGE && edges >= TRUST_MIN_EDGE_AGREEMENT
+                       ? TRUST_MAX_COST_MI_WHOLE_HEAD
+                       : TRUST_MAX_COST_MI;
     /* trust: the Dice, pulled to 0 by any failed check. */
     out->trust = dice;
     if (dice < TRUST_MIN_DICE)
         out->reason = "head masks disagree";
-    else if (cost > (cost_kind != REG_COST_MI                                                       ? TRUST_MAX_COST
-                     : tcover >= TRUST_WHOLE_HEAD_COVERAGE && edges >= TRUST_MIN_EDGE_AGREEMENT ? TRUST_MAX_COST_MI_WHOLE_HEAD
-                                                                                                 : TRUST_MAX_COST_MI))
+    else if (cost > max_cost)
         out->reason = "the image matches the template too weakly to place the mask reliably (low contrast, strong "
                       "shading or a partial view; de-face the session's sharpest T1w and use --apply-to)";
     else if (cover < TRUST_MIN_COVERAGE)
@@ -649,10 +654,11 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
-            "register: %d starts, cost %.4f, edges %.3f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
-            nstart, cost, edges, dice, cover, amb, (long long)evals8, (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
-            (long long)(ws[0].evals - evals_fit),
-            out->seconds);
+            "register: %d starts, cost %.4f, edges %.3f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals "
+            "%lld/%lld/%lld+%lld, %.3f s",
+            nstart, cost, edges, dice, cover, amb, (long long)evals8,
+            (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
+            (long long)(ws[0].evals - evals_fit), out->seconds);
 done:
     for (int l = 0; l < 3; l++) {
         if (l < 2)

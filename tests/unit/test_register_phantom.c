@@ -123,8 +123,9 @@ int main(void)
      * object in the middle; shading = brighter towards +x and +y, 4x across;
      * the phase image as stored (noise outside the head) and masked. */
     for (int ph = 0; ph < 6; ph++) {
-        static const char *names[6] = {"bottle (cylinder with inserts)", "bottle, shaded", "sphere",
-                                       "sphere, shaded", "phase image", "phase image, air masked to 0"};
+        static const char *names[6] = {
+            "bottle (cylinder with inserts)", "bottle, shaded", "sphere", "sphere, shaded", "phase image",
+            "phase image, air masked to 0"};
         double sp[3] = {2, 2, 2};
         const int64_t nx = 100, ny = 120, nz = 100;
         faceless_volume *v = volume_new(nx, ny, nz, 1, FACELESS_DT_FLOAT32, sp);
@@ -157,17 +158,19 @@ int main(void)
                         /* phase: a smooth field that wraps inside an ellipsoid
                          * the size of a head, uniform noise outside */
                         const int in = x * x / (75.0 * 75.0) + y * y / (95.0 * 95.0) + z * z / (85.0 * 85.0) < 1;
-                        double phs = in ? fmod(0.04 * x + 0.0004 * y * y + 0.03 * z + 0.2 * noise + 100 * REG_PI,
-                                               2 * REG_PI) - REG_PI
-                                        : suite_uniform(&rng, -REG_PI, REG_PI);
+                        double phs =
+                            in ? fmod(0.04 * x + 0.0004 * y * y + 0.03 * z + 0.2 * noise + 100 * REG_PI, 2 * REG_PI) -
+                                     REG_PI
+                               : suite_uniform(&rng, -REG_PI, REG_PI);
                         val = shaded && !in ? 0 : 2048 + 650 * phs;
                     }
                     d[(k * ny + j) * nx + i] = (float)val;
                 }
         register_result r;
         CHECK(register_affine(ctx, v, t, &opts, &r) == FACELESS_OK, "%s: %s", names[ph], faceless_ctx_error(ctx));
-        printf("%s: trusted %d, dice %.3f, cost %.3f, edge agreement %.3f, template coverage %.2f, entropy %.1f (%s)\n", names[ph],
-               r.trusted, r.head_overlap, r.final_cost, r.edge_agreement, r.template_coverage, r.entropy_bits, r.reason);
+        printf("%s: trusted %d, dice %.3f, cost %.3f, edge agreement %.3f, template coverage %.2f, entropy %.1f (%s)\n",
+               names[ph], r.trusted, r.head_overlap, r.final_cost, r.edge_agreement, r.template_coverage,
+               r.entropy_bits, r.reason);
         CHECK(!r.trusted, "%s trusted: not a head", names[ph]);
         /* the second measure beside the cost (src/register/reg_edges.c):
          * heads 0.52 and up, its threshold 0.50 */
