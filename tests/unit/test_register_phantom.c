@@ -173,7 +173,7 @@ int main(void)
                r.entropy_bits, r.reason);
         CHECK(!r.trusted, "%s trusted: not a head", names[ph]);
         /* the second measure beside the cost (src/register/reg_edges.c):
-         * heads 0.52 and up, its threshold 0.50 */
+         * heads 0.52 and up, its threshold 0.53 */
         CHECK(r.edge_agreement < 0.50, "%s: edge agreement %.3f, as high as a head's", names[ph], r.edge_agreement);
         faceless_volume_free(v);
     }
