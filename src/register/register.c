@@ -45,9 +45,9 @@
  * low grey/white contrast) cost 0.916 and its perturbed copies split between
  * two fits 5-9 mm apart at the ears (a median 6.0 mm from its fit, 12
  * copies): its shading, 4-6x across the head, was the cause. With the
- * shading divided out (reg_bias.c) every full-view copy lands within 1.3 mm
- * of its fit (median 0.8 mm) at 0.886-0.896: weak because of its noise and
- * contrast, no longer ambiguous.
+ * shading divided out (reg_bias.c) its full-view copies land 0.3-2.0 mm
+ * from its fit (median 0.5-0.8 mm over three sets of 8-12) at 0.885-0.904:
+ * weak because of its noise and contrast, no longer ambiguous.
  * So a cost up to TRUST_MAX_COST_MI_WHOLE_HEAD is trusted when the whole
  * head is in view (template coverage >= TRUST_WHOLE_HEAD_COVERAGE; the
  * XA30 1.00, its copies cropped by their moves 0.94-1.00, the T2w slab 0.90)
