@@ -64,6 +64,8 @@ char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
     return s;
 }
 
+static char *brain_mask_path(const batch_options *o, const char *rel);
+
 static int file_exists(const char *p)
 {
     struct stat st;
@@ -86,6 +88,10 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
     ok = ok && json_path_number(r, "parameters.seed", -1) == (double)o->seed;
     if (o->brain_margin > 0)
         ok = ok && json_path_number(r, "parameters.brain_margin_mm", -1) == o->brain_margin;
+    /* a run with another --brain-mask (or none) is not this run */
+    char *mask = o->brain_mask ? brain_mask_path(o, j->rel) : NULL;
+    ok = ok && !strcmp(json_path_string(r, "mask.brain_mask", ""), mask ? mask : "");
+    free(mask);
     if (series_uid)
         ok = ok && !strcmp(json_path_string(r, "series_uid", ""), series_uid);
     if (o->mesh) {
@@ -241,6 +247,44 @@ static int run_copy(const batch_options *o, const batch_job *j, char *err, size_
     return rc;
 }
 
+/* The brain mask of image rel: pattern with {stem} and {dir} replaced,
+ * relative to the image's folder unless absolute. Caller frees. */
+static char *brain_mask_path(const batch_options *o, const char *rel)
+{
+    char *in = io_path_join(o->in_root, rel);
+    char *dir = in ? deface_dirname(in) : NULL;
+    const char *base = in ? (strrchr(in, '/') ? strrchr(in, '/') + 1 : in) : "";
+    size_t stem_len = strlen(base);
+    if (io_has_suffix(base, ".nii.gz"))
+        stem_len -= 7;
+    else if (io_has_suffix(base, ".nii"))
+        stem_len -= 4;
+    size_t cap = strlen(o->brain_mask) * 2 + 4 * (stem_len + (dir ? strlen(dir) : 0)) + 16;
+    char *out = in && dir ? malloc(cap) : NULL;
+    if (out) {
+        size_t n = 0;
+        if (o->brain_mask[0] != '/')
+            n += (size_t)snprintf(out, cap, "%s/", dir);
+        for (const char *p = o->brain_mask; *p && n + 1 < cap; p++) {
+            if (!strncmp(p, "{stem}", 6) && n + stem_len + 1 < cap) {
+                memcpy(out + n, base, stem_len);
+                n += stem_len;
+                p += 5;
+            } else if (!strncmp(p, "{dir}", 5) && n + strlen(dir) + 1 < cap) {
+                memcpy(out + n, dir, strlen(dir));
+                n += strlen(dir);
+                p += 4;
+            } else {
+                out[n++] = *p;
+            }
+        }
+        out[n] = '\0';
+    }
+    free(in);
+    free(dir);
+    return out;
+}
+
 /* argv for `faceless deface` of one job; every string owned by the array. */
 static char **deface_argv(const batch_options *o, const batch_job *j, int threads)
 {
@@ -281,6 +325,16 @@ static char **deface_argv(const batch_options *o, const batch_job *j, int thread
     if (o->template_dir) {
         a[n++] = strdup("--template");
         a[n++] = strdup(o->template_dir);
+    }
+    if (o->brain_mask) {
+        a[n++] = strdup("--brain-mask");
+        a[n++] = brain_mask_path(o, j->rel);
+    }
+    if (o->jobs > 1) {
+        /* N images at once share the memory limit (issue 21) */
+        snprintf(num, sizeof num, "%d", o->jobs);
+        a[n++] = strdup("--memory-share");
+        a[n++] = strdup(num);
     }
     /* Outputs of an interrupted run are replaced: the resume check has
      * already decided this image must be redone. */
@@ -327,6 +381,7 @@ static pid_t spawn(char **argv, const char *log_path)
         dup2(log, STDERR_FILENO);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     execv("/proc/self/exe", argv);
     _exit(127);
 }
@@ -376,12 +431,13 @@ static int cores(void)
 
 int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
 {
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, old_hup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_cancel;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
     batch_cancelled = 0;
     /* a run killed with SIGKILL (or a power cut) left its temporaries: they
      * are not part of the dataset (the plan already ignores them) */
@@ -511,5 +567,6 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
     free(slot_t0);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return batch_cancelled ? 1 : 0;
 }

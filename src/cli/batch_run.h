@@ -21,6 +21,9 @@ typedef struct batch_options {
     uint64_t seed;
     double brain_margin; /* <= 0: deface's default */
     const char *template_dir;
+    const char *brain_mask; /* --brain-mask PATTERN: each image's brain mask, {stem} the image's
+                               name without .nii/.nii.gz, {dir} its folder; relative to the
+                               image's folder unless absolute (NULL: none) */
     int force;           /* redo every image, replace outputs */
     int quiet;
     int render;          /* write a before/after montage per image */

@@ -7,11 +7,21 @@
 /* Prints "faceless: <ctx error>" on stderr and returns st (as an exit code). */
 int cli_fail(const faceless_ctx *ctx, faceless_status st);
 
-/* A log callback that prints warnings and errors on stderr ("faceless: warning: ..."). */
+/* A log callback that prints warnings and errors on stderr ("faceless: warning: ...").
+ * A warning identical to one it printed before in this process is not
+ * printed again. Thread-safe. */
 void cli_log_stderr(void *user, faceless_log_level level, const char *message);
 
 /* A context with logging set from the verbosity (0 quiet: errors only through
  * cli_fail; 1 warnings; 2 info). NULL when out of memory. */
 faceless_ctx *cli_ctx_new(int verbosity);
+
+/* A run's outputs, all or nothing (issue 21): begin attaches an output set
+ * to ctx, so every file written through ctx stays a temporary; end commits
+ * them together when st is FACELESS_OK (none replaces an existing file
+ * unless overwrite; of two runs writing one name, one fails with exit 5),
+ * or removes them all otherwise. end returns st, or the commit's error. */
+faceless_status cli_outputs_begin(faceless_ctx *ctx, int overwrite);
+faceless_status cli_outputs_end(faceless_ctx *ctx, faceless_status st);
 
 #endif

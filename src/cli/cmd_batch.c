@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void usage(FILE *f, int bids)
@@ -32,6 +33,10 @@ static void usage(FILE *f, int bids)
                "  --seed N              noise seed (default 1)\n"
                "  --brain-margin MM     as in faceless deface\n"
                "  --template DIR        template set folder\n"
+               "  --brain-mask PATTERN  each image's own brain mask as a hard guard (as deface --brain-mask):\n"
+               "                        {stem} is the image's name without .nii/.nii.gz, {dir} its folder;\n"
+               "                        relative to the image's folder unless absolute, e.g.\n"
+               "                        '/derivatives/masks/{stem}_brainmask.nii.gz'\n"
                "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
                "                        together cover the dataset; a BIDS session stays in one shard\n"
                "  --no-render           skip the before/after montages\n"
@@ -50,7 +55,8 @@ static void usage(FILE *f, int bids)
                "the original scans; never share it with the dataset. Progress goes\n"
                "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
                "checksums and parameters. Exit codes: 0 all done, 10 some images failed (listed at the\n"
-               "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
+               "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder, 5 OUT_ROOT cannot\n"
+               "be made or written (checked before any image), or the summary cannot be written.\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -181,6 +187,8 @@ static int run(int argc, char **argv, int bids)
                 rc = FACELESS_ERR_USAGE;
         } else if (!strcmp(a, "--template") && has) {
             o.template_dir = argv[++i];
+        } else if (!strcmp(a, "--brain-mask") && has && argv[i + 1][0]) {
+            o.brain_mask = argv[++i];
         } else if (!strcmp(a, "--qc-dir") && has && argv[i + 1][0]) {
             o.qc_dir = argv[++i];
         } else if (!strcmp(a, "--shard") && has) {
@@ -232,6 +240,13 @@ static int run(int argc, char **argv, int bids)
         fprintf(stderr, "faceless: %s: --mesh needs VTK: %s\n", o.out_root, render_vtk_load_error());
         free(labels);
         return FACELESS_ERR_UNSUPPORTED;
+    }
+    /* OUT_ROOT is made (one level) and must be writable before any work:
+     * otherwise every image would fail in turn (issue 21). */
+    if ((mkdir(o.out_root, 0777) != 0 && errno != EEXIST) || access(o.out_root, W_OK) != 0) {
+        fprintf(stderr, "faceless: %s: cannot write the output folder (%s)\n", o.out_root, strerror(errno));
+        free(labels);
+        return FACELESS_ERR_OUTPUT;
     }
     if (!roots_ok(o.in_root, o.out_root)) {
         fprintf(stderr, "faceless: %s: the output folder must be neither the input folder, inside it, nor around it\n",
@@ -322,7 +337,7 @@ static int run(int argc, char **argv, int bids)
             }
     }
     /* stdout stays empty: pipelines read the summary and the reports */
-    if (!o.quiet)
+    if (!o.quiet && s == FACELESS_OK)
         fprintf(stderr,
                 "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv; QC folder "
                 "(original faces: do not share) %s%s\n",

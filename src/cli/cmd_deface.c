@@ -9,6 +9,7 @@
 #include "core/context.h"
 #include "core/volume.h"
 #include "io/dicom/dicom.h"
+#include "io/out_set.h"
 #include "mask/mask.h"
 #include "mask/report.h"
 #include "register/register.h"
@@ -27,6 +28,7 @@
 
 typedef struct deface_args {
     const char *input, *output, *mask_out, *report_out, *render_out, *mesh_out, *template_dir, *transform;
+    const char *brain_mask; /* --brain-mask FILE: a hard guard from the user's own brain mask */
     const char *apply_to[MASK_REPORT_MAX_APPLY];
     int n_apply;
     mask_mode mode;
@@ -37,6 +39,7 @@ typedef struct deface_args {
     const char *series;       /* --series UID: the DICOM series to de-face in a folder of several */
     int output_dir_shared;    /* each-series mode: the output folder holds earlier series' files */
     int force, overwrite, threads, verbosity;
+    int memory_share; /* --memory-share N: run within 1/N of the memory limit (batch -j N) */
     int require_clean_headers, scrub_nifti_text;
 } deface_args;
 
@@ -55,6 +58,10 @@ static void usage(FILE *f)
             "                         intensities and texture (default zero)\n"
             "  --seed N               seed of the noise mode (default 1); same seed, same output\n"
             "  --brain-margin MM      safety margin around the brain guard (default 5)\n"
+            "  --brain-mask FILE      a brain mask you trust (SynthStrip, HD-BET, BET, FreeSurfer; any\n"
+            "                         grid, placed by world coordinates): no voxel in it or within the\n"
+            "                         margin of it changes; an empty, all-ones, off-head or geometry-less\n"
+            "                         mask is refused (exit 3)\n"
             "  --mask-out FILE        the mask (uint8 NIfTI on INPUT's grid, 1 = changed)\n"
             "  --report-out FILE      JSON report (docs/report.md; names INPUT by the path given)\n"
             "  --render-out FILE.png  before/after montage: five surface views of INPUT above the\n"
@@ -73,7 +80,10 @@ static void usage(FILE *f)
             "                         the exit code is the first failing series' code\n"
             "  --transform FILE       skip registration: template-to-subject affine (4x4 text,\n"
             "                         RAS mm) or the word identity\n"
-            "  --min-trust X          registration trust needed to write (0..1)\n"
+            "  --min-trust X          registration trust needed to write (0..1, default 0.5); a\n"
+            "                         failed fit check lowers the trust below 0.5. Not a head,\n"
+            "                         not one head, or no face in view always refuse (only\n"
+            "                         --force writes those)\n"
             "  --apply-suffix S       suffix of the --apply-to outputs (default _defaced; \"\" keeps\n"
             "                         the names, for an output folder other than the input's)\n"
             "  --overwrite            replace existing outputs (but never write an untrusted result)\n"
@@ -84,6 +94,9 @@ static void usage(FILE *f)
             "  --force                write even when the registration is not trusted, and\n"
             "                         overwrite existing outputs\n"
             "  --threads N            threads (0 = all; the result never depends on it)\n"
+            "  --memory-share N       N runs share this machine's memory and cgroup limit (batch -j N\n"
+            "                         passes N): an image whose estimated peak exceeds 1/N of them, or\n"
+            "                         what ulimit -v leaves, is refused before its voxels are read (exit 7)\n"
             "  -v, --verbose          progress on stderr (twice: more)\n"
             "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported, 5 output error,\n"
             "            6 registration not trusted (nothing written), 7 memory, 8 internal error\n");
@@ -157,10 +170,17 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--threads")) {
             NEED_VALUE();
             if (!parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
-                fprintf(stderr, "faceless deface: --threads %s: a whole number >= 0\n", val);
+                fprintf(stderr, "faceless deface: --threads %s: a whole number from 0 to 4096\n", val);
                 return FACELESS_ERR_USAGE;
             }
             a->threads = (int)x;
+        } else if (!strcmp(o, "--memory-share")) {
+            NEED_VALUE();
+            if (!parse_number(val, 1.0, 4096.0, &x) || x != floor(x)) {
+                fprintf(stderr, "faceless deface: --memory-share %s: a whole number from 1 to 4096\n", val);
+                return FACELESS_ERR_USAGE;
+            }
+            a->memory_share = (int)x;
         } else if (!strcmp(o, "--mask-out")) {
             NEED_VALUE();
             a->mask_out = val;
@@ -181,6 +201,9 @@ static int parse_args(int argc, char **argv, deface_args *a)
         } else if (!strcmp(o, "--template")) {
             NEED_VALUE();
             a->template_dir = val;
+        } else if (!strcmp(o, "--brain-mask")) {
+            NEED_VALUE();
+            a->brain_mask = val;
         } else if (!strcmp(o, "--series")) {
             NEED_VALUE();
             a->series = val;
@@ -254,6 +277,7 @@ typedef struct deface_run {
     char *output;      /* owned */
     char *apply_out[MASK_REPORT_MAX_APPLY];
     faceless_volume *vol;
+    faceless_volume *brain_mask; /* --brain-mask, read and checked before registration */
     template_set *tpl;
     mask_result mask;
     int several_series; /* the input is a DICOM folder of several series and no --series was given */
@@ -289,6 +313,14 @@ static int same_grid(const faceless_volume *a, const faceless_volume *b)
             if (fabs(a->vox2ras[r][c] - b->vox2ras[r][c]) > 1e-3)
                 return 0;
     return 1;
+}
+
+/* SHA-256 of an output of this run: until the commit its bytes are in the
+ * temporary of the run's output set (out_set.h). */
+static int output_sha256(const deface_run *r, const char *path, char hex[65])
+{
+    const char *staged = io_outset_staged(ctx_outset(r->ctx), path);
+    return deface_file_sha256(staged ? staged : path, hex);
 }
 
 /* Scrambles v under m, checks the invariant and writes it to out. */
@@ -329,10 +361,13 @@ static faceless_status write_mask(deface_run *r)
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     faceless_status s = faceless_volume_write(r->ctx, mv, r->a->mask_out, &wo);
     faceless_volume_free(mv);
-    if (s == FACELESS_OK && deface_file_sha256(r->a->mask_out, r->rep.mask_sha256) != 0)
+    if (s == FACELESS_OK && output_sha256(r, r->a->mask_out, r->rep.mask_sha256) != 0)
         r->rep.mask_sha256[0] = '\0';
     return s;
 }
+
+/* render_mask_fn over the final mask: 1 where the voxel was changed. */
+static int removes_voxel(const void *mask, int64_t i) { return mask_result_removes((const mask_result *)mask, i); }
 
 /* --mesh-out: the skin surface of the de-faced result (frame 0). */
 static faceless_status write_result_mesh(deface_run *r, double threshold)
@@ -369,7 +404,7 @@ static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][
     mask_result own;
     memset(&own, 0, sizeof own);
     if (!im->same_grid) {
-        mask_params p = {r->a->margin};
+        mask_params p = {r->a->margin, r->brain_mask};
         s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
     } else if (!mask_result_unpack(&r->mask, &own, ctx_omp_threads(r->ctx))) {
         s = ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in);
@@ -383,7 +418,7 @@ static faceless_status apply_one(deface_run *r, int k, const double tpl2subj[4][
     s = scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
-        if (deface_file_sha256(r->apply_out[k], im->output_sha256) != 0)
+        if (output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
     }
     mask_result_free(&own);
@@ -422,7 +457,7 @@ static faceless_status run_pipeline(deface_run *r)
         FILE *f = a->force || a->overwrite || (i == 0 && a->output_dir_shared) ? NULL : fopen(outs[i], "rb");
         if (f) {
             fclose(f);
-            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to overwrite)", outs[i]);
+            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", outs[i]);
         }
     }
 
@@ -459,6 +494,24 @@ static faceless_status run_pipeline(deface_run *r)
                         "written (--require-clean-headers)",
                         a->input, (long long)rep->header_findings);
 
+    /* --brain-mask: read and checked before any work that could be wasted */
+    if (a->brain_mask) {
+        /* read with a silent context: a mask without orientation is refused
+         * below in one line, not warned about first */
+        faceless_ctx *quiet = faceless_ctx_new();
+        if (!quiet)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", a->brain_mask);
+        s = faceless_volume_read(quiet, a->brain_mask, &r->brain_mask);
+        if (s != FACELESS_OK)
+            s = ctx_fail(ctx, s, "%s", faceless_ctx_error(quiet));
+        faceless_ctx_free(quiet);
+        if (s == FACELESS_OK)
+            s = mask_user_guard_check(ctx, r->vol, r->brain_mask, a->brain_mask);
+        if (s != FACELESS_OK)
+            return s;
+        stage_done(r, "brain_mask");
+    }
+
     s = a->template_dir ? template_set_load_dir(ctx, a->template_dir, &r->tpl)
                         : template_set_load_embedded(ctx, &r->tpl);
     if (s != FACELESS_OK)
@@ -471,6 +524,8 @@ static faceless_status run_pipeline(deface_run *r)
     stage_done(r, "template");
 
     double tpl2subj[4][4];
+    int veto = 0;             /* a check failed that no --min-trust lowers */
+    const char *lowered = ""; /* the check that lowered the trust */
     if (a->transform) {
         s = deface_read_transform(ctx, a->transform, tpl2subj);
         if (s != FACELESS_OK)
@@ -502,9 +557,11 @@ static faceless_status run_pipeline(deface_run *r)
         rep->beside = rr.beside;
         rep->entropy_bits = rr.entropy_bits;
         rep->cost_name = rr.cost_name;
-        rep->trust_reason = rr.reason;
         rep->min_trust = ro.min_trust;
         rep->trusted = rr.trusted;
+        rep->trust_reason = rr.trusted ? "" : rr.reason;
+        veto = rr.veto;
+        lowered = rr.reason;
     }
     memcpy(rep->tpl2subj, tpl2subj, sizeof tpl2subj);
     rep->have_transform = 1;
@@ -516,22 +573,37 @@ static faceless_status run_pipeline(deface_run *r)
     r->tpl->brain.mask = NULL;
     stage_done(r, "register");
     if (!rep->trusted) {
+        const char *why = rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust";
+        /* A veto is not a matter of degree: name it as one, so that nobody
+         * tries a lower --min-trust (issue 18). */
+        if (veto && !a->force)
+            return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                            "%s: registration refused (%s; a check that --min-trust does not lower); nothing "
+                            "written (--force writes anyway; check the result)",
+                            a->input, why);
         if (!a->force)
             return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
                             "%s: registration not trusted (%s; trust %.3f, minimum %.3f); nothing written "
                             "(--force writes anyway; check the result)",
-                            a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust",
-                            rep->trust, rep->min_trust);
+                            a->input, why, rep->trust, rep->min_trust);
         ctx_warn(ctx, "%s: registration not trusted (%s; trust %.3f, minimum %.3f); written because of --force",
-                 a->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust", rep->trust,
-                 rep->min_trust);
+                 a->input, why, rep->trust, rep->min_trust);
+    } else if (*lowered) {
+        ctx_warn(ctx, "%s: registration trust %.3f lowered (%s); written because --min-trust is %.3f", a->input,
+                 rep->trust, lowered, rep->min_trust);
     }
 
-    mask_params mp = {a->margin};
+    mask_params mp = {a->margin, r->brain_mask};
     s = mask_build(ctx, r->vol, r->tpl, tpl2subj, &mp, &r->mask);
     if (s != FACELESS_OK)
         return s;
     rep->have_mask = 1;
+    rep->depth_limited = r->mask.depth_limited;
+    rep->n_depth_dropped = r->mask.n_depth_dropped;
+    rep->skin_threshold = r->mask.skin_threshold;
+    rep->n_user_guard = r->mask.n_user_guard;
+    rep->min_mm_to_guard = r->mask.min_mm_to_guard;
+    rep->min_mm_to_user = r->mask.min_mm_to_user;
     rep->n_face = r->mask.n_face;
     rep->n_guard = r->mask.n_guard;
     rep->n_remove = r->mask.n_remove;
@@ -547,24 +619,33 @@ static faceless_status run_pipeline(deface_run *r)
     double mesh_threshold = NAN;
     if (a->mesh_out && (s = render_threshold_auto(ctx, r->vol, 0, &mesh_threshold)) != FACELESS_OK)
         return s;
-    /* The montage needs the image as it was; keep frame 0 only when asked. */
-    faceless_volume *before = a->render_out ? volume_copy_frame(r->vol, 0) : NULL;
-    if (a->render_out && !before)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+    /* The montage needs the image as it was. Finer than about 1 mm, it is
+     * drawn from copies reduced to about 1 mm (render_reduce), so the render
+     * costs about a 1 mm image's memory, not several times this image's. */
+    int f[3];
+    render_reduce_factors(r->vol, f);
+    const int reduce = f[0] * f[1] * f[2] > 1;
+    faceless_volume *before = NULL, *after_small = NULL;
+    if (a->render_out) {
+        if (reduce)
+            s = render_reduce(ctx, r->vol, 0, NULL, NULL, &before, NULL);
+        else if (!(before = volume_copy_frame(r->vol, 0)))
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
+        if (s != FACELESS_OK)
+            return s;
+    }
     mask_scramble_stats st;
     s = scramble_check_write(r, r->vol, &r->mask, r->output, &st);
     if (s == FACELESS_OK && before) {
-        uint8_t *changed = malloc((size_t)volume_voxels3(r->vol));
-        if (!changed)
-            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", a->input);
-        for (int64_t i = 0; changed && i < volume_voxels3(r->vol); i++)
-            changed[i] = (uint8_t)mask_result_removes(&r->mask, i);
-        if (changed)
-            s = render_montage(ctx, before, r->vol, changed, a->render_out);
+        uint8_t *changed = NULL;
+        s = render_reduce(ctx, r->vol, 0, removes_voxel, &r->mask, reduce ? &after_small : NULL, &changed);
+        if (s == FACELESS_OK)
+            s = render_montage(ctx, before, reduce ? after_small : r->vol, changed, a->render_out);
         free(changed);
         if (s == FACELESS_OK)
             stage_done(r, "render");
     }
+    faceless_volume_free(after_small);
     faceless_volume_free(before);
     if (s == FACELESS_OK && a->mesh_out) {
         s = write_result_mesh(r, mesh_threshold);
@@ -578,7 +659,7 @@ static faceless_status run_pipeline(deface_run *r)
     rep->tissue_threshold = st.tissue_threshold;
     rep->tissue_samples = st.tissue_samples;
     memcpy(rep->texture_sigma_vox, st.texture_sigma_vox, sizeof st.texture_sigma_vox);
-    if (deface_file_sha256(r->output, rep->images[0].output_sha256) != 0)
+    if (output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
     if (a->mask_out) {
         s = write_mask(r);
@@ -593,6 +674,25 @@ static faceless_status run_pipeline(deface_run *r)
             return s;
     }
     return FACELESS_OK;
+}
+
+/* Every error is one line `faceless: FILE: reason` (README); an
+ * out-of-memory error raised where no file name is known (a compute kernel,
+ * the renderer) gets the input's name. */
+static void name_memory_error(deface_run *r, faceless_status s)
+{
+    const char *msg = faceless_ctx_error(r->ctx);
+    const char *names[5] = {r->a->input, r->output, r->a->mask_out, r->a->report_out, r->a->render_out};
+    if (s != FACELESS_ERR_MEMORY || !msg)
+        return;
+    for (int i = 0; i < 5; i++) {
+        size_t n = names[i] ? strlen(names[i]) : 0;
+        if (n && !strncmp(msg, names[i], n) && msg[n] == ':')
+            return;
+    }
+    char *copy = strdup(msg);
+    ctx_fail(r->ctx, s, "%s: %s", r->a->input, copy ? copy : "out of memory");
+    free(copy);
 }
 
 #define SEVERAL_SERIES (-100) /* deface_once: the input holds several series */
@@ -611,6 +711,8 @@ static int deface_once(deface_args a)
         return FACELESS_ERR_MEMORY;
     faceless_ctx_set_threads(r.ctx, a.threads);
     faceless_ctx_set_seed(r.ctx, a.seed);
+    deface_memory_plan(r.ctx, a.mask_out != NULL, a.render_out != NULL, a.mesh_out != NULL, a.mode == MASK_MODE_NOISE,
+                       a.memory_share);
     const double t0 = now_seconds();
     r.t_stage = t0;
     faceless_status s = FACELESS_OK;
@@ -621,12 +723,18 @@ static int deface_once(deface_args a)
             s = FACELESS_ERR_MEMORY;
     free(outdir);
     if (!r.output || s != FACELESS_OK)
-        s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory");
-    else
-        s = run_pipeline(&r);
+        s = ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "%s: out of memory", a.input);
+    else if ((s = cli_outputs_begin(r.ctx, a.force || a.overwrite)) == FACELESS_OK)
+        s = run_pipeline(&r); /* every output stays a temporary until the commit below */
     if (r.several_series) {
+        cli_outputs_end(r.ctx, FACELESS_ERR_USAGE);
         rc = SEVERAL_SERIES;
         goto cleanup;
+    }
+    if (s != FACELESS_OK) {
+        /* all or nothing (issue 21): what this run staged goes */
+        cli_outputs_end(r.ctx, s);
+        name_memory_error(&r, s);
     }
 
     mask_report *rep = &r.rep;
@@ -637,6 +745,7 @@ static int deface_once(deface_args a)
     rep->threads = ctx_omp_threads(r.ctx);
     rep->force = a.force;
     rep->mask_out = a.mask_out;
+    rep->brain_mask = a.brain_mask;
     rep->render_out = a.render_out;
     rep->mesh_out = a.mesh_out;
     rep->series_uid = a.series;
@@ -655,20 +764,28 @@ static int deface_once(deface_args a)
     rep->warnings = warn;
     rep->n_warnings = warn ? nw : 0;
     rc = s == FACELESS_OK ? 0 : cli_fail(r.ctx, s);
-    if (a.report_out) {
-        /* Written on success and on refusal alike: a batch reads the verdict. */
+    /* The report is the last output of a successful run, committed with the
+     * others. A run refused or failed writes it alone (a batch reads the
+     * verdict and the error), except when the output itself failed or the
+     * run was cancelled: then nothing is written, so a rerun is not stopped
+     * by a stale report. */
+    if (a.report_out && s != FACELESS_ERR_OUTPUT && s != FACELESS_ERR_CANCELLED) {
         char *json = mask_report_json(rep);
-        faceless_status rs = json ? deface_write_text(r.ctx, a.report_out, json, a.force || a.overwrite)
-                                  : ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "out of memory for the report");
+        faceless_status rs =
+            json ? deface_write_text(r.ctx, a.report_out, json, a.force || a.overwrite)
+                 : ctx_fail(r.ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the report", a.report_out);
         free(json);
-        if (rs != FACELESS_OK && rc == 0)
-            rc = cli_fail(r.ctx, rs);
+        if (s == FACELESS_OK)
+            s = rs;
     }
+    if (rc == 0 && (s = cli_outputs_end(r.ctx, s)) != FACELESS_OK)
+        rc = cli_fail(r.ctx, s);
     free(warn);
 cleanup:
     mask_result_free(&r.mask);
     template_set_free(r.tpl);
     faceless_volume_free(r.vol);
+    faceless_volume_free(r.brain_mask);
     free(r.output);
     for (int k = 0; k < a.n_apply; k++)
         free(r.apply_out[k]);
