@@ -266,6 +266,24 @@ typedef struct reg_start {
 int reg_search_global(faceless_ctx *ctx, const reg_image *subj, const uint8_t *subj_head, const reg_image *tpl,
                       const uint8_t *tpl_head, int all_orientations, reg_start *out, int max_out);
 
+/* Coil shading (reg_bias.c). reg_bias_field: the smooth field of the head's
+ * signal (departure from the background, the border median, into
+ * *background) on im's grid, median 1 over the head (mask), 1 in far air;
+ * its spread log(p90 / p10) over the head into *spread. Caller frees; NULL
+ * = out of memory. reg_bias_strength: how much of it to divide out (0..1)
+ * for that spread. reg_bias_apply: im's departure from background divided
+ * by field^strength, the field (on fgrid's grid) looked up by world
+ * position. */
+float *reg_bias_field(const reg_image *im, const uint8_t *mask, double *spread, double *background);
+double reg_bias_strength(double spread);
+void reg_bias_apply(reg_image *im, const reg_image *fgrid, const float *field, double background, double strength);
+
+/* Edge agreement (reg_edges.c) of the template level t (head mask tm) with
+ * the subject level s under tpl2subj, over the head at least erode voxels
+ * inside tm: 1 = parallel edges, 1/3 = unrelated. */
+double reg_edge_agreement(const reg_image *t, const uint8_t *tm, const reg_image *s, const double tpl2subj[4][4],
+                          int erode);
+
 /* 4x4 helpers */
 void reg_mat_mul(const double a[4][4], const double b[4][4], double out[4][4]);
 int reg_mat_inv(const double a[4][4], double out[4][4]);

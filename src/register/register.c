@@ -39,21 +39,33 @@
  * perturbed copies ended a median 6 mm from its own fit: that weak a match
  * does not pin the head down.
  * Not a 1 mm threshold that 2 mm scans fail by resolution or noise
- * (tests/tools/register_resolution): the 2 mm level of a 1 mm head is the
- * mean of 8 voxels, of a 2 mm scan the raw image, but 2 mm block means of
- * the 1 mm heads (ch2, chris_t1, the child MPRAGE, the CT) cost the same to
- * 0.002, the suite's IXI heads are 2 mm already (0.860-0.868), and Rician
- * noise to below the XA30's SNR (6.3-7.4 against its 7.8, the same
- * estimate) adds 0.007-0.017 (T1w heads 0.867-0.884) and moves the fit
- * under 1 mm; even SNR 3 stopped short of 0.916 (0.904-0.911, fits still
- * within 1 mm). The Siemens XA30 enhanced T1w (2 mm, strong
- * coil shading, low grey/white contrast) costs 0.916 for another reason:
- * its perturbed copies (register_eval, 24) split between two fits: 9 of
- * the 21 full-view ones within 2 mm of its own fit, 12 at 5.1-8.9 mm (ears
- * 5-7, brain 2.6-4.5 mm), and those cost no more (0.905-0.920 against
- * 0.911-0.930). A head that does not pin down the ears to 5 mm is the T2w's
- * failure: it stays refused (README, "When faceless refuses"). */
+ * (tests/tools/register_resolution): 2 mm block means of the 1 mm heads cost
+ * the same to 0.002, and Rician noise to below the XA30's SNR (7.8) adds
+ * 0.007-0.017. The Siemens XA30 enhanced T1w (2 mm, strong coil shading,
+ * low grey/white contrast) cost 0.916 and its perturbed copies split between
+ * two fits 5-9 mm apart at the ears (a median 6.0 mm from its fit, 12
+ * copies): its shading, 4-6x across the head, was the cause. With the
+ * shading divided out (reg_bias.c) its full-view copies land 0.3-2.0 mm
+ * from its fit (median 0.5-0.8 mm over three sets of 8-12) at 0.885-0.904:
+ * weak because of its noise and contrast, no longer ambiguous.
+ * So a cost up to TRUST_MAX_COST_MI_WHOLE_HEAD is trusted when the whole
+ * head is in view (template coverage >= TRUST_WHOLE_HEAD_COVERAGE; the
+ * XA30 1.00, its copies cropped by their moves 0.94-1.00, the T2w slab 0.90)
+ * and the edges inside the head agree with the template's (reg_edges.c:
+ * the XA30 and its copies 0.55-0.60, phantoms and phase images 0.33-0.47; a
+ * head-sized masked phase image costs 0.908, a shaded sphere 0.928: the
+ * cost alone does not tell them from a weak head). The T2w's copies, moved,
+ * reach a coverage of 0.93-0.98 at 0.897-0.915 and end 2.5-6.3 mm off: their
+ * edges, 0.498-0.518, keep them at TRUST_MAX_COST_MI. Wrong fits of whole
+ * heads in that range: none in the suite; the XA30's other fit (before its
+ * shading was divided out) cost 0.905-0.93. The T2w stays refused: a
+ * partial view whose copies are not reproducible (README, "When faceless
+ * refuses"). */
 #define TRUST_MAX_COST_MI 0.885
+#define TRUST_MAX_COST_MI_WHOLE_HEAD 0.90
+#define TRUST_WHOLE_HEAD_COVERAGE 0.95
+#define TRUST_MIN_EDGE_AGREEMENT 0.53
+#define EDGE_ERODE_VOX 2 /* at 4 mm: the outer 8 mm of the head (the outline) does not count */
 #define TRUST_MIN_COVERAGE 0.35
 #define TRUST_MIN_TEMPLATE_COVERAGE 0.6
 #define TRUST_MIN_FOV_MM 100.0
@@ -360,8 +372,25 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
          reg_samples_make(&tp.lev[1], &tp.lev[1], tkeep, max_samples[1], c, &samp[1]) &&
          reg_samples_make(&tp.lev[0], &tp.lev[1], tkeep, max_samples[0], c, &samp[0]);
     reg_image_free(&tp.lev[0]);
-    ok = ok && pyramid_build(ctx, &sbase, subject, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL &&
-         reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
+    ok = ok && pyramid_build(ctx, &sbase, subject, &sp) && (smask = reg_head_mask(&sp.lev[1])) != NULL;
+    double shading = 0, shading_strength = 0;
+    if (ok) {
+        /* Strong coil shading divided out of every subject level (reg_bias.c
+         * says why and when), before anything reads their values; the head
+         * mask, a departure from the background, is the same either way. */
+        double background = 0;
+        float *field = reg_bias_field(&sp.lev[1], smask, &shading, &background);
+        ok = field != NULL;
+        shading_strength = reg_bias_strength(shading);
+        if (ok && shading_strength > 0) {
+            reg_image fgrid = sp.lev[1];
+            fgrid.v = field;
+            for (int l = 0; l < 3; l++) /* fgrid is a view: only its matrix and the field are read */
+                reg_bias_apply(&sp.lev[l], &fgrid, field, background, shading_strength);
+        }
+        free(field);
+    }
+    ok = ok && reg_cost_ws_init(&ws[1], &samp[1], &sp.lev[1], threads, cost_kind);
     tm[1] = now_seconds();
     if (ok) {
         /* The MI value range of the subject from its head alone: the 99.5%
@@ -373,6 +402,9 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         ws[1].lo = lo_hi[0];
         ws[1].hi = lo_hi[1];
     }
+    if (ok)
+        ctx_log(ctx, FACELESS_LOG_DEBUG, "register: shading log(p90/p10) %.3f, corrected with strength %.2f", shading,
+                shading_strength);
     if (ok)
         ctx_log(ctx, FACELESS_LOG_DEBUG, "register: samples %lld/%lld, levels %lldx%lldx%lld %lldx%lldx%lld %lldx%lldx%lld",
                 (long long)samp[2].n, (long long)samp[1].n, (long long)sp.lev[2].nx,
@@ -567,6 +599,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         fov_mm = fmin(fov_mm, sp_a * (double)n_a);
     }
     double tcover = template_coverage(&tp.lev[1], tmask, &sp.lev[1], tpl2subj);
+    double edges = reg_edge_agreement(&tp.lev[1], tmask, &sp.lev[1], tpl2subj, EDGE_ERODE_VOX);
 
     memset(out, 0, sizeof *out);
     memcpy(out->tpl2subj, tpl2subj, sizeof tpl2subj);
@@ -578,9 +611,18 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->beside = beside;
     out->entropy_bits = entropy;
     out->inconsistency_mm = inconsistency;
+    out->edge_agreement = edges;
+    out->shading = shading;
+    out->shading_corrected = shading_strength;
     out->starts = nstart;
     out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
     out->reason = "";
+    /* the weak-match limit: higher for a whole head whose edges agree (see TRUST_MAX_COST_MI) */
+    double max_cost = TRUST_MAX_COST;
+    if (cost_kind == REG_COST_MI)
+        max_cost = tcover >= TRUST_WHOLE_HEAD_COVERAGE && edges >= TRUST_MIN_EDGE_AGREEMENT
+                       ? TRUST_MAX_COST_MI_WHOLE_HEAD
+                       : TRUST_MAX_COST_MI;
     /* trust: the Dice, pulled below 0.5 by a failed check. Three checks veto
      * whatever --min-trust says (issue 18): the image is not one head, or the
      * face is not in view, so no placement of the mask can be right. The
@@ -596,7 +638,7 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         out->reason = "no face in view: the image covers too little of the head";
     else if (dice < TRUST_MIN_DICE)
         out->reason = "head masks disagree";
-    else if (cost > (cost_kind == REG_COST_MI ? TRUST_MAX_COST_MI : TRUST_MAX_COST))
+    else if (cost > max_cost)
         out->reason = "the image matches the template too weakly to place the mask reliably (low contrast, strong "
                       "shading or a partial view; de-face the session's sharpest T1w and use --apply-to)";
     else if (cover < TRUST_MIN_COVERAGE)
@@ -620,10 +662,11 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         tm[0] - t0, tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4], tm[6] - tm[5],
         now_seconds() - tm[6]);
     ctx_log(ctx, FACELESS_LOG_DEBUG,
-            "register: %d starts, cost %.4f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals %lld/%lld/%lld+%lld, %.3f s",
-            nstart, cost, dice, cover, amb, (long long)evals8, (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
-            (long long)(ws[0].evals - evals_fit),
-            out->seconds);
+            "register: %d starts, cost %.4f, edges %.3f, dice %.3f, cover %.2f, ambiguity %.1f mm, evals "
+            "%lld/%lld/%lld+%lld, %.3f s",
+            nstart, cost, edges, dice, cover, amb, (long long)evals8,
+            (long long)ws[1].evals /* kept by reg_cost_ws_free */, (long long)evals_fit,
+            (long long)(ws[0].evals - evals_fit), out->seconds);
 done:
     for (int l = 0; l < 3; l++) {
         if (l < 2)

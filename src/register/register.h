@@ -41,6 +41,10 @@ typedef struct register_result {
     double beside;           /* share of the subject's foreground outside the template but not below it */
     double entropy_bits;     /* intensity entropy inside the subject's head mask (bits) */
     double inconsistency_mm; /* how far the fit moves without the outer 15 mm of the field of view */
+    double edge_agreement;   /* inside the head: do the subject's edges run along the template's?
+                                (mean squared cosine between their gradients; 1/3 = unrelated) */
+    double shading;          /* the subject's coil shading, log(p90 / p10) of its smooth field */
+    double shading_corrected; /* how much of it the fit divided out, 0..1 */
     int starts;              /* global-search starts refined */
     const char *cost_name;   /* "correlation ratio" */
     const char *reason;      /* the failed check (static string), or "trust below the

@@ -330,10 +330,10 @@ static inline int suite_run_head(const faceless_volume *head, const char *label,
         }
         suite_stats_add(st, err, r1.trusted);
         if (verbose || (err > SUITE_LIMIT_MM && r1.trusted))
-            printf("%s copy %3d order %d inv %d slab %d thick %d scr %d: err %7.2f mm trusted %d (dice %.3f cost %.3f "
+            printf("%s copy %3d order %d inv %d slab %d thick %d scr %d: err %7.2f mm trusted %d (dice %.3f cost %.3f edge %.3f "
                    "cover %.2f tcov %.2f besd %.2f ent %.1f inc %.2f amb %.1f %s) brain/face/ear %.1f/%.1f/%.1f%s %.2fs%s\n",
                    label, c, kind.order, kind.invert, kind.slab, kind.thick, kind.scramble, err, r1.trusted,
-                   r1.head_overlap, r1.final_cost, r1.coverage, r1.template_coverage, r1.beside, r1.entropy_bits, r1.inconsistency_mm, r1.ambiguity_mm, r1.reason ? r1.reason : "", reg3[0], reg3[1], reg3[2], mirrored ? " MIRRORED" : "", r1.seconds,
+                   r1.head_overlap, r1.final_cost, r1.edge_agreement, r1.coverage, r1.template_coverage, r1.beside, r1.entropy_bits, r1.inconsistency_mm, r1.ambiguity_mm, r1.reason ? r1.reason : "", reg3[0], reg3[1], reg3[2], mirrored ? " MIRRORED" : "", r1.seconds,
                    err > SUITE_LIMIT_MM && r1.trusted ? "  SILENT FAILURE" : "");
         faceless_volume_free(v);
     }
