@@ -27,6 +27,14 @@ extern "C" {
 
 #define FACELESS_VERSION_STRING "0.1.0"
 
+/* Marks the functions libfaceless.so exports. The library is built with
+ * -fvisibility=hidden, so nothing else leaves it (cmake/library.cmake). */
+#if defined(__GNUC__)
+#define FACELESS_API __attribute__((visibility("default")))
+#else
+#define FACELESS_API
+#endif
+
 /* Status codes. The CLI uses these numbers as its exit codes (README.md). */
 typedef enum faceless_status {
     FACELESS_OK = 0,
@@ -43,7 +51,7 @@ typedef enum faceless_status {
 } faceless_status;
 
 /* A short English name of a status ("input error", ...). Never NULL. */
-const char *faceless_status_name(faceless_status s);
+FACELESS_API const char *faceless_status_name(faceless_status s);
 
 /* ------------------------------------------------------------------------ */
 /* Context: thread count, seed, log callback, last error, warnings.          */
@@ -59,26 +67,26 @@ typedef enum faceless_log_level {
 
 typedef void (*faceless_log_fn)(void *user, faceless_log_level level, const char *message);
 
-faceless_ctx *faceless_ctx_new(void);
-void faceless_ctx_free(faceless_ctx *ctx);
+FACELESS_API faceless_ctx *faceless_ctx_new(void);
+FACELESS_API void faceless_ctx_free(faceless_ctx *ctx);
 
 /* 0 means "OpenMP default". Results do not depend on it. */
-void faceless_ctx_set_threads(faceless_ctx *ctx, int threads);
-int faceless_ctx_threads(const faceless_ctx *ctx);
+FACELESS_API void faceless_ctx_set_threads(faceless_ctx *ctx, int threads);
+FACELESS_API int faceless_ctx_threads(const faceless_ctx *ctx);
 
-void faceless_ctx_set_seed(faceless_ctx *ctx, uint64_t seed);
-uint64_t faceless_ctx_seed(const faceless_ctx *ctx);
+FACELESS_API void faceless_ctx_set_seed(faceless_ctx *ctx, uint64_t seed);
+FACELESS_API uint64_t faceless_ctx_seed(const faceless_ctx *ctx);
 
 /* Messages at or below max_level go to fn. Default: no logging at all. */
-void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user,
+FACELESS_API void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user,
                           faceless_log_level max_level);
 
 /* The message of the last failure ("file: reason"), or "" if none. */
-const char *faceless_ctx_error(const faceless_ctx *ctx);
+FACELESS_API const char *faceless_ctx_error(const faceless_ctx *ctx);
 
 /* Warnings collected since the context was made (for the JSON report). */
-size_t faceless_ctx_warning_count(const faceless_ctx *ctx);
-const char *faceless_ctx_warning(const faceless_ctx *ctx, size_t i);
+FACELESS_API size_t faceless_ctx_warning_count(const faceless_ctx *ctx);
+FACELESS_API const char *faceless_ctx_warning(const faceless_ctx *ctx, size_t i);
 
 /* ------------------------------------------------------------------------ */
 /* Volumes                                                                   */
@@ -97,8 +105,8 @@ typedef enum faceless_dtype {
     FACELESS_DT_FLOAT64
 } faceless_dtype;
 
-const char *faceless_dtype_name(faceless_dtype t);
-size_t faceless_dtype_size(faceless_dtype t);
+FACELESS_API const char *faceless_dtype_name(faceless_dtype t);
+FACELESS_API size_t faceless_dtype_size(faceless_dtype t);
 
 /* Where the voxel-to-world matrix came from. */
 typedef enum faceless_matrix_source {
@@ -111,17 +119,17 @@ typedef enum faceless_matrix_source {
 typedef struct faceless_volume faceless_volume;
 
 /* Reads a NIfTI-1/2 (.nii, .nii.gz, .hdr/.img) file or a DICOM series. */
-faceless_status faceless_volume_read(faceless_ctx *ctx, const char *path, faceless_volume **out);
-void faceless_volume_free(faceless_volume *v);
+FACELESS_API faceless_status faceless_volume_read(faceless_ctx *ctx, const char *path, faceless_volume **out);
+FACELESS_API void faceless_volume_free(faceless_volume *v);
 
 /* Grid: nx, ny, nz and nt (nt = 1 for 3D). */
-void faceless_volume_dims(const faceless_volume *v, int64_t dims[4]);
-void faceless_volume_voxel_size(const faceless_volume *v, double mm[3]);
-void faceless_volume_vox2ras(const faceless_volume *v, double m[4][4]);
-faceless_dtype faceless_volume_dtype(const faceless_volume *v);
-faceless_matrix_source faceless_volume_matrix_source(const faceless_volume *v);
+FACELESS_API void faceless_volume_dims(const faceless_volume *v, int64_t dims[4]);
+FACELESS_API void faceless_volume_voxel_size(const faceless_volume *v, double mm[3]);
+FACELESS_API void faceless_volume_vox2ras(const faceless_volume *v, double m[4][4]);
+FACELESS_API faceless_dtype faceless_volume_dtype(const faceless_volume *v);
+FACELESS_API faceless_matrix_source faceless_volume_matrix_source(const faceless_volume *v);
 /* Three letters, the world direction each storage axis points to, e.g. "RAS", "PSR". */
-void faceless_volume_orientation(const faceless_volume *v, char code[4]);
+FACELESS_API void faceless_volume_orientation(const faceless_volume *v, char code[4]);
 
 /* Options for writing a volume back to a file in the format of its source. */
 typedef struct faceless_write_options {
@@ -133,19 +141,19 @@ typedef struct faceless_write_options {
  * bit for bit. Writes a temporary file in the target folder, flushes it, then
  * renames it, so a crash never leaves a half-written output. Refuses to write
  * over the input or over an existing file unless opts->overwrite. */
-faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
+FACELESS_API faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
                                       const faceless_write_options *opts);
 
 /* Copies a file byte for byte (temporary file, flush, rename), refusing to
  * replace an existing out_path unless overwrite. */
-faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const char *out_path, int overwrite);
+FACELESS_API faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const char *out_path, int overwrite);
 
 /* The name of the temporary file that a write to out_path in this process
  * uses before renaming it (in out_path's folder, ".faceless-tmp-NAME.PID@HOST").
  * Lets a signal handler remove it without allocating. Returns its length,
  * or -1 if buf is too small. Not async-signal-safe (snprintf, getpid,
  * gethostname): call it before installing the handler. */
-int faceless_temp_path(const char *out_path, char *buf, size_t size);
+FACELESS_API int faceless_temp_path(const char *out_path, char *buf, size_t size);
 
 #ifdef __cplusplus
 }
