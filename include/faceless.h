@@ -81,6 +81,15 @@ FACELESS_API uint64_t faceless_ctx_seed(const faceless_ctx *ctx);
 FACELESS_API void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user,
                           faceless_log_level max_level);
 
+/* Progress of a long call (faceless_deface_file, faceless_deface_volume):
+ * called on the calling thread after each stage with the stage's name
+ * ("read", "register", "write", ...) and an estimate of the fraction done.
+ * Return 0 to go on, anything else to stop: the call then ends with
+ * FACELESS_ERR_CANCELLED and writes nothing more (outputs written before
+ * the stop stay). Default: none. */
+typedef int (*faceless_progress_fn)(void *user, const char *stage, double fraction);
+FACELESS_API void faceless_ctx_set_progress(faceless_ctx *ctx, faceless_progress_fn fn, void *user);
+
 /* The message of the last failure ("file: reason"), or "" if none. */
 FACELESS_API const char *faceless_ctx_error(const faceless_ctx *ctx);
 
@@ -154,6 +163,66 @@ FACELESS_API faceless_status faceless_file_copy(faceless_ctx *ctx, const char *i
  * or -1 if buf is too small. Not async-signal-safe (snprintf, getpid,
  * gethostname): call it before installing the handler. */
 FACELESS_API int faceless_temp_path(const char *out_path, char *buf, size_t size);
+
+/* Frees what a faceless function returned for the caller to free (the report
+ * texts below). NULL is fine. */
+FACELESS_API void faceless_free(void *p);
+
+/* A volume made from voxels in memory (a copy is taken): dims nx, ny, nz, nt
+ * (nt >= 1), voxel i + nx*(j + ny*(k + nz*t)) in native byte order,
+ * vox2ras the voxel-index-to-world (RAS mm) matrix, as nibabel's affine. */
+FACELESS_API faceless_status faceless_volume_new(faceless_ctx *ctx, const int64_t dims[4], faceless_dtype dtype,
+                                                 const double vox2ras[4][4], const void *data,
+                                                 faceless_volume **out);
+
+/* The voxels (layout as in faceless_volume_new), owned by v. */
+FACELESS_API const void *faceless_volume_data(const faceless_volume *v);
+
+/* ------------------------------------------------------------------------ */
+/* De-facing                                                                 */
+
+/* Every option of `faceless deface`, each with the command's default: mode
+ * zero, seed 1, brain-margin 5 mm, the embedded Colin27 template, the
+ * registration's min-trust, no optional output. Opaque, so options can be
+ * added without breaking programs built against an older faceless. */
+typedef struct faceless_deface_options faceless_deface_options;
+
+/* NULL when out of memory. */
+FACELESS_API faceless_deface_options *faceless_deface_options_new(void);
+FACELESS_API void faceless_deface_options_free(faceless_deface_options *o);
+
+/* Sets one option by its command-line name without the dashes ("mode",
+ * "seed", "brain-margin", "min-trust", "template", "transform", "series",
+ * "mask-out", "report-out", "render-out", "mesh-out", "apply-to" (once per
+ * image), "apply-suffix", "overwrite", "force", "require-clean-headers",
+ * "scrub-nifti-text"; '_' may stand for '-'), value as on the command line
+ * ("1"/"0" for the switches). The same parser, ranges and messages as the
+ * command line: FACELESS_ERR_USAGE for an unknown name or a value out of
+ * range, o unchanged. The strings are copied. */
+FACELESS_API faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_options *o,
+                                                         const char *name, const char *value);
+
+/* De-faces the image (NIfTI file, or a DICOM series folder) at in_path into
+ * out_path (NULL: in_path's name + "_defaced", beside it), exactly as
+ * `faceless deface in_path -o out_path` with the same options does: the
+ * same bytes, the optional outputs the options name, and the same refusals
+ * (FACELESS_ERR_UNTRUSTED when the registration is not trusted, nothing
+ * written). *report_json (NULL allowed) gets the JSON report (docs/report.md),
+ * also after a failure; free it with faceless_free. The run's seed is the
+ * options' (ctx's seed is used for DICOM UIDs, as the CLI sets it). */
+FACELESS_API faceless_status faceless_deface_file(faceless_ctx *ctx, const char *in_path, const char *out_path,
+                                                  const faceless_deface_options *o, char **report_json);
+
+/* De-faces a volume in memory; no file is read or written. *out gets the
+ * de-faced copy of in (same grid, type and voxels outside the mask), *mask
+ * (NULL allowed) the uint8 mask on in's grid (1 = changed), *report_json
+ * (NULL allowed) the report (no input checksum, no header audit). Options
+ * that name files (mask-out, report-out, render-out, mesh-out, apply-to,
+ * series) are refused with FACELESS_ERR_USAGE. Outputs are set only on
+ * success; the report also after a failure. */
+FACELESS_API faceless_status faceless_deface_volume(faceless_ctx *ctx, const faceless_volume *in,
+                                                    const faceless_deface_options *o, faceless_volume **out,
+                                                    faceless_volume **mask, char **report_json);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* The batch runner (see batch_run.h). */
 #include "cli/batch_run.h"
 #include "cli/batch_summary.h"
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 #include "core/json.h"
 #include "faceless.h"
 #include "io/io.h"

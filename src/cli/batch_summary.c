@@ -1,5 +1,5 @@
 #include "cli/batch_summary.h"
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
 #include "core/json.h"

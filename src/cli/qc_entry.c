@@ -1,5 +1,5 @@
 #include "cli/qc_entry.h"
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 #include "core/context.h"
 #include "core/json.h"
 #include "io/io_dir.h"

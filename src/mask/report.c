@@ -161,6 +161,8 @@ char *mask_report_json(const mask_report *r)
         jb_printf(&b, "%d", r->threads);
         jb_key(&b, &g, 2, "force");
         jb_put(&b, r->force ? "true" : "false", r->force ? 4 : 5);
+        jb_key(&b, &g, 2, "fingerprint");
+        jb_hex_or_null(&b, r->fingerprint);
         jb_end(&b, 1, '}');
     }
 

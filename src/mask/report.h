@@ -44,6 +44,8 @@ typedef struct mask_report {
     double brain_margin_mm;
     int threads;
     int force;
+    char fingerprint[65];        /* deface/deface.h: every option that changes the output, the
+                                    template's checksum, the version; "" when unknown */
     /* template and transform */
     const char *template_name;
     const char *template_sha256;

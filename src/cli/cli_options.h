@@ -1,0 +1,25 @@
+/* The de-face options on a command line: `deface`, `batch` and `bids` read
+ * them through the one table of src/deface (deface.h), so each has the same
+ * name, range, message and help text in all three. */
+#ifndef FACELESS_CLI_CLI_OPTIONS_H
+#define FACELESS_CLI_CLI_OPTIONS_H
+
+#include "deface/deface.h"
+
+#include <stdio.h>
+
+/* When argv[*i] is one of the table's options (with batch_only, one marked
+ * DEFACE_OPT_BATCH), sets it in o, moves *i past its values and returns 1;
+ * a bad value is printed as "faceless CMD: reason" and sets *rc to
+ * FACELESS_ERR_USAGE. Returns 0, touching nothing, for any other argument. */
+int cli_deface_option(faceless_ctx *ctx, faceless_deface_options *o, const char *cmd, int argc, char **argv, int *i,
+                      int *rc, int batch_only);
+
+/* Prints the table's options (with batch_only, those marked DEFACE_OPT_BATCH)
+ * as usage lines. */
+void cli_deface_options_usage(FILE *f, int batch_only);
+
+/* strtod of all of s into *out when in [lo, hi]; 0 otherwise. */
+int cli_parse_number(const char *s, double lo, double hi, double *out);
+
+#endif
