@@ -19,6 +19,12 @@ int cli_deface_option(faceless_ctx *ctx, faceless_deface_options *o, const char 
  * as usage lines. */
 void cli_deface_options_usage(FILE *f, int batch_only);
 
+/* `faceless deface INPUT -o OUTPUT` with options o (cmd_deface.c): one
+ * image, or each series of a DICOM folder of several in turn; errors printed
+ * on stderr; returns the exit code. Also what each child of a batch runs. */
+int cli_deface_image(const char *input, const char *output, const faceless_deface_options *o, int threads,
+                     int verbosity);
+
 /* strtod of all of s into *out when in [lo, hi]; 0 otherwise. */
 int cli_parse_number(const char *s, double lo, double hi, double *out);
 

@@ -191,15 +191,20 @@ static int deface_each_series(const deface_args *a)
     return first_rc;
 }
 
+int cli_deface_image(const char *input, const char *output, const faceless_deface_options *o, int threads,
+                     int verbosity)
+{
+    deface_args a = {input, output, (faceless_deface_options *)o, threads, verbosity};
+    int rc = deface_once(&a);
+    return rc == SEVERAL_SERIES ? deface_each_series(&a) : rc;
+}
+
 int cmd_deface(int argc, char **argv)
 {
     deface_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc < 0) {
-        rc = deface_once(&a);
-        if (rc == SEVERAL_SERIES)
-            rc = deface_each_series(&a);
-    }
+    if (rc < 0)
+        rc = cli_deface_image(a.input, a.output, a.o, a.threads, a.verbosity);
     faceless_deface_options_free(a.o);
     return rc;
 }

@@ -65,7 +65,8 @@ static const deface_option TABLE[] = {
     {"scrub-nifti-text", DEFACE_OPT_FLAG, 0, 0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, NULL,
      "NIfTI outputs: clear descrip, aux_file, intent_name, db_name"
      "\nand drop every header extension"},
-    {"force", DEFACE_OPT_FLAG, 0, 0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, NULL,
+    /* not DEFACE_OPT_BATCH: batch's own --force redoes every image */
+    {"force", DEFACE_OPT_FLAG, 0, 0, DEFACE_OPT_FINGERPRINT, NULL,
      "write even when the registration is not trusted, and"
      "\noverwrite existing outputs"},
 };
