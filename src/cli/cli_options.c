@@ -1,20 +1,8 @@
 /* cli_options: see cli_options.h. */
 #include "cli/cli_options.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cli_parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end || errno || !(x >= lo && x <= hi))
-        return 0;
-    *out = x;
-    return 1;
-}
 
 int cli_deface_option(faceless_ctx *ctx, faceless_deface_options *o, const char *cmd, int argc, char **argv, int *i,
                       int *rc, int batch_only)

@@ -25,7 +25,4 @@ void cli_deface_options_usage(FILE *f, int batch_only);
 int cli_deface_image(const char *input, const char *output, const faceless_deface_options *o, int threads,
                      int verbosity);
 
-/* strtod of all of s into *out when in [lo, hi]; 0 otherwise. */
-int cli_parse_number(const char *s, double lo, double hi, double *out);
-
 #endif

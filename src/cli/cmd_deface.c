@@ -65,7 +65,7 @@ static int parse_args(int argc, char **argv, deface_args *a)
                 rc = FACELESS_ERR_USAGE;
             } else if (o[1] == 'o' || o[2] == 'o') {
                 a->output = argv[++i];
-            } else if (!cli_parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
+            } else if (!deface_parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
                 fprintf(stderr, "faceless deface: --threads %s: a whole number >= 0\n", val);
                 rc = FACELESS_ERR_USAGE;
             } else {

@@ -64,6 +64,10 @@ const deface_option *deface_option_table(size_t *n);
  * NULL when there is none. */
 const deface_option *deface_option_find(const char *name);
 
+/* strtod of all of s into *out when it is in [lo, hi]; 0 otherwise (the
+ * number parser of the options, also for the CLI's own, e.g. --threads). */
+int deface_parse_number(const char *s, double lo, double hi, double *out);
+
 /* A copy with copies of every string; NULL when out of memory. */
 faceless_deface_options *deface_options_copy(const faceless_deface_options *o);
 

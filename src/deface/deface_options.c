@@ -188,7 +188,7 @@ faceless_deface_options *deface_options_copy(const faceless_deface_options *o)
     return c;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+int deface_parse_number(const char *s, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
@@ -219,7 +219,7 @@ faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_o
     }
     case DEFACE_OPT_NUMBER: {
         double x;
-        if (!parse_double(value, e->lo, e->hi, &x))
+        if (!deface_parse_number(value, e->lo, e->hi, &x))
             return ctx_fail(ctx, FACELESS_ERR_USAGE, "--%s %s: a number%s, %g to %g", e->name, value,
                             !strcmp(e->arg, "MM") ? " of mm" : "", e->lo, e->hi);
         if (!strcmp(e->name, "brain-margin"))
