@@ -1,6 +1,7 @@
 /* The fields of a NIfTI-1 or NIfTI-2 header that faceless interprets, in
  * native byte order and widest types, plus the checks that turn a malformed
- * header into one clear error line. Private to src/io. */
+ * header into one clear error line. Private to src/io and templates/ (the
+ * template sets are NIfTI files too: one parser for both). */
 #ifndef FACELESS_IO_NIFTI_HEADER_H
 #define FACELESS_IO_NIFTI_HEADER_H
 

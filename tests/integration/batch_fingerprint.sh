@@ -75,5 +75,14 @@ rc=$?
 rc=$?
 [ $rc = 3 ] && [ "$(wc -l <"$work/tpl.log")" = 1 ] && ok || bad "--template of no folder: exit $rc: $(cat "$work/tpl.log")"
 
+# A template file cut short: read by io's NIfTI parser like any input, one line, exit 3.
+mkdir -p "$work/tpl_cut"
+cp "$work/tpl2/"*.nii.gz "$work/tpl_cut/"
+gzip -dc "$work/tpl2/face.nii.gz" | head -c 300 | gzip -n >"$work/tpl_cut/face.nii.gz"
+"$FACELESS" deface "$ch2" -o "$work/cut.nii.gz" --template "$work/tpl_cut" 2>"$work/cut.log"
+rc=$?
+[ $rc = 3 ] && [ "$(wc -l <"$work/cut.log")" = 1 ] && grep -q "tpl_cut/face.nii.gz: " "$work/cut.log" && [ ! -e "$work/cut.nii.gz" ] &&
+  ok || bad "truncated template: exit $rc: $(cat "$work/cut.log")"
+
 echo "batch_fingerprint: $pass passed, $fail failed"
 [ "$fail" = 0 ]
