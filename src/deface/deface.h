@@ -9,7 +9,7 @@
 
 #include "faceless.h"
 #include "mask/mask.h"
-#include "mask/report.h"
+#include "report/run_report.h"
 
 #include <stddef.h>
 
@@ -24,7 +24,7 @@ struct faceless_deface_options {
     char *transform;            /* NULL: register; else "identity" or a 4x4 text file */
     char *series;               /* DICOM SeriesInstanceUID to de-face in a folder of several */
     char *mask_out, *report_out, *render_out, *mesh_out; /* NULL: not written */
-    char *apply_to[MASK_REPORT_MAX_APPLY];
+    char *apply_to[RUN_REPORT_MAX_APPLY];
     int n_apply;
     char *apply_suffix;         /* NULL: "_defaced" */
     int force, overwrite, require_clean_headers, scrub_nifti_text;

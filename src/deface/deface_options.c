@@ -255,8 +255,8 @@ faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_o
         return FACELESS_OK;
     }
     case DEFACE_OPT_LIST:
-        if (o->n_apply == MASK_REPORT_MAX_APPLY)
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s images", MASK_REPORT_MAX_APPLY, e->name);
+        if (o->n_apply == RUN_REPORT_MAX_APPLY)
+            return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s images", RUN_REPORT_MAX_APPLY, e->name);
         if (!(o->apply_to[o->n_apply] = strdup(value)))
             return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
         o->n_apply++;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void deface_describe_image(mask_report_image *im, const faceless_volume *v, const char *in, const char *out)
+void deface_describe_image(run_report_image *im, const faceless_volume *v, const char *in, const char *out)
 {
     im->input = in;
     im->output = out;
@@ -109,7 +109,7 @@ faceless_status deface_write_result_mesh(deface_run *r, double threshold)
 faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][4])
 {
     const char *in = r->a->apply_to[k];
-    mask_report_image *im = &r->rep.images[1 + k];
+    run_report_image *im = &r->rep.images[1 + k];
     faceless_volume *v = NULL;
     faceless_status s = faceless_volume_read(r->ctx, in, &v);
     if (s != FACELESS_OK)

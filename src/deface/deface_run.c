@@ -62,7 +62,7 @@ static faceless_status check_output_names(const deface_run *r)
 {
     const faceless_deface_options *a = r->a;
     faceless_ctx *ctx = r->ctx;
-    const char *outs[5 + MASK_REPORT_MAX_APPLY];
+    const char *outs[5 + RUN_REPORT_MAX_APPLY];
     int nouts = 0;
     outs[nouts++] = r->output;
     if (a->mask_out)
@@ -98,7 +98,7 @@ static faceless_status check_output_names(const deface_run *r)
  * never the text), and refuses with --require-clean-headers. */
 static faceless_status audit_headers(deface_run *r)
 {
-    mask_report *rep = &r->rep;
+    run_report *rep = &r->rep;
     faceless_status s = deface_header_audit(r->ctx, r->input, &rep->header_findings, &rep->header_policy);
     if (s != FACELESS_OK)
         return s;
@@ -117,7 +117,7 @@ faceless_status deface_run_pipeline(deface_run *r)
 {
     const faceless_deface_options *a = r->a;
     faceless_ctx *ctx = r->ctx;
-    mask_report *rep = &r->rep;
+    run_report *rep = &r->rep;
     faceless_status s;
     if (!r->in_memory && (s = check_output_names(r)) != FACELESS_OK)
         return s;
@@ -289,7 +289,7 @@ faceless_status deface_run_pipeline(deface_run *r)
 char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t first_warning)
 {
     const faceless_deface_options *a = r->a;
-    mask_report *rep = &r->rep;
+    run_report *rep = &r->rep;
     rep->tool_version = FACELESS_VERSION_STRING;
     rep->mode = mask_mode_name(a->mode);
     rep->seed = a->seed;
@@ -319,7 +319,7 @@ char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t f
         warn[i] = faceless_ctx_warning(r->ctx, first_warning + i);
     rep->warnings = warn;
     rep->n_warnings = warn ? nw : 0;
-    char *json = mask_report_json(rep);
+    char *json = run_report_json(rep);
     free(warn);
     rep->warnings = NULL;
     rep->n_warnings = 0;

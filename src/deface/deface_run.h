@@ -5,7 +5,7 @@
 
 #include "deface/deface.h"
 #include "mask/mask.h"
-#include "mask/report.h"
+#include "report/run_report.h"
 #include "templates/template_set.h"
 
 typedef struct deface_run {
@@ -13,10 +13,10 @@ typedef struct deface_run {
     faceless_ctx *ctx;
     const char *input;  /* the path given; "(memory)" for faceless_deface_volume */
     int in_memory;      /* faceless_deface_volume: vol is given, no file is read or written */
-    mask_report rep;
+    run_report rep;
     double t_stage;
     char *output;       /* owned */
-    char *apply_out[MASK_REPORT_MAX_APPLY];
+    char *apply_out[RUN_REPORT_MAX_APPLY];
     faceless_volume *vol;
     template_set *tpl;
     mask_result mask;
@@ -31,7 +31,7 @@ double deface_now_seconds(void);
 faceless_status deface_stage_done(deface_run *r, const char *name);
 
 /* Sets the report's description of an image (grid, type, orientation). */
-void deface_describe_image(mask_report_image *im, const faceless_volume *v, const char *in, const char *out);
+void deface_describe_image(run_report_image *im, const faceless_volume *v, const char *in, const char *out);
 
 /* Scrambles v under m, checks the brain invariant, and writes v to out
  * (in memory: leaves it in v). m is packed afterwards (mask.h). */
