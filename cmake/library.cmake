@@ -61,3 +61,9 @@ install(FILES ${CMAKE_BINARY_DIR}/facelessConfig.cmake ${CMAKE_BINARY_DIR}/facel
   DESTINATION ${FACELESS_INSTALL_LIBDIR}/cmake/faceless)
 install(FILES ${CMAKE_SOURCE_DIR}/LICENSE ${CMAKE_SOURCE_DIR}/templates/LICENSE-colin27.txt
   DESTINATION share/doc/faceless)
+
+# Python (issue 17): the faceless package over libfaceless.so through ctypes,
+# PREFIX/lib/python3/dist-packages/faceless (PYTHONPATH, README); it finds
+# the library two folders up, in PREFIX/lib.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/python/faceless DESTINATION ${FACELESS_INSTALL_LIBDIR}/python3/dist-packages
+  PATTERN __pycache__ EXCLUDE)

@@ -50,6 +50,10 @@ typedef enum faceless_status {
     FACELESS_ERR_SOME_FAILED = 10 /* batch: some images failed (the others are done) */
 } faceless_status;
 
+/* The library's version ("0.1.0"): FACELESS_VERSION_STRING of the library
+ * that runs, which a program built against another header may differ from. */
+FACELESS_API const char *faceless_version(void);
+
 /* A short English name of a status ("input error", ...). Never NULL. */
 FACELESS_API const char *faceless_status_name(faceless_status s);
 

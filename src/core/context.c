@@ -138,6 +138,8 @@ void ctx_log(faceless_ctx *ctx, faceless_log_level level, const char *fmt, ...)
     ctx->log_fn(ctx->log_user, level, buf);
 }
 
+const char *faceless_version(void) { return FACELESS_VERSION_STRING; }
+
 const char *faceless_status_name(faceless_status s)
 {
     switch (s) {
