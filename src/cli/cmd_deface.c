@@ -1,8 +1,8 @@
 /* faceless deface: parses the arguments into faceless_deface_options (the
  * one option table of src/deface, shared with batch and bids), calls the
  * library's pipeline, prints and chooses the exit code. */
-#include "cli/cli_util.h"
 #include "cli/cli_options.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "core/context.h"

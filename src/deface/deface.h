@@ -16,20 +16,20 @@
 /* Every de-face option with its default (deface_options.c sets them). Strings
  * are owned copies. */
 struct faceless_deface_options {
-    mask_mode mode;             /* zero */
-    uint64_t seed;              /* 1 */
-    double brain_margin_mm;     /* MASK_DEFAULT_BRAIN_MARGIN_MM */
-    double min_trust;           /* NAN: the registration's default */
-    char *template_dir;         /* NULL: the embedded Colin27 set */
-    char *transform;            /* NULL: register; else "identity" or a 4x4 text file */
-    char *series;               /* DICOM SeriesInstanceUID to de-face in a folder of several */
+    mask_mode mode;                                      /* zero */
+    uint64_t seed;                                       /* 1 */
+    double brain_margin_mm;                              /* MASK_DEFAULT_BRAIN_MARGIN_MM */
+    double min_trust;                                    /* NAN: the registration's default */
+    char *template_dir;                                  /* NULL: the embedded Colin27 set */
+    char *transform;                                     /* NULL: register; else "identity" or a 4x4 text file */
+    char *series;                                        /* DICOM SeriesInstanceUID to de-face in a folder of several */
     char *mask_out, *report_out, *render_out, *mesh_out; /* NULL: not written */
     char *apply_to[RUN_REPORT_MAX_APPLY];
     int n_apply;
-    char *apply_suffix;         /* NULL: "_defaced" */
+    char *apply_suffix; /* NULL: "_defaced" */
     int force, overwrite, require_clean_headers, scrub_nifti_text;
-    int output_dir_shared;      /* each series of a DICOM folder in turn: the output folder
-                                   already holds the earlier series (not in the table) */
+    int output_dir_shared; /* each series of a DICOM folder in turn: the output folder
+                              already holds the earlier series (not in the table) */
 };
 
 typedef enum deface_option_kind {
@@ -51,7 +51,7 @@ enum {
 typedef struct deface_option {
     const char *name; /* "brain-margin": --brain-margin, Python brain_margin */
     deface_option_kind kind;
-    double lo, hi;    /* DEFACE_OPT_NUMBER */
+    double lo, hi; /* DEFACE_OPT_NUMBER */
     unsigned flags;
     const char *arg;  /* the value's name in the usage ("MM"); NULL for flags */
     const char *help; /* usage text; continuation lines start with '\n' */
@@ -79,8 +79,7 @@ void deface_options_fingerprint(const faceless_deface_options *o, const char *te
 
 /* The same, for a caller that has not loaded the template yet (batch):
  * loads template_dir (or the embedded set) for its checksum. */
-faceless_status deface_options_fingerprint_load(faceless_ctx *ctx, const faceless_deface_options *o,
-                                                char hex[65]);
+faceless_status deface_options_fingerprint_load(faceless_ctx *ctx, const faceless_deface_options *o, char hex[65]);
 
 /* faceless_deface_file, and what the CLI needs besides: *several_series set
  * to 1 (nothing written, nothing reported) when in_path is a DICOM folder of

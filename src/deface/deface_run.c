@@ -33,9 +33,8 @@ static double stage_fraction(const char *name)
     static const struct {
         const char *name;
         double done;
-    } ends[] = {{"read", 0.05},    {"header_audit", 0.07}, {"template", 0.10}, {"register", 0.70},
-                {"mask", 0.80},    {"scramble", 0.85},     {"write", 0.97},    {"render", 0.98},
-                {"mesh", 0.99},    {"mask_out", 0.99}};
+    } ends[] = {{"read", 0.05},     {"header_audit", 0.07}, {"template", 0.10}, {"register", 0.70}, {"mask", 0.80},
+                {"scramble", 0.85}, {"write", 0.97},        {"render", 0.98},   {"mesh", 0.99},     {"mask_out", 0.99}};
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
         if (!strcmp(ends[i].name, name))
             return ends[i].done;
@@ -127,7 +126,8 @@ faceless_status deface_run_pipeline(deface_run *r)
     if (r->in_memory)
         s = FACELESS_OK; /* faceless_deface_volume: r->vol is the caller's copy */
     else
-        s = a->series ? dicom_series_read(ctx, r->input, a->series, &r->vol) : faceless_volume_read(ctx, r->input, &r->vol);
+        s = a->series ? dicom_series_read(ctx, r->input, a->series, &r->vol)
+                      : faceless_volume_read(ctx, r->input, &r->vol);
     if (s == FACELESS_ERR_USAGE && !a->series) {
         /* several series: the caller de-faces each one (cmd_deface) */
         dicom_series_summary *list = NULL;
@@ -229,8 +229,7 @@ faceless_status deface_run_pipeline(deface_run *r)
     rep->n_face_guarded = r->mask.n_face_guarded;
     if (r->mask.n_remove == 0)
         return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
-                        "%s: the face/ear mask does not reach any voxel of this image; nothing written",
-                        r->input);
+                        "%s: the face/ear mask does not reach any voxel of this image; nothing written", r->input);
     if ((s = deface_stage_done(r, "mask")) != FACELESS_OK)
         return s;
 
@@ -305,9 +304,9 @@ char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t f
         deface_options_fingerprint(a, r->tpl->checksum, rep->fingerprint);
     rep->exit_code = (int)s;
     rep->error = s == FACELESS_OK ? "" : faceless_ctx_error(r->ctx);
-    rep->verdict = s == FACELESS_OK ? (rep->trusted ? "defaced" : "defaced_untrusted_forced")
+    rep->verdict = s == FACELESS_OK              ? (rep->trusted ? "defaced" : "defaced_untrusted_forced")
                    : s == FACELESS_ERR_UNTRUSTED ? "refused_untrusted"
-                                                  : "error";
+                                                 : "error";
     if (!rep->have_transform)
         rep->min_trust = NAN;
     rep->total_seconds = deface_now_seconds() - t0;
@@ -356,8 +355,8 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
     r.output = out_path ? strdup(out_path) : deface_output_name(in_path, NULL, "_defaced");
     char *outdir = deface_dirname(r.output ? r.output : ".");
     for (int k = 0; k < a->n_apply; k++)
-        if (!outdir ||
-            !(r.apply_out[k] = deface_output_name(a->apply_to[k], outdir, a->apply_suffix ? a->apply_suffix : "_defaced")))
+        if (!outdir || !(r.apply_out[k] = deface_output_name(a->apply_to[k], outdir,
+                                                             a->apply_suffix ? a->apply_suffix : "_defaced")))
             s = FACELESS_ERR_MEMORY;
     free(outdir);
     if (!r.output || s != FACELESS_OK)
@@ -375,9 +374,9 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
          * A report that cannot be written after a failure leaves the
          * failure's message, the one that says what went wrong first. */
         char *first = s != FACELESS_OK ? strdup(faceless_ctx_error(ctx)) : NULL;
-        faceless_status rs = json ? deface_write_text(ctx, a->report_out, json, a->force || a->overwrite)
-                                  : ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the report",
-                                             a->report_out);
+        faceless_status rs =
+            json ? deface_write_text(ctx, a->report_out, json, a->force || a->overwrite)
+                 : ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the report", a->report_out);
         if (s == FACELESS_OK)
             s = rs;
         else if (rs != FACELESS_OK && first)

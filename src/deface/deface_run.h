@@ -11,11 +11,11 @@
 typedef struct deface_run {
     const faceless_deface_options *a;
     faceless_ctx *ctx;
-    const char *input;  /* the path given; "(memory)" for faceless_deface_volume */
-    int in_memory;      /* faceless_deface_volume: vol is given, no file is read or written */
+    const char *input; /* the path given; "(memory)" for faceless_deface_volume */
+    int in_memory;     /* faceless_deface_volume: vol is given, no file is read or written */
     run_report rep;
     double t_stage;
-    char *output;       /* owned */
+    char *output; /* owned */
     char *apply_out[RUN_REPORT_MAX_APPLY];
     faceless_volume *vol;
     template_set *tpl;

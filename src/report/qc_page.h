@@ -12,14 +12,14 @@
 /* One de-faced output: its pictures (PNG bytes) and its JSON report (raw
  * text, read by the page's script; may be NULL). Nothing is copied. */
 typedef struct report_qc_subject {
-    const char *name;                 /* shown as the title, e.g. the folder's name */
-    const char *folder;               /* the folder as given */
-    const char *json_name;            /* file name of the report, for messages */
-    const char *json_text;            /* NULL: no report */
+    const char *name;      /* shown as the title, e.g. the folder's name */
+    const char *folder;    /* the folder as given */
+    const char *json_name; /* file name of the report, for messages */
+    const char *json_text; /* NULL: no report */
     size_t json_len;
     size_t n_images;
     const char *const *image_names;
-    const uint8_t *const *images;     /* PNG files as read */
+    const uint8_t *const *images; /* PNG files as read */
     const size_t *image_sizes;
 } report_qc_subject;
 

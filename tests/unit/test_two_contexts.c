@@ -15,7 +15,7 @@
 
 typedef struct job {
     const faceless_volume *in;
-    int noise;               /* 1: noise mode at the identity transform; 0: zero mode, registered */
+    int noise; /* 1: noise mode at the identity transform; 0: zero mode, registered */
     faceless_status status;
     faceless_volume *out;
     char error[512];
