@@ -83,7 +83,7 @@ FACELESS_API uint64_t faceless_ctx_seed(const faceless_ctx *ctx);
 
 /* Messages at or below max_level go to fn. Default: no logging at all. */
 FACELESS_API void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user,
-                          faceless_log_level max_level);
+                                       faceless_log_level max_level);
 
 /* Progress of a long call (faceless_deface_file, faceless_deface_volume):
  * called on the calling thread after each stage with the stage's name
@@ -155,7 +155,7 @@ typedef struct faceless_write_options {
  * renames it, so a crash never leaves a half-written output. Refuses to write
  * over the input or over an existing file unless opts->overwrite. */
 FACELESS_API faceless_status faceless_volume_write(faceless_ctx *ctx, const faceless_volume *v, const char *path,
-                                      const faceless_write_options *opts);
+                                                   const faceless_write_options *opts);
 
 /* Copies a file byte for byte (temporary file, flush, rename), refusing to
  * replace an existing out_path unless overwrite. */
