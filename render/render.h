@@ -161,6 +161,21 @@ faceless_status render_montage(faceless_ctx *ctx, const faceless_volume *before,
                                const faceless_volume *after, const uint8_t *mask,
                                const char *png_path);
 
+/* The grid pictures are drawn from: an image finer than about
+ * RENDER_REDUCE_MM is reduced by whole blocks of voxels (block means) to
+ * about that size, so a render's memory stays near a 1 mm image's whatever
+ * the input's resolution (issue 21). render_reduce_factors gives the block
+ * (voxels per axis, 1 = not reduced). render_reduce makes, for frame `frame`
+ * of vol, the reduced volume (*out_vol, same datatype and scaling, the same
+ * world space; NULL out_vol: not made) and the reduced mask (*out_mask, a
+ * block is set when in_mask(user, i) is nonzero for any voxel i of frame 0's
+ * grid in it; NULL out_mask: not made). Caller frees both. */
+#define RENDER_REDUCE_MM VOLUME_RENDER_MM
+typedef int (*render_mask_fn)(const void *user, int64_t voxel);
+void render_reduce_factors(const faceless_volume *vol, int f[3]);
+faceless_status render_reduce(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, render_mask_fn in_mask,
+                              const void *user, faceless_volume **out_vol, uint8_t **out_mask);
+
 /* Writes img as an 8-bit RGB PNG (temporary file + rename). */
 faceless_status render_png_write(faceless_ctx *ctx, const render_image *img, const char *png_path);
 

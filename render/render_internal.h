@@ -45,8 +45,6 @@ void render_view_axes(render_view view, double u[3], double v[3], double d[3]);
 /* Inverts a 4x4 affine; returns 0 when singular. */
 int render_affine_invert(const double m[4][4], double inv[4][4]);
 
-/* Automatic threshold from scaled values. */
-double render_threshold_from_values(const float *vals, int64_t n, int threads);
 
 /* Pictures: allocation (filled with the background colour), copy, text. */
 int render_image_alloc(render_image *img, int width, int height, const uint8_t bg[3]);

@@ -1,6 +1,7 @@
 /* render_scene: a volume prepared for ray casting (float copy, threshold,
  * block grid for empty-space skipping) and the camera framing of its views. */
 #include "render/render_internal.h"
+#include "core/skin_threshold.h"
 #include "core/context.h"
 
 #include <math.h>
@@ -467,7 +468,7 @@ faceless_status render_scene_new(faceless_ctx *ctx, const faceless_volume *vol, 
     else if (framing)
         s->thr = framing->thr;
     else
-        s->thr = (float)render_threshold_from_values(s->vol, volume_voxels3(vol), threads);
+        s->thr = (float)skin_threshold_from_values(s->vol, volume_voxels3(vol), threads);
     if (isnan(s->thr)) {
         render_scene_free(s);
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: every voxel has the same value: no surface to render", name);

@@ -2,14 +2,14 @@
 # Installs the Debian 12 packages faceless needs. Usage: scripts/bootstrap.sh [build|demo|test]
 #   build: compiler, CMake and the libraries; demo: + the Colin27 head (mricron-data);
 #   test: + the tools the test suite uses (with libvtk9-dev, so the tests build and check
-#   the optional VTK mesh and render paths under xvfb-run; valgrind for the memcheck test). A quick no-op when everything is present.
+#   the optional VTK mesh and render paths under xvfb-run; valgrind for the memcheck test; strace to inject signals and write errors; clang and its libFuzzer runtime for the fuzz targets). A quick no-op when everything is present.
 set -euo pipefail
 set_name=${1:-test}
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libnifti2-dev libfftw3-dev libgsl-dev libdcmtk-dev
   libpng-dev libdeflate-dev nettle-dev zlib1g-dev libopenjp2-7-dev)
 DEMO_PACKAGES=(mricron-data)
-TEST_PACKAGES=(python3 python3-pydicom python3-numpy python3-nibabel python3-pytest python3-nipype dcm2niix dicom3tools dcmtk gzip bc time snakemake chromium chromium-driver nodejs libvtk9-dev xvfb xauth valgrind)
+TEST_PACKAGES=(python3 python3-pydicom python3-numpy python3-nibabel python3-pytest python3-nipype dcm2niix dicom3tools dcmtk gzip bc time snakemake chromium chromium-driver nodejs libvtk9-dev xvfb xauth valgrind strace clang libclang-rt-14-dev)
 
 case "$set_name" in
   build) wanted=("${BUILD_PACKAGES[@]}") ;;

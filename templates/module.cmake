@@ -3,9 +3,9 @@
 #
 # Embedding: gcc 12 has no #embed, so a CMake script turns each committed
 # templates/*.nii.gz into a C array (templates/embed.cmake) at build time. The
-# face and guard files (masking issue) are embedded when present.
+# face, guard and depth files (masking issues) are embedded when present.
 set(FACELESS_TEMPLATE_FILES)
-foreach(part head brain face guard)
+foreach(part head brain face guard depth)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/templates/${part}.nii.gz)
     list(APPEND FACELESS_TEMPLATE_FILES ${CMAKE_CURRENT_SOURCE_DIR}/templates/${part}.nii.gz)
   endif()

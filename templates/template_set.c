@@ -24,7 +24,8 @@
 /* Largest uncompressed template file accepted (a 1 mm float MNI head is ~28 MB). */
 #define TEMPLATE_MAX_BYTES ((size_t)256 << 20)
 
-static const char *const PART_NAMES[4] = {"head", "brain", "face", "guard"};
+#define N_PARTS 5
+static const char *const PART_NAMES[N_PARTS] = {"head", "brain", "face", "guard", "depth"};
 
 static uint32_t rd32(const unsigned char *p, int swap)
 {
@@ -157,18 +158,18 @@ static faceless_status load_part(faceless_ctx *ctx, const char *what, const unsi
 
 static template_image *part_of(template_set *t, int i)
 {
-    template_image *parts[4] = {&t->head, &t->brain, &t->face, &t->guard};
+    template_image *parts[N_PARTS] = {&t->head, &t->brain, &t->face, &t->guard, &t->face_depth};
     return parts[i];
 }
 
-/* Fills t from the bytes of up to four files (NULL = absent); head and brain
- * are required and must share a grid. */
-static faceless_status set_from_bytes(faceless_ctx *ctx, const char *where, const unsigned char *const bytes[4],
-                                      const size_t sizes[4], template_set *t)
+/* Fills t from the bytes of up to N_PARTS files (NULL = absent); head and
+ * brain are required and must share a grid. */
+static faceless_status set_from_bytes(faceless_ctx *ctx, const char *where, const unsigned char *const bytes[N_PARTS],
+                                      const size_t sizes[N_PARTS], template_set *t)
 {
     sha256_ctx sh;
     sha256_init(&sh);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N_PARTS; i++) {
         if (!bytes[i]) {
             if (i < 2)
                 return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no %s.nii.gz", where, PART_NAMES[i]);
@@ -192,10 +193,10 @@ static faceless_status set_from_bytes(faceless_ctx *ctx, const char *where, cons
 
 faceless_status template_set_load_embedded(faceless_ctx *ctx, template_set **out)
 {
-    const unsigned char *bytes[4] = {NULL, NULL, NULL, NULL};
-    size_t sizes[4] = {0, 0, 0, 0};
+    const unsigned char *bytes[N_PARTS] = {NULL};
+    size_t sizes[N_PARTS] = {0};
     for (const template_embedded_file *f = template_embedded_files; f->name; f++)
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < N_PARTS; i++) {
             char want[32];
             snprintf(want, sizeof want, "%s.nii.gz", PART_NAMES[i]);
             if (!strcmp(f->name, want)) {
@@ -258,20 +259,20 @@ static faceless_status read_file(faceless_ctx *ctx, const char *path, unsigned c
 
 faceless_status template_set_load_dir(faceless_ctx *ctx, const char *dir, template_set **out)
 {
-    unsigned char *bytes[4] = {NULL, NULL, NULL, NULL};
-    size_t sizes[4] = {0, 0, 0, 0};
+    unsigned char *bytes[N_PARTS] = {NULL};
+    size_t sizes[N_PARTS] = {0};
     faceless_status st = FACELESS_OK;
     template_set *t = calloc(1, sizeof *t);
     if (!t || !(t->name = strdup(dir)))
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", dir);
-    for (int i = 0; i < 4 && st == FACELESS_OK; i++) {
+    for (int i = 0; i < N_PARTS && st == FACELESS_OK; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s.nii.gz", dir, PART_NAMES[i]);
         st = read_file(ctx, path, &bytes[i], &sizes[i]);
     }
     if (st == FACELESS_OK)
         st = set_from_bytes(ctx, dir, (const unsigned char *const *)bytes, sizes, t);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_PARTS; i++)
         free(bytes[i]);
     if (st != FACELESS_OK) {
         template_set_free(t);
@@ -285,7 +286,7 @@ void template_set_free(template_set *t)
 {
     if (!t)
         return;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_PARTS; i++)
     {
         free(part_of(t, i)->grey);
         free(part_of(t, i)->mask);

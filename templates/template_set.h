@@ -44,6 +44,9 @@ typedef struct template_set {
     template_image brain;  /* brain mask (255 = brain), same grid as head */
     template_image face;   /* face + ear removal mask (1 = remove), may have a padded grid */
     template_image guard;  /* brain guard (1 = never change) before the margin */
+    template_image face_depth; /* optional (mask NULL when absent): per position, the deepest a removal
+                                  may reach below the subject's own skin, as levels 0..255 = mm
+                                  (255 = no limit); file depth.nii.gz (src/mask/surface.c) */
     char checksum[65];     /* SHA-256 (hex) over the set's files, for the report */
     char *name;            /* "embedded colin27" or the folder given */
 } template_set;

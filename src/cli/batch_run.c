@@ -65,6 +65,9 @@ char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
     return s;
 }
 
+static char *brain_mask_path(const batch_options *o, const char *rel);
+static faceless_deface_options *job_options(const batch_options *o, const batch_job *j);
+
 static int file_exists(const char *p)
 {
     struct stat st;
@@ -83,9 +86,15 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
     int ok = 1;
     const char *verdict = json_path_string(r, "verdict", "");
     ok = ok && (!strcmp(verdict, "defaced") || !strcmp(verdict, "defaced_untrusted_forced"));
-    /* one comparison for every option that changes the output, the
-     * template's checksum and the version (issue 17) */
-    ok = ok && !strcmp(json_path_string(r, "parameters.fingerprint", ""), o->fingerprint);
+    /* one comparison for every option that changes the output (this
+     * image's --brain-mask included), the template's checksum and the
+     * version (issue 17) */
+    faceless_deface_options *d = job_options(o, j);
+    char want[65];
+    if (d)
+        deface_options_fingerprint(d, o->template_sha256, want);
+    ok = ok && d && !strcmp(json_path_string(r, "parameters.fingerprint", ""), want);
+    faceless_deface_options_free(d);
     if (series_uid)
         ok = ok && !strcmp(json_path_string(r, "series_uid", ""), series_uid);
     if (o->mesh) {
@@ -241,8 +250,46 @@ static int run_copy(const batch_options *o, const batch_job *j, char *err, size_
     return rc;
 }
 
+/* The brain mask of image rel: pattern with {stem} and {dir} replaced,
+ * relative to the image's folder unless absolute. Caller frees. */
+static char *brain_mask_path(const batch_options *o, const char *rel)
+{
+    char *in = io_path_join(o->in_root, rel);
+    char *dir = in ? deface_dirname(in) : NULL;
+    const char *base = in ? (strrchr(in, '/') ? strrchr(in, '/') + 1 : in) : "";
+    size_t stem_len = strlen(base);
+    if (io_has_suffix(base, ".nii.gz"))
+        stem_len -= 7;
+    else if (io_has_suffix(base, ".nii"))
+        stem_len -= 4;
+    size_t cap = strlen(o->brain_mask) * 2 + 4 * (stem_len + (dir ? strlen(dir) : 0)) + 16;
+    char *out = in && dir ? malloc(cap) : NULL;
+    if (out) {
+        size_t n = 0;
+        if (o->brain_mask[0] != '/')
+            n += (size_t)snprintf(out, cap, "%s/", dir);
+        for (const char *p = o->brain_mask; *p && n + 1 < cap; p++) {
+            if (!strncmp(p, "{stem}", 6) && n + stem_len + 1 < cap) {
+                memcpy(out + n, base, stem_len);
+                n += stem_len;
+                p += 5;
+            } else if (!strncmp(p, "{dir}", 5) && n + strlen(dir) + 1 < cap) {
+                memcpy(out + n, dir, strlen(dir));
+                n += strlen(dir);
+                p += 4;
+            } else {
+                out[n++] = *p;
+            }
+        }
+        out[n] = '\0';
+    }
+    free(in);
+    free(dir);
+    return out;
+}
+
 /* The de-face options of one job: the batch's, with the job's output
- * names; NULL when out of memory. */
+ * names and brain mask; NULL when out of memory. */
 static faceless_deface_options *job_options(const batch_options *o, const batch_job *j)
 {
     faceless_deface_options *d = deface_options_copy(o->deface);
@@ -268,6 +315,13 @@ static faceless_deface_options *job_options(const batch_options *o, const batch_
         ok = mesh && faceless_deface_options_set(ctx, d, "mesh-out", mesh) == FACELESS_OK;
         free(mesh);
     }
+    if (ok && o->brain_mask) {
+        char *mask = brain_mask_path(o, j->rel);
+        ok = mask && faceless_deface_options_set(ctx, d, "brain-mask", mask) == FACELESS_OK;
+        free(mask);
+    }
+    /* N images at once share the memory limit (issue 21) */
+    d->memory_share = o->jobs;
     /* Outputs of an interrupted run are replaced: the resume check has
      * already decided this image must be redone. */
     d->overwrite = 1;
@@ -322,6 +376,7 @@ static pid_t spawn(const batch_options *o, const batch_job *j, int threads, cons
         dup2(log, STDERR_FILENO);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     int rc = cli_deface_image(in, out, d, threads, 0);
     fflush(stderr);
     /* _exit: the parent's atexit handlers and stdio buffers are the parent's */
@@ -373,12 +428,13 @@ static int cores(void)
 
 int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
 {
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, old_hup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_cancel;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
     batch_cancelled = 0;
     /* a run killed with SIGKILL (or a power cut) left its temporaries: they
      * are not part of the dataset (the plan already ignores them) */
@@ -506,5 +562,6 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
     free(slot_t0);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return batch_cancelled ? 1 : 0;
 }

@@ -22,9 +22,13 @@ typedef struct batch_options {
      * DEFACE_OPT_BATCH, parsed by the same table as `deface`); batch sets
      * each image's output names on a copy. */
     const faceless_deface_options *deface;
-    /* Their fingerprint with the template's checksum: an earlier report
-     * with another one is redone (deface_options_fingerprint). */
-    char fingerprint[65];
+    /* The template set's checksum, for each image's expected fingerprint
+     * (deface_options_fingerprint): an earlier report with another one is
+     * redone. */
+    char template_sha256[65];
+    const char *brain_mask; /* --brain-mask PATTERN: each image's brain mask, {stem} the image's
+                               name without .nii/.nii.gz, {dir} its folder; relative to the
+                               image's folder unless absolute (NULL: none) */
     int force;           /* redo every image, replace outputs */
     int quiet;
     int render;          /* write a before/after montage per image */

@@ -1,66 +1,49 @@
+/* Signals in the CLI (cli_signals.h). */
+#define _GNU_SOURCE /* syscall, SYS_gettid, SYS_tgkill */
 #include "cli/cli_signals.h"
 #include "faceless.h"
+#include "io/io.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_PROTECTED 32
-#define TEMP_PATH_MAX 4200
+/* The thread that writes the outputs (the one that called install). The
+ * temporaries' table is changed only by it, so the handler must run there:
+ * a signal that the kernel hands to an OpenMP worker is passed on to it. */
+static pid_t main_tid;
 
-/* The process owns its signals, so this table is process state by nature;
- * it is written before a write starts and only read by the handler. */
-static char protected_temps[MAX_PROTECTED][TEMP_PATH_MAX];
-static volatile sig_atomic_t protected_count;
+static void say(const char *s) { (void)!write(STDERR_FILENO, s, strlen(s)); }
 
 static void on_signal(int sig)
 {
-    for (sig_atomic_t i = 0; i < protected_count; i++)
-        unlink(protected_temps[i]); /* async-signal-safe */
-    signal(sig, SIG_DFL);
-    raise(sig);
+    int saved = errno;
+    if ((pid_t)syscall(SYS_gettid) != main_tid) {
+        syscall(SYS_tgkill, (pid_t)getpid(), main_tid, sig);
+        errno = saved;
+        return;
+    }
+    io_temps_remove_all(); /* async-signal-safe: unlink only */
+    say(sig == SIGINT   ? "faceless: cancelled (SIGINT); nothing written\n"
+        : sig == SIGHUP ? "faceless: cancelled (SIGHUP); nothing written\n"
+                        : "faceless: cancelled (SIGTERM); nothing written\n");
+    _exit(FACELESS_ERR_CANCELLED);
 }
 
 void cli_signals_install(void)
 {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit must be a clean write error, not a kill */
+    main_tid = (pid_t)syscall(SYS_gettid);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-}
-
-static void protect_one(const char *path)
-{
-    if (protected_count >= MAX_PROTECTED)
-        return;
-    if (faceless_temp_path(path, protected_temps[protected_count], TEMP_PATH_MAX) > 0)
-        protected_count++;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
-void cli_signals_protect_output(const char *out_path)
-{
-    protect_one(out_path);
-    static const char *pairs[][2] = {{".hdr", ".img"}, {".img", ".hdr"}, {".hdr.gz", ".img.gz"}, {".img.gz", ".hdr.gz"}};
-    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
-        if (!ends_with(out_path, pairs[p][0]))
-            continue;
-        char sibling[TEMP_PATH_MAX];
-        size_t n = strlen(out_path), m = strlen(pairs[p][0]);
-        if (n - m + strlen(pairs[p][1]) + 1 > sizeof sibling)
-            return;
-        memcpy(sibling, out_path, n - m);
-        strcpy(sibling + n - m, pairs[p][1]);
-        protect_one(sibling);
-        return;
-    }
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static void usage(FILE *f, int bids)
@@ -29,6 +30,10 @@ static void usage(FILE *f, int bids)
                    "folders) into OUT_ROOT, a mirror of IN_ROOT; every other file is copied unchanged.\n\n");
     fprintf(f, "  -j N                  images processed at once (default 1)\n"
                "  --threads-per-job T   threads of each image (default: cores / N)\n"
+               "  --brain-mask PATTERN  each image's own brain mask as a hard guard (as deface --brain-mask):\n"
+               "                        {stem} is the image's name without .nii/.nii.gz, {dir} its folder;\n"
+               "                        relative to the image's folder unless absolute, e.g.\n"
+               "                        '/derivatives/masks/{stem}_brainmask.nii.gz'\n"
                "  --shard K/N           process only shard K of N (1-based); shards are disjoint and\n"
                "                        together cover the dataset; a BIDS session stays in one shard\n"
                "  --no-render           skip the before/after montages\n"
@@ -49,8 +54,10 @@ static void usage(FILE *f, int bids)
                "QC page; the summary with error messages. Keep QC_DIR with the people allowed to see\n"
                "the original scans; never share it with the dataset. Progress goes\n"
                "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
-               "checksums and the fingerprint of the de-face options, template and version. Exit codes: 0 all done, 10 some images failed (listed at the\n"
-               "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder.\n");
+               "checksums and the fingerprint of the de-face options, template and version. Exit\n"
+               "codes: 0 all done, 10 some images failed (listed at the end and in the summary),\n"
+               "9 interrupted, 2 usage, 3 bad input folder, 5 OUT_ROOT cannot be made or written\n"
+               "(checked before any image), or the summary cannot be written.\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -171,6 +178,8 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
         } else if (!strcmp(a, "--threads-per-job") && has && parse_int(argv[i + 1], 1, 1024, &v)) {
             o.threads_per_job = (int)v;
             i++;
+        } else if (!strcmp(a, "--brain-mask") && has && argv[i + 1][0]) {
+            o.brain_mask = argv[++i];
         } else if (!strcmp(a, "--qc-dir") && has && argv[i + 1][0]) {
             o.qc_dir = argv[++i];
         } else if (!strcmp(a, "--shard") && has) {
@@ -225,11 +234,18 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
     }
     /* The template is read once here for its checksum: a bad --template
      * stops the batch before any work, and every report is compared with
-     * this fingerprint on a rerun. */
-    faceless_status fs = deface_options_fingerprint_load(pctx, d, o.fingerprint);
+     * the fingerprint it gives on a rerun. */
+    faceless_status fs = deface_template_sha256(pctx, d, o.template_sha256);
     if (fs != FACELESS_OK) {
         free(labels);
         return cli_fail(pctx, fs);
+    }
+    /* OUT_ROOT is made (one level) and must be writable before any work:
+     * otherwise every image would fail in turn (issue 21). */
+    if ((mkdir(o.out_root, 0777) != 0 && errno != EEXIST) || access(o.out_root, W_OK) != 0) {
+        fprintf(stderr, "faceless: %s: cannot write the output folder (%s)\n", o.out_root, strerror(errno));
+        free(labels);
+        return FACELESS_ERR_OUTPUT;
     }
     if (!roots_ok(o.in_root, o.out_root)) {
         fprintf(stderr, "faceless: %s: the output folder must be neither the input folder, inside it, nor around it\n",
@@ -320,7 +336,7 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
             }
     }
     /* stdout stays empty: pipelines read the summary and the reports */
-    if (!o.quiet)
+    if (!o.quiet && s == FACELESS_OK)
         fprintf(stderr,
                 "faceless batch: %zu images in %zu jobs; summary in %s/faceless_summary%s%s.tsv; QC folder "
                 "(original faces: do not share) %s%s\n",

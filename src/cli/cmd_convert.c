@@ -1,7 +1,6 @@
 /* faceless convert IN OUT: read an image and write it back, e.g. .hdr/.img to
  * .nii.gz, keeping every header field and voxel bit for bit. Also the
  * round-trip the tests use to check the reader and writer. */
-#include "cli/cli_signals.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -39,10 +38,11 @@ int cmd_convert(int argc, char **argv)
         return FACELESS_ERR_MEMORY;
     faceless_volume *v = NULL;
     faceless_status st = faceless_volume_read(ctx, pos[0], &v);
+    if (st == FACELESS_OK)
+        st = cli_outputs_begin(ctx, force);
     if (st == FACELESS_OK) {
-        cli_signals_protect_output(pos[1]);
         faceless_write_options wo = {force};
-        st = faceless_volume_write(ctx, v, pos[1], &wo);
+        st = cli_outputs_end(ctx, faceless_volume_write(ctx, v, pos[1], &wo));
     }
     int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
     faceless_volume_free(v);

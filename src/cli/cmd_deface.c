@@ -32,6 +32,9 @@ static void usage(FILE *f)
                "                         same format, datatype and header as INPUT)\n");
     cli_deface_options_usage(f, 0);
     fprintf(f, "  --threads N            threads (0 = all; the result never depends on it)\n"
+               "  --memory-share N       N runs share this machine's memory and cgroup limit (batch -j N\n"
+               "                         passes N): an image whose estimated peak exceeds 1/N of them, or\n"
+               "                         what ulimit -v leaves, is refused before its voxels are read (exit 7)\n"
                "  -v, --verbose          progress on stderr (twice: more)\n"
                "exit codes: 0 ok, 2 usage, 3 bad input, 4 unsupported, 5 output error,\n"
                "            6 registration not trusted (nothing written), 7 memory, 8 internal error\n");
@@ -58,18 +61,24 @@ static int parse_args(int argc, char **argv, deface_args *a)
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             usage(stdout);
             rc = 0;
-        } else if (!strcmp(o, "-o") || !strcmp(o, "--output") || !strcmp(o, "--threads")) {
+        } else if (!strcmp(o, "-o") || !strcmp(o, "--output") || !strcmp(o, "--threads") ||
+                   !strcmp(o, "--memory-share")) {
             double x;
+            const int share = !strcmp(o, "--memory-share");
+            const double lo = share ? 1.0 : 0.0;
             if (!val) {
                 fprintf(stderr, "faceless deface: %s needs a value\n", o);
                 rc = FACELESS_ERR_USAGE;
             } else if (o[1] == 'o' || o[2] == 'o') {
                 a->output = argv[++i];
-            } else if (!deface_parse_number(val, 0.0, 4096.0, &x) || x != floor(x)) {
-                fprintf(stderr, "faceless deface: --threads %s: a whole number >= 0\n", val);
+            } else if (!deface_parse_number(val, lo, 4096.0, &x) || x != floor(x)) {
+                fprintf(stderr, "faceless deface: %s %s: a whole number from %d to 4096\n", o, val, (int)lo);
                 rc = FACELESS_ERR_USAGE;
             } else {
-                a->threads = (int)x;
+                if (share)
+                    a->o->memory_share = (int)x; /* run-level, not in the option table */
+                else
+                    a->threads = (int)x;
                 i++;
             }
         } else if (!strcmp(o, "-v") || !strcmp(o, "--verbose")) {

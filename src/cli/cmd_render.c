@@ -106,6 +106,9 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 1;
 }
 
+/* render_mask_fn over a byte mask. */
+static int mask_at(const void *mask, int64_t i) { return ((const uint8_t *)mask)[i] != 0; }
+
 /* Nonzero voxels of frame 0 of a mask volume on the grid of `ref`. */
 static faceless_status mask_bytes(faceless_ctx *ctx, const faceless_volume *ref, const char *path,
                                   uint8_t **out)
@@ -252,18 +255,38 @@ int cmd_render(int argc, char **argv)
     if (st == FACELESS_OK && mask_path)
         st = mask_bytes(ctx, in, mask_path, &mask);
     t1 = omp_get_wtime();
+    /* The picture of an image finer than about 1 mm is drawn from copies
+     * reduced to about 1 mm (render_reduce): its memory is then about a 1 mm
+     * image's; the mesh keeps the full grid. */
+    faceless_volume *in_r = NULL, *after_r = NULL;
+    uint8_t *mask_r = NULL;
+    int f[3] = {1, 1, 1};
+    if (in)
+        render_reduce_factors(in, f);
+    if (st == FACELESS_OK && f[0] * f[1] * f[2] > 1) {
+        st = render_reduce(ctx, in, after ? 0 : frame, mask ? mask_at : NULL, mask, &in_r, mask ? &mask_r : NULL);
+        if (st == FACELESS_OK && after)
+            st = render_reduce(ctx, after, 0, NULL, NULL, &after_r, NULL);
+    }
     if (st == FACELESS_OK) {
         if (after)
-            st = render_montage_image(ctx, in, after, mask, &opts, &img);
+            st = render_montage_image(ctx, in_r ? in_r : in, after_r ? after_r : after, mask_r ? mask_r : mask, &opts,
+                                      &img);
         else
-            st = render_views(ctx, in, frame, &opts, &img);
+            st = render_views(ctx, in_r ? in_r : in, in_r ? 0 : frame, &opts, &img);
     }
+    faceless_volume_free(in_r);
+    faceless_volume_free(after_r);
+    free(mask_r);
     t2 = omp_get_wtime();
-    if (st == FACELESS_OK)
+    /* the picture and the mesh appear together or not at all */
+    if (st == FACELESS_OK && (st = cli_outputs_begin(ctx, force)) == FACELESS_OK) {
         st = render_png_write(ctx, &img, pos[1]);
-    if (st == FACELESS_OK && mesh_path)
-        st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
-                   : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
+        if (st == FACELESS_OK && mesh_path)
+            st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
+                       : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
+        st = cli_outputs_end(ctx, st);
+    }
     if (st == FACELESS_OK && timing) {
         fprintf(stderr, "faceless render: read %.4f s, render %.4f s (%s), threads %d", t1 - t0, t2 - t1,
                 opts.engine == RENDER_ENGINE_VTK ? "vtk" : "builtin", threads ? threads : omp_get_max_threads());

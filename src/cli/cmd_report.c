@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
-#include "io/io_dir.h"
 #include "io/io.h"
+#include "io/io_dir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -253,7 +253,8 @@ int cmd_report(int argc, char **argv)
         st = qc_entry_page(ctx, e, n, title, &html, &html_len);
     if (st == FACELESS_OK) {
         io_bytes page = {(uint8_t *)html, html_len};
-        st = io_write_atomic(ctx, out, &page, 1);
+        if ((st = cli_outputs_begin(ctx, force)) == FACELESS_OK)
+            st = cli_outputs_end(ctx, io_write_atomic(ctx, out, &page, 1));
     }
     if (st == FACELESS_OK)
         printf("faceless report: %zu subjects, %zu images -> %s\n", n, nimages, out);

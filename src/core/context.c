@@ -22,6 +22,9 @@ struct faceless_ctx {
     char error[CTX_ERROR_MAX];
     char *warnings[CTX_WARNINGS_MAX];
     size_t warning_count;
+    struct io_outset *outset; /* not owned */
+    ctx_memory_plan memory;
+    int memory_set;
 };
 
 faceless_ctx *faceless_ctx_new(void)
@@ -155,4 +158,21 @@ const char *faceless_status_name(faceless_status s)
     case FACELESS_ERR_SOME_FAILED: return "some images failed";
     }
     return "unknown status";
+}
+
+void ctx_set_outset(faceless_ctx *ctx, struct io_outset *set) { ctx->outset = set; }
+
+struct io_outset *ctx_outset(const faceless_ctx *ctx) { return ctx ? ctx->outset : NULL; }
+
+void ctx_set_memory(faceless_ctx *ctx, const ctx_memory_plan *plan)
+{
+    ctx->memory = *plan;
+    ctx->memory_set = 1;
+}
+
+ctx_memory_plan ctx_memory(const faceless_ctx *ctx)
+{
+    if (ctx && ctx->memory_set)
+        return ctx->memory;
+    return (ctx_memory_plan){0, 1.0, 0.0, 0.0, 1, NULL};
 }

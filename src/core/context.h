@@ -42,4 +42,29 @@ void ctx_clear_error(faceless_ctx *ctx);
 /* The thread count to pass to OpenMP (>= 1). */
 int ctx_omp_threads(const faceless_ctx *ctx);
 
+/* The output set (src/io/out_set.h) that writes through this context join
+ * until the caller commits it: a run's outputs appear together or not at all
+ * (issue 21). NULL (the default): each write is published as it completes.
+ * The caller owns the set and detaches it (NULL) before freeing it. */
+struct io_outset;
+void ctx_set_outset(faceless_ctx *ctx, struct io_outset *set);
+struct io_outset *ctx_outset(const faceless_ctx *ctx);
+
+/* What a run will need for an image, for refusing it before its voxels are
+ * read (io_memory_check, issue 21): fixed + per_byte x the image's bytes
+ * (all frames, as stored) + per_voxel x the voxels of one frame +
+ * render_per_voxel x the voxels of the render's copy (one frame reduced to
+ * about 1 mm, volume_block_factor), against 1/share of the process's limit
+ * (batch -j N runs N at once). what (static, may be NULL) is added to the
+ * message. The default, for commands that only read and write: the image
+ * itself, per_byte 1. */
+typedef struct ctx_memory_plan {
+    uint64_t fixed;
+    double per_byte, per_voxel, render_per_voxel;
+    int share;
+    const char *what;
+} ctx_memory_plan;
+void ctx_set_memory(faceless_ctx *ctx, const ctx_memory_plan *plan);
+ctx_memory_plan ctx_memory(const faceless_ctx *ctx);
+
 #endif

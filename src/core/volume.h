@@ -38,6 +38,17 @@ struct faceless_volume {
 static inline int64_t volume_voxels3(const faceless_volume *v) { return v->nx * v->ny * v->nz; }
 static inline int64_t volume_voxels(const faceless_volume *v) { return volume_voxels3(v) * v->nt; }
 
+/* Whole voxels of voxel_mm per block of about target_mm (never coarser than
+ * 1.2 target_mm; 1 when the voxel is not finer than about 0.6 target_mm):
+ * the blocks the renders reduce a fine image by (render_reduce), shared with
+ * the memory estimate that must predict them (io_memory_check). */
+#define VOLUME_RENDER_MM 1.0 /* the renders' block size (render.h RENDER_REDUCE_MM) */
+static inline int volume_block_factor(double voxel_mm, double target_mm)
+{
+    double k = voxel_mm > 0 ? target_mm / voxel_mm + 0.25 : 1.0;
+    return k < 1.0 ? 1 : k > 64.0 ? 64 : (int)k;
+}
+
 /* A zero-filled volume with an identity-scaled grid; NULL when out of memory.
  * vox2ras is set from voxel_mm (a plain scaling). */
 faceless_volume *volume_new(int64_t nx, int64_t ny, int64_t nz, int64_t nt, faceless_dtype dtype,

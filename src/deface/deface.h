@@ -20,7 +20,8 @@ struct faceless_deface_options {
     uint64_t seed;                                       /* 1 */
     double brain_margin_mm;                              /* MASK_DEFAULT_BRAIN_MARGIN_MM */
     double min_trust;                                    /* NAN: the registration's default */
-    char *template_dir;                                  /* NULL: the embedded Colin27 set */
+    char *template_dir;
+    char *brain_mask; /* NULL: none; else a brain mask file used as a hard guard (issue 16) */                                  /* NULL: the embedded Colin27 set */
     char *transform;                                     /* NULL: register; else "identity" or a 4x4 text file */
     char *series;                                        /* DICOM SeriesInstanceUID to de-face in a folder of several */
     char *mask_out, *report_out, *render_out, *mesh_out; /* NULL: not written */
@@ -28,6 +29,7 @@ struct faceless_deface_options {
     int n_apply;
     char *apply_suffix; /* NULL: "_defaced" */
     int force, overwrite, require_clean_headers, scrub_nifti_text;
+    int memory_share; /* runs sharing the memory limit (batch -j N); <= 1: this run alone (not in the table) */
     int output_dir_shared; /* each series of a DICOM folder in turn: the output folder
                               already holds the earlier series (not in the table) */
 };
@@ -77,9 +79,9 @@ faceless_deface_options *deface_options_copy(const faceless_deface_options *o);
  * input, at any thread count. */
 void deface_options_fingerprint(const faceless_deface_options *o, const char *template_sha256, char hex[65]);
 
-/* The same, for a caller that has not loaded the template yet (batch):
- * loads template_dir (or the embedded set) for its checksum. */
-faceless_status deface_options_fingerprint_load(faceless_ctx *ctx, const faceless_deface_options *o, char hex[65]);
+/* The checksum of the template set o names (template_dir, or the embedded
+ * set), for a caller that fingerprints before any image (batch): loads it. */
+faceless_status deface_template_sha256(faceless_ctx *ctx, const faceless_deface_options *o, char hex[65]);
 
 /* faceless_deface_file, and what the CLI needs besides: *several_series set
  * to 1 (nothing written, nothing reported) when in_path is a DICOM folder of

@@ -170,3 +170,30 @@ faceless_status deface_header_audit(faceless_ctx *ctx, const char *input, int64_
     scan_policy_free(policy);
     return st;
 }
+
+void deface_memory_plan(faceless_ctx *ctx, int mask_out, int render_out, int mesh_out, int noise, int share)
+{
+    /* Peaks measured with /usr/bin/time on Colin27 at 1, 0.5 and 0.35 mm
+     * (uint8, 7.1, 57 and 166 MB; benchmarks/bench_memory.sh): 27, 141 and
+     * 385 MB for the image alone, i.e. 12 MB + 2.25 x the image (read, mask,
+     * scramble, compressed copy for the write); --mask-out added 0.86 bytes a
+     * voxel, --mode noise 4.1, --mesh-out (VTK) 120 MB + 19 a voxel; the
+     * render 5.4 bytes a voxel of its reduced copy (38 MB at 1 mm, none at
+     * 0.5 and 0.35 mm, where it ran below the earlier peak). The stages'
+     * costs are summed, not maxed: the estimate errs high. */
+    ctx_memory_plan p = {16u << 20, 2.3, 0.0, 0.0, share > 1 ? share : 1, NULL};
+    if (mask_out)
+        p.per_voxel += 0.9;
+    if (noise)
+        p.per_voxel += 4.2;
+    if (mesh_out) {
+        p.fixed += 120u << 20;
+        p.per_voxel += 19.0;
+    }
+    if (render_out)
+        p.render_per_voxel = 5.4;
+    p.what = mesh_out     ? ", x2.3 for deface and more for --mesh-out and the other outputs asked for"
+             : render_out || mask_out || noise ? ", x2.3 for deface and more for the outputs and mode asked for"
+                                               : ", x2.3 for deface";
+    ctx_set_memory(ctx, &p);
+}

@@ -42,4 +42,9 @@ faceless_status deface_read_transform(faceless_ctx *ctx, const char *spec, doubl
 /* Writes text to path atomically (refuses to overwrite unless overwrite). */
 faceless_status deface_write_text(faceless_ctx *ctx, const char *path, const char *text, int overwrite);
 
+/* Sets ctx's memory plan (ctx_memory_plan) for a deface with these outputs:
+ * the reader then refuses an image whose run would need more than 1/share of
+ * this process's memory limit, before reading its voxels (exit 7). */
+void deface_memory_plan(faceless_ctx *ctx, int mask_out, int render_out, int mesh_out, int noise, int share);
+
 #endif

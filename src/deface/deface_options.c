@@ -30,6 +30,12 @@ static const deface_option TABLE[] = {
      "registration trust needed to write (0..1)"},
     {"template", DEFACE_OPT_TEXT, 0, 0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, "DIR",
      "template set folder (default: the embedded Colin27 set)"},
+    /* per image: batch has its own --brain-mask PATTERN ({stem}, {dir}) */
+    {"brain-mask", DEFACE_OPT_TEXT, 0, 0, DEFACE_OPT_FINGERPRINT, "FILE",
+     "a brain mask you trust (SynthStrip, HD-BET, BET, FreeSurfer; any"
+     "\ngrid, placed by world coordinates): no voxel in it or within the"
+     "\nmargin of it changes; an empty, all-ones, off-head or geometry-less"
+     "\nmask is refused (exit 3)"},
     {"mask-out", DEFACE_OPT_TEXT, 0, 0, 0, "FILE",
      "the mask (uint8 NIfTI on INPUT's grid, 1 = changed)"},
     {"report-out", DEFACE_OPT_TEXT, 0, 0, 0, "FILE",
@@ -111,6 +117,8 @@ static char **text_slot(faceless_deface_options *o, const char *name)
         return &o->template_dir;
     if (!strcmp(name, "transform"))
         return &o->transform;
+    if (!strcmp(name, "brain-mask"))
+        return &o->brain_mask;
     if (!strcmp(name, "series"))
         return &o->series;
     if (!strcmp(name, "mask-out"))
@@ -311,14 +319,14 @@ void deface_options_fingerprint(const faceless_deface_options *o, const char *te
     sha256_hex(d, hex);
 }
 
-faceless_status deface_options_fingerprint_load(faceless_ctx *ctx, const faceless_deface_options *o, char hex[65])
+faceless_status deface_template_sha256(faceless_ctx *ctx, const faceless_deface_options *o, char hex[65])
 {
     template_set *tpl = NULL;
     faceless_status s =
         o->template_dir ? template_set_load_dir(ctx, o->template_dir, &tpl) : template_set_load_embedded(ctx, &tpl);
     if (s != FACELESS_OK)
         return s;
-    deface_options_fingerprint(o, tpl->checksum, hex);
+    memcpy(hex, tpl->checksum, 65);
     template_set_free(tpl);
     return FACELESS_OK;
 }

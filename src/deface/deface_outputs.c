@@ -6,6 +6,7 @@
 #include "core/volume.h"
 #include "deface/deface_files.h"
 #include "io/nifti_scrub.h"
+#include "io/out_set.h"
 #include "render/render.h"
 #include "render/render_vtk.h"
 
@@ -61,6 +62,12 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
     return s;
 }
 
+int deface_output_sha256(const deface_run *r, const char *path, char hex[65])
+{
+    const char *staged = io_outset_staged(ctx_outset(r->ctx), path);
+    return deface_file_sha256(staged ? staged : path, hex);
+}
+
 faceless_volume *deface_mask_volume(const deface_run *r)
 {
     faceless_volume *mv = volume_new(r->vol->nx, r->vol->ny, r->vol->nz, 1, FACELESS_DT_UINT8, r->vol->voxel_mm);
@@ -81,7 +88,7 @@ faceless_status deface_write_mask(deface_run *r)
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     faceless_status s = faceless_volume_write(r->ctx, mv, r->a->mask_out, &wo);
     faceless_volume_free(mv);
-    if (s == FACELESS_OK && deface_file_sha256(r->a->mask_out, r->rep.mask_sha256) != 0)
+    if (s == FACELESS_OK && deface_output_sha256(r, r->a->mask_out, r->rep.mask_sha256) != 0)
         r->rep.mask_sha256[0] = '\0';
     return s;
 }
@@ -121,7 +128,7 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
     mask_result own;
     memset(&own, 0, sizeof own);
     if (!im->same_grid) {
-        mask_params p = {r->a->brain_margin_mm};
+        mask_params p = {r->a->brain_margin_mm, r->brain_mask};
         s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
     } else if (!mask_result_unpack(&r->mask, &own, ctx_omp_threads(r->ctx))) {
         s = ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in);
@@ -137,7 +144,7 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
     s = deface_scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
-        if (deface_file_sha256(r->apply_out[k], im->output_sha256) != 0)
+        if (deface_output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
     }
     mask_result_free(&own);

@@ -9,6 +9,7 @@
 #include "core/volume.h"
 #include "deface/deface_files.h"
 #include "io/dicom/dicom.h"
+#include "io/out_set.h"
 #include "register/register.h"
 #include "render/render.h"
 
@@ -112,6 +113,28 @@ static faceless_status audit_headers(deface_run *r)
     return FACELESS_OK;
 }
 
+/* --brain-mask: read and checked before any work that could be wasted. */
+static faceless_status read_brain_mask(deface_run *r)
+{
+    /* read with a silent context: a mask without orientation is refused
+     * below in one line, not warned about first */
+    faceless_ctx *quiet = faceless_ctx_new();
+    if (!quiet)
+        return ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", r->a->brain_mask);
+    faceless_status s = faceless_volume_read(quiet, r->a->brain_mask, &r->brain_mask);
+    if (s != FACELESS_OK)
+        s = ctx_fail(r->ctx, s, "%s", faceless_ctx_error(quiet));
+    faceless_ctx_free(quiet);
+    if (s == FACELESS_OK)
+        s = mask_user_guard_check(r->ctx, r->vol, r->brain_mask, r->a->brain_mask);
+    if (s == FACELESS_OK)
+        s = deface_stage_done(r, "brain_mask");
+    return s;
+}
+
+/* render_mask_fn over the final mask: 1 where the voxel was changed. */
+static int removes_voxel(const void *mask, int64_t i) { return mask_result_removes((const mask_result *)mask, i); }
+
 faceless_status deface_run_pipeline(deface_run *r)
 {
     const faceless_deface_options *a = r->a;
@@ -146,6 +169,8 @@ faceless_status deface_run_pipeline(deface_run *r)
         return s;
     /* In memory there is no file, so no header to audit. */
     if (!r->in_memory && (s = audit_headers(r)) != FACELESS_OK)
+        return s;
+    if (a->brain_mask && (s = read_brain_mask(r)) != FACELESS_OK)
         return s;
 
     s = a->template_dir ? template_set_load_dir(ctx, a->template_dir, &r->tpl)
@@ -218,11 +243,17 @@ faceless_status deface_run_pipeline(deface_run *r)
                  rep->min_trust);
     }
 
-    mask_params mp = {a->brain_margin_mm};
+    mask_params mp = {a->brain_margin_mm, r->brain_mask};
     s = mask_build(ctx, r->vol, r->tpl, tpl2subj, &mp, &r->mask);
     if (s != FACELESS_OK)
         return s;
     rep->have_mask = 1;
+    rep->depth_limited = r->mask.depth_limited;
+    rep->n_depth_dropped = r->mask.n_depth_dropped;
+    rep->skin_threshold = r->mask.skin_threshold;
+    rep->n_user_guard = r->mask.n_user_guard;
+    rep->min_mm_to_guard = r->mask.min_mm_to_guard;
+    rep->min_mm_to_user = r->mask.min_mm_to_user;
     rep->n_face = r->mask.n_face;
     rep->n_guard = r->mask.n_guard;
     rep->n_remove = r->mask.n_remove;
@@ -238,24 +269,33 @@ faceless_status deface_run_pipeline(deface_run *r)
     double mesh_threshold = NAN;
     if (a->mesh_out && (s = render_threshold_auto(ctx, r->vol, 0, &mesh_threshold)) != FACELESS_OK)
         return s;
-    /* The montage needs the image as it was; keep frame 0 only when asked. */
-    faceless_volume *before = a->render_out ? volume_copy_frame(r->vol, 0) : NULL;
-    if (a->render_out && !before)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", r->input);
+    /* The montage needs the image as it was. Finer than about 1 mm, it is
+     * drawn from copies reduced to about 1 mm (render_reduce), so the render
+     * costs about a 1 mm image's memory, not several times this image's. */
+    int f[3];
+    render_reduce_factors(r->vol, f);
+    const int reduce = f[0] * f[1] * f[2] > 1;
+    faceless_volume *before = NULL, *after_small = NULL;
+    if (a->render_out) {
+        if (reduce)
+            s = render_reduce(ctx, r->vol, 0, NULL, NULL, &before, NULL);
+        else if (!(before = volume_copy_frame(r->vol, 0)))
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", r->input);
+        if (s != FACELESS_OK)
+            return s;
+    }
     mask_scramble_stats st;
     s = deface_scramble_check_write(r, r->vol, &r->mask, r->output, &st);
     if (s == FACELESS_OK && before) {
-        uint8_t *changed = malloc((size_t)volume_voxels3(r->vol));
-        if (!changed)
-            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the render", r->input);
-        for (int64_t i = 0; changed && i < volume_voxels3(r->vol); i++)
-            changed[i] = (uint8_t)mask_result_removes(&r->mask, i);
-        if (changed)
-            s = render_montage(ctx, before, r->vol, changed, a->render_out);
+        uint8_t *changed = NULL;
+        s = render_reduce(ctx, r->vol, 0, removes_voxel, &r->mask, reduce ? &after_small : NULL, &changed);
+        if (s == FACELESS_OK)
+            s = render_montage(ctx, before, reduce ? after_small : r->vol, changed, a->render_out);
         free(changed);
         if (s == FACELESS_OK)
             s = deface_stage_done(r, "render");
     }
+    faceless_volume_free(after_small);
     faceless_volume_free(before);
     if (s == FACELESS_OK && a->mesh_out) {
         s = deface_write_result_mesh(r, mesh_threshold);
@@ -271,7 +311,7 @@ faceless_status deface_run_pipeline(deface_run *r)
     memcpy(rep->texture_sigma_vox, st.texture_sigma_vox, sizeof st.texture_sigma_vox);
     if (r->in_memory)
         return FACELESS_OK; /* the caller takes the image and the mask */
-    if (deface_file_sha256(r->output, rep->images[0].output_sha256) != 0)
+    if (deface_output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
     if (a->mask_out) {
         if ((s = deface_write_mask(r)) != FACELESS_OK || (s = deface_stage_done(r, "mask_out")) != FACELESS_OK)
@@ -296,6 +336,7 @@ char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t f
     rep->threads = ctx_omp_threads(r->ctx);
     rep->force = a->force;
     rep->mask_out = a->mask_out;
+    rep->brain_mask = a->brain_mask;
     rep->render_out = a->render_out;
     rep->mesh_out = a->mesh_out;
     rep->series_uid = a->series;
@@ -330,9 +371,51 @@ static void run_free(deface_run *r)
     mask_result_free(&r->mask);
     template_set_free(r->tpl);
     faceless_volume_free(r->vol);
+    faceless_volume_free(r->brain_mask);
     free(r->output);
     for (int k = 0; k < r->a->n_apply; k++)
         free(r->apply_out[k]);
+}
+
+/* Every error is one line `faceless: FILE: reason` (README); an
+ * out-of-memory error raised where no file name is known (a compute kernel,
+ * the renderer) gets the input's name. */
+static void name_memory_error(deface_run *r, faceless_status s)
+{
+    const char *msg = faceless_ctx_error(r->ctx);
+    const char *names[5] = {r->input, r->output, r->a->mask_out, r->a->report_out, r->a->render_out};
+    if (s != FACELESS_ERR_MEMORY || !msg)
+        return;
+    for (int i = 0; i < 5; i++) {
+        size_t n = names[i] ? strlen(names[i]) : 0;
+        if (n && !strncmp(msg, names[i], n) && msg[n] == ':')
+            return;
+    }
+    char *copy = strdup(msg);
+    ctx_fail(r->ctx, s, "%s: %s", r->input, copy ? copy : "out of memory");
+    free(copy);
+}
+
+/* A run's outputs, all or nothing (issue 21): every file the run writes is
+ * staged in an output set attached to ctx (io/out_set.h) and published by
+ * outputs_end only when st is FACELESS_OK; otherwise what was staged goes. */
+static faceless_status outputs_begin(faceless_ctx *ctx, int overwrite)
+{
+    io_outset *set = io_outset_new(overwrite);
+    if (!set)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+    ctx_set_outset(ctx, set);
+    return FACELESS_OK;
+}
+
+static faceless_status outputs_end(faceless_ctx *ctx, faceless_status st)
+{
+    io_outset *set = ctx_outset(ctx);
+    ctx_set_outset(ctx, NULL);
+    if (set && st == FACELESS_OK)
+        st = io_outset_commit(ctx, set);
+    io_outset_free(set); /* removes whatever was not committed */
+    return st;
 }
 
 faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const char *out_path,
@@ -348,6 +431,10 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
     r.a = a;
     r.ctx = ctx;
     r.input = in_path;
+    /* this run's memory plan (issue 21), the caller's back afterwards */
+    const ctx_memory_plan caller_plan = ctx_memory(ctx);
+    deface_memory_plan(ctx, a->mask_out != NULL, a->render_out != NULL, a->mesh_out != NULL,
+                       a->mode == MASK_MODE_NOISE, a->memory_share);
     const size_t first_warning = faceless_ctx_warning_count(ctx);
     const double t0 = deface_now_seconds();
     r.t_stage = t0;
@@ -361,18 +448,28 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
     free(outdir);
     if (!r.output || s != FACELESS_OK)
         s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in_path);
-    else
-        s = deface_run_pipeline(&r);
+    else if ((s = outputs_begin(ctx, a->force || a->overwrite)) == FACELESS_OK)
+        s = deface_run_pipeline(&r); /* every output stays a temporary until the commit below */
+    const faceless_status pipeline = s;
     if (r.several_series) {
+        outputs_end(ctx, FACELESS_ERR_USAGE);
         *several_series = 1;
         run_free(&r);
+        ctx_set_memory(ctx, &caller_plan);
         return s;
     }
+    if (s != FACELESS_OK) {
+        outputs_end(ctx, s); /* all or nothing: what this run staged goes */
+        name_memory_error(&r, s);
+    }
     char *json = deface_report_finish(&r, s, t0, first_warning);
-    if (a->report_out) {
-        /* Written on success and on refusal alike: a batch reads the verdict.
-         * A report that cannot be written after a failure leaves the
-         * failure's message, the one that says what went wrong first. */
+    /* The report is the last output of a successful run, committed with the
+     * others. A run refused or failed writes it alone (a batch reads the
+     * verdict and the error), except when the output itself failed or the
+     * run was cancelled: then nothing is written, so a rerun is not stopped
+     * by a stale report. A report that cannot be written after a failure
+     * leaves the failure's message, the one that says what went wrong first. */
+    if (a->report_out && s != FACELESS_ERR_OUTPUT && s != FACELESS_ERR_CANCELLED) {
         char *first = s != FACELESS_OK ? strdup(faceless_ctx_error(ctx)) : NULL;
         faceless_status rs =
             json ? deface_write_text(ctx, a->report_out, json, a->force || a->overwrite)
@@ -383,11 +480,14 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
             ctx_fail(ctx, s, "%s", first);
         free(first);
     }
+    if (pipeline == FACELESS_OK)
+        s = outputs_end(ctx, s);
     if (report_json)
         *report_json = json;
     else
         free(json);
     run_free(&r);
+    ctx_set_memory(ctx, &caller_plan);
     return s;
 }
 

@@ -18,6 +18,7 @@ typedef struct deface_run {
     char *output; /* owned */
     char *apply_out[RUN_REPORT_MAX_APPLY];
     faceless_volume *vol;
+    faceless_volume *brain_mask; /* brain-mask option: read and checked before registration */
     template_set *tpl;
     mask_result mask;
     int several_series; /* the input is a DICOM folder of several series and no series was chosen */
@@ -37,6 +38,10 @@ void deface_describe_image(run_report_image *im, const faceless_volume *v, const
  * (in memory: leaves it in v). m is packed afterwards (mask.h). */
 faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, mask_result *m, const char *out,
                                             mask_scramble_stats *st);
+
+/* SHA-256 of an output of this run: until the commit its bytes are in the
+ * temporary of the run's output set (io/out_set.h). 0, or -1 if unreadable. */
+int deface_output_sha256(const deface_run *r, const char *path, char hex[65]);
 
 /* The mask as a uint8 image on the subject's grid (1 = changed); NULL when
  * out of memory. */

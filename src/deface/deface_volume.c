@@ -37,6 +37,7 @@ faceless_status faceless_deface_volume(faceless_ctx *ctx, const faceless_volume 
                               : o->mesh_out   ? "mesh-out"
                               : o->n_apply    ? "apply-to"
                               : o->series     ? "series"
+                              : o->brain_mask ? "brain-mask"
                                               : NULL;
     const char *name = in && in->path ? in->path : "(volume in memory)";
     if (!in)

@@ -1,7 +1,8 @@
 /* Copying a file byte for byte, with the same safety as every other output:
- * a temporary in the target folder, fsync, rename. Used by batch for the
+ * a temporary in the target folder, fsync, rename (out_set.h). Used by batch for the
  * files of a dataset that are not de-faced (sidecars, func, dwi, ...). */
 #include "io/io.h"
+#include "io/out_set.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,60 +27,40 @@ faceless_status faceless_file_copy(faceless_ctx *ctx, const char *in_path, const
     int in = open(in_path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: %s", in_path, strerror(errno));
-    size_t tlen = strlen(out_path) + strlen(IO_TEMP_PREFIX) + IO_TEMP_EXTRA;
-    char *tmp = malloc(tlen);
+    /* A set of one without overwrite: of two copies to the same name, the
+     * second fails instead of replacing the first (out_set.h). */
+    io_outset *set = io_outset_new(overwrite);
     uint8_t *buf = malloc(1 << 20);
-    if (!tmp || !buf || faceless_temp_path(out_path, tmp, tlen) < 0) {
-        close(in);
-        free(tmp);
-        free(buf);
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", out_path);
-    }
-    unlink(tmp);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    const char *why = out < 0 ? "cannot create a file in its folder" : NULL;
-    int err = out < 0 ? errno : 0;
-    while (!why) {
+    int out = -1;
+    st = !set || !buf ? ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", out_path)
+                      : io_outset_open(ctx, set, out_path, &out);
+    int err = 0;
+    while (st == FACELESS_OK && !err) {
         ssize_t n = read(in, buf, 1 << 20);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            err = errno;
-            why = "read failed";
+            st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: read failed (%s)", in_path, strerror(errno));
             break;
         }
         if (n == 0)
             break;
-        for (ssize_t off = 0; off < n && !why;) {
+        for (ssize_t off = 0; off < n && !err;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR)
                 continue;
-            if (w <= 0) {
+            if (w <= 0)
                 err = w < 0 ? errno : ENOSPC;
-                why = "write failed";
-            } else {
+            else
                 off += w;
-            }
         }
     }
-    if (!why && fsync(out) != 0) {
-        err = errno;
-        why = "flush to disk failed";
-    }
-    if (out >= 0 && close(out) != 0 && !why) {
-        err = errno;
-        why = "close failed";
-    }
+    if (st == FACELESS_OK) /* on a read error io_outset_free removes the temporary */
+        st = io_outset_close(ctx, set, out, err);
+    if (st == FACELESS_OK)
+        st = io_outset_commit(ctx, set);
     close(in);
-    if (!why && rename(tmp, out_path) != 0) {
-        err = errno;
-        why = "rename failed";
-    }
-    if (why && out >= 0)
-        unlink(tmp);
-    free(tmp);
+    io_outset_free(set);
     free(buf);
-    if (why)
-        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: %s (%s)", out_path, why, strerror(err));
-    return FACELESS_OK;
+    return st;
 }

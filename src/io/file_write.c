@@ -1,6 +1,7 @@
 /* Writing outputs safely: refuse to clobber the input or an existing file,
- * write to a temporary in the target folder, fsync, rename. */
+ * write to a temporary in the target folder, fsync, rename (out_set.c). */
 #include "io/io.h"
+#include "io/out_set.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,63 +53,23 @@ int faceless_temp_path(const char *out_path, char *buf, size_t size)
 
 faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n)
 {
-    /* The temporary's name is known in advance (faceless_temp_path), so a
-     * signal handler can remove it without allocating. */
-    size_t tlen = strlen(path) + strlen(IO_TEMP_PREFIX) + IO_TEMP_EXTRA;
-    char *tmp = malloc(tlen);
-    if (!tmp || faceless_temp_path(path, tmp, tlen) < 0) {
-        free(tmp);
+    io_outset *set = ctx_outset(ctx);
+    if (set)
+        return io_outset_stage(ctx, set, path, parts, n);
+    /* A set of one, published at once; it may replace (the callers without
+     * a set checked io_check_output_path with their own overwrite flag). */
+    io_outset *one = io_outset_new(1);
+    if (!one)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
-    }
-    /* A leftover with our pid belongs to a dead process that had this pid. */
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot create a file in its folder (%s)", path,
-                                      strerror(errno));
-        free(tmp);
-        return st;
-    }
-    const char *why = NULL;
-    int err = 0;
-    for (size_t p = 0; p < n && !why; p++) {
-        const uint8_t *d = parts[p].data;
-        size_t left = parts[p].size;
-        while (left > 0) {
-            ssize_t w = write(fd, d, left > (1u << 30) ? (1u << 30) : left);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                err = w < 0 ? errno : ENOSPC;
-                why = "write failed";
-                break;
-            }
-            d += w;
-            left -= (size_t)w;
-        }
-    }
-    if (!why && fsync(fd) != 0) {
-        err = errno;
-        why = "flush to disk failed";
-    }
-    if (close(fd) != 0 && !why) {
-        err = errno;
-        why = "close failed";
-    }
-    if (!why && rename(tmp, path) != 0) {
-        err = errno;
-        why = "rename failed";
-    }
-    if (why) {
-        unlink(tmp);
-        free(tmp);
-        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: %s (%s)", path, why, strerror(err));
-    }
-    free(tmp);
-    return FACELESS_OK;
+    faceless_status st = io_outset_stage(ctx, one, path, parts, n);
+    if (st == FACELESS_OK)
+        st = io_outset_commit(ctx, one);
+    io_outset_free(one);
+    return st;
 }
 
-faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_t n, int level, io_bytes *out)
+faceless_status io_gzip_compress(faceless_ctx *ctx, const char *name, const io_bytes *parts, size_t n, int level,
+                                 io_bytes *out)
 {
     size_t total = 0;
     for (size_t p = 0; p < n; p++)
@@ -120,7 +81,7 @@ faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_
     if (n != 1) {
         joined = malloc(total ? total : 1);
         if (!joined)
-            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory compressing %zu bytes", total);
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory compressing %zu bytes", name, total);
         size_t off = 0;
         for (size_t p = 0; p < n; p++) {
             if (parts[p].size)
@@ -137,7 +98,7 @@ faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_
     free(joined);
     if (!len) {
         free(buf);
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory compressing %zu bytes", total);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory compressing %zu bytes", name, total);
     }
     out->data = buf;
     out->size = len;

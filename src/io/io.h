@@ -38,12 +38,28 @@ faceless_status io_gunzip(faceless_ctx *ctx, const char *what, const uint8_t *da
 /* Bytes of memory this machine has (physical), for refusing absurd inputs. */
 uint64_t io_physical_memory(void);
 
+/* Bytes this process may still use: the tightest of physical memory and the
+ * memory cgroup's limit (v1 or v2), both divided by share (processes that
+ * run at once under them), and RLIMIT_AS less the address space in use and
+ * the stacks of `threads` threads. *what names the one that binds, for
+ * messages (mem_limit.c). */
+uint64_t io_memory_limit(int threads, int share, const char **what);
+
+/* Refuses (FACELESS_ERR_MEMORY, "PATH: needs about X MiB ... but LIMIT is
+ * Y MiB") an image of image_bytes (all frames) on a grid of dim voxels of
+ * voxel_mm whose run, as ctx's memory plan estimates it (ctx_memory), would
+ * need more than its share of io_memory_limit. Readers call it after the
+ * header, before reading a voxel. */
+faceless_status io_memory_check(faceless_ctx *ctx, const char *path, uint64_t image_bytes, const int64_t dim[3],
+                                const double voxel_mm[3]);
+
 /* 1 if the first bytes are the gzip magic. */
 int io_is_gzip_magic(const uint8_t *p, size_t n);
 
 /* Compresses parts[0..n) (concatenated) into one gzip member. Level 1..12
- * (libdeflate); 6 is close to gzip -6 in size and several times faster. */
-faceless_status io_gzip_compress(faceless_ctx *ctx, const io_bytes *parts, size_t n, int level,
+ * (libdeflate); 6 is close to gzip -6 in size and several times faster. name (the
+ * output file) starts the error message. */
+faceless_status io_gzip_compress(faceless_ctx *ctx, const char *name, const io_bytes *parts, size_t n, int level,
                                  io_bytes *out);
 
 /* 1 if the path ends with suffix (case-sensitive). */
@@ -56,7 +72,10 @@ faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, con
 
 /* Writes parts (concatenated) to path atomically: a temporary file in the
  * target folder, fsync, rename. On any failure the temporary is removed and
- * nothing is left at path. */
+ * nothing is left at path. With an output set attached to ctx
+ * (ctx_set_outset) the temporary joins the set instead and appears at path
+ * when the set is committed (out_set.h); without one it is published at
+ * once, replacing a file at path (callers check io_check_output_path first). */
 faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n);
 
 /* Temporary file names start with this, so a batch can clean stale ones:
@@ -64,6 +83,17 @@ faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_by
 #define IO_TEMP_PREFIX ".faceless-tmp-"
 #define IO_TEMP_HOST_MAX 64 /* host name characters kept in a temporary's name */
 #define IO_TEMP_EXTRA (IO_TEMP_HOST_MAX + 32) /* a temporary's name is at most this longer than prefix + target */
+
+/* The temporaries of this process that a signal must remove
+ * (temp_registry.c). io_temps_add registers a path (at most
+ * IO_TEMP_PATH_MAX - 1 bytes) and returns its slot, or -1 when the table is
+ * full or the path too long; io_temps_forget(slot) forgets it (-1 is fine);
+ * io_temps_remove_all unlinks every registered path and is
+ * async-signal-safe: the CLI's signal handler calls it. */
+#define IO_TEMP_PATH_MAX 4352
+int io_temps_add(const char *path);
+void io_temps_forget(int slot);
+void io_temps_remove_all(void);
 
 /* This machine's name for temporary names: gethostname, cut at
  * IO_TEMP_HOST_MAX characters, '/' and '@' replaced, "localhost" when unknown. */

@@ -124,12 +124,13 @@ faceless_status nifti_read(faceless_ctx *ctx, const char *path, faceless_volume 
     uint64_t offset = (uint64_t)f.vox_offset, total;
     if (__builtin_add_overflow(offset, nbytes, &total))
         goto overflow;
-    uint64_t mem = io_physical_memory();
-    if (total > mem) {
-        st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: image needs %.1f GB but this machine has %.1f GB", hdr_path,
-                      (double)total / 1e9, (double)mem / 1e9);
+    /* Before a voxel is read: what the whole run will need against the
+     * tightest limit (physical memory, cgroup, ulimit -v; issue 21). */
+    double mm[3] = {fabs(f.pixdim[1]), fabs(f.pixdim[2]), fabs(f.pixdim[3])};
+    st = io_memory_check(ctx, hdr_path, total, f.dim + 1, mm);
+    if (st != FACELESS_OK)
         goto done;
-    }
+    uint64_t mem = io_physical_memory();
 
     src = calloc(1, sizeof *src);
     if (!src) {

@@ -116,7 +116,7 @@ static faceless_status write_maybe_gz(faceless_ctx *ctx, const char *path, const
     if (!gz)
         return io_write_atomic(ctx, path, parts, n);
     io_bytes z = {0};
-    faceless_status st = io_gzip_compress(ctx, parts, n, NIFTI_GZIP_LEVEL, &z);
+    faceless_status st = io_gzip_compress(ctx, path, parts, n, NIFTI_GZIP_LEVEL, &z);
     if (st != FACELESS_OK)
         return st;
     st = io_write_atomic(ctx, path, &z, 1);

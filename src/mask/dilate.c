@@ -66,9 +66,7 @@ double mask_grid_spacing(const faceless_volume *v, double s[3])
     return lmin > 1e-6 ? sqrt(lmin) : 1e-3;
 }
 
-/* One line of the 1D squared distance transform: f (n values, INF = no
- * seed) -> d, with spacing^2 w. v, z: workspaces of n and n+1. */
-static void edt_line(const float *f, float *d, int64_t n, double w, int64_t *v, double *z)
+void mask_edt_line(const float *f, float *d, int64_t n, double w, int64_t *v, double *z)
 {
     int64_t k = 0;
     int64_t q0 = 0;
@@ -126,14 +124,14 @@ static void edt_slice(float *sl, int64_t bx, int64_t by, double wx, double wy, f
 {
     for (int64_t j = 0; j < by; j++) {
         float *row = sl + bx * j;
-        edt_line(row, d, bx, wx, v, z);
+        mask_edt_line(row, d, bx, wx, v, z);
         for (int64_t i = 0; i < bx; i++)
             row[i] = d[i];
     }
     for (int64_t i = 0; i < bx; i++) {
         for (int64_t j = 0; j < by; j++)
             f[j] = sl[i + bx * j];
-        edt_line(f, d, by, wy, v, z);
+        mask_edt_line(f, d, by, wy, v, z);
         for (int64_t j = 0; j < by; j++)
             sl[i + bx * j] = d[j];
     }

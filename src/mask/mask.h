@@ -20,6 +20,9 @@
 
 typedef struct mask_params {
     double brain_margin_mm; /* guard dilation on the subject grid, mm (>= 0) */
+    const faceless_volume *brain_mask; /* --brain-mask: a user's brain mask on any grid, a
+                                          hard guard like the template's (NULL: none);
+                                          checked first with mask_user_guard_check */
 } mask_params;
 
 void mask_params_default(mask_params *p);
@@ -28,6 +31,8 @@ void mask_params_default(mask_params *p);
 #define MASK_FACE 1u   /* inside the pulled-back face/ear mask */
 #define MASK_GUARD 2u  /* brain guard with its margin: must never change */
 #define MASK_REMOVE 4u /* final mask: face/ear and not guard; scrambled */
+#define MASK_GUARD_RAW 8u   /* the template's brain guard before its margin */
+#define MASK_GUARD_USER 16u /* the user's --brain-mask before the margin */
 
 /* The masks on the subject grid: one byte of MASK_* bits per voxel
  * (nx*ny*nz, x fastest), so the masks cost one byte per voxel in all; or,
@@ -43,6 +48,14 @@ typedef struct mask_result {
     int64_t n_remove;       /* voxels of the final mask */
     int64_t n_face_guarded; /* face/ear voxels kept because the guard covers them */
     uint64_t *removed;      /* packed: bit i % 64 of word i / 64 = MASK_REMOVE of voxel i; else NULL */
+    /* the refinement on this head's own surface (issue 16) */
+    int depth_limited;       /* 1: the template's depth limit was applied (surface.c) */
+    int64_t n_depth_dropped; /* face/ear voxels left out as deeper below the skin than the limit */
+    double skin_threshold;   /* the head surface's threshold (physical units); NAN when not used */
+    int64_t n_user_guard;    /* voxels under --brain-mask (before the margin); 0 without it */
+    double min_mm_to_guard;  /* safety: smallest distance from a masked voxel to the template's
+                                guard before its margin (MASK_SAFETY_CAP_MM: none nearer) */
+    double min_mm_to_user;   /* the same to --brain-mask; NAN without it */
 } mask_result;
 
 void mask_result_free(mask_result *m);
@@ -65,6 +78,69 @@ static inline int mask_result_removes(const mask_result *m, int64_t i)
 
 /* Inverts a 4x4 affine (last row 0 0 0 1). Returns 0 when singular. */
 int mask_affine_invert(const double m[4][4], double out[4][4]);
+/* out = a b (out may be a or b). */
+void mask_affine_mul(const double a[4][4], const double b[4][4], double out[4][4]);
+
+/* ---- the subject's own head surface (depth.c, surface.c; issue 16) ---- */
+
+/* Ball radius of the opening that finds protrusions (pinnae, nose): thinner
+ * than its diameter (a pinna seen at 2 mm, with its folds partial-volumed
+ * together, is up to about 15 mm thick). */
+#define MASK_PROTRUSION_RADIUS_MM 9.0
+/* Nothing deeper than this below the skin counts as a protrusion: the brain
+ * lies deeper everywhere (scalp, muscle, skull and CSF: 10 mm and more in
+ * adults), and the brain guard keeps its own margin on top. */
+#define MASK_PROTRUSION_DEPTH_MM 8.0
+/* Ball radius of the closing that seals channels into the head (ear canals,
+ * nostrils) before the exterior air is found (depth.c). */
+#define MASK_CLOSING_RADIUS_MM 6.0
+
+/* The head surface on a work grid of about 2 mm: blocks of f[0] x f[1] x f[2]
+ * subject voxels. Owned by the struct; release with mask_depth_free. */
+typedef struct mask_depth {
+    int64_t dim[3];      /* work grid */
+    int f[3];            /* subject voxels per block along each axis */
+    double step_mm[3];   /* block spacing */
+    float *depth;        /* per block: mm from the block's centre to the nearest exterior air block (0 in air) */
+    uint8_t *protrusion; /* per block: 1 = head outside the opening by MASK_PROTRUSION_RADIUS_MM */
+    double threshold;    /* the skin threshold (physical units) of the block means; NAN: no surface */
+} mask_depth;
+
+/* Builds the surface of frame 0 of subj (depth.c). FACELESS_ERR_MEMORY. */
+faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj, mask_depth *out);
+void mask_depth_free(mask_depth *d);
+/* The block holding subject voxel (i, j, k). */
+int64_t mask_depth_block(const mask_depth *d, int64_t i, int64_t j, int64_t k);
+/* Depth (mm) at subject voxel (i, j, k): trilinear between block centres. */
+double mask_depth_at(const mask_depth *d, int64_t i, int64_t j, int64_t k);
+
+/* Keeps of the MASK_FACE voxels those the template's depth limit allows
+ * (surface.c): where tpl->face_depth gives L mm (255 = no limit), a voxel
+ * stays in the face/ear mask when its depth below the skin is at most L or
+ * it belongs to a protrusion; the others lose MASK_FACE. Returns the number
+ * of voxels dropped, or -1 for a singular affine. */
+int64_t mask_limit_by_depth(const faceless_volume *subj, const template_image *face_depth,
+                            const double tpl2subj[4][4], const mask_depth *d, uint8_t *flags, int threads);
+
+/* --brain-mask (user_guard.c). mask_user_guard_check refuses, naming name,
+ * a mask that cannot serve as a guard: no geometry (and not on subj's
+ * grid), empty, all ones, or not lying on the head (FACELESS_ERR_INPUT).
+ * mask_user_guard_apply sets MASK_GUARD on every subject voxel whose centre
+ * falls within one mask voxel of a set one (placed by world coordinates);
+ * returns the number set, -1 for a singular matrix. */
+faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *subj, const faceless_volume *m,
+                                      const char *name);
+int64_t mask_user_guard_apply(const faceless_volume *subj, const faceless_volume *m, uint8_t *flags, int threads);
+
+/* The smallest distance (mm, between voxel centres in world space) from a
+ * voxel with a `from` bit to one with a `to` bit (safety.c), capped at
+ * MASK_SAFETY_CAP_MM (also when there is none); NAN when out of memory. */
+#define MASK_SAFETY_CAP_MM 40.0
+double mask_min_distance_mm(const faceless_volume *subj, const uint8_t *flags, uint8_t from, uint8_t to);
+
+/* One line of the 1D squared distance transform (dilate.c): f (n values,
+ * FLT_MAX = no seed) -> d, with spacing^2 w. v, z: workspaces of n and n+1. */
+void mask_edt_line(const float *f, float *d, int64_t n, double w, int64_t *v, double *z);
 
 /* Pulls a template image back onto the subject grid: sets `bit` in out[v]
  * where the template value at the subject voxel's world position (mapped

@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mask_params_default(mask_params *p) { p->brain_margin_mm = MASK_DEFAULT_BRAIN_MARGIN_MM; }
+void mask_params_default(mask_params *p)
+{
+    p->brain_margin_mm = MASK_DEFAULT_BRAIN_MARGIN_MM;
+    p->brain_mask = NULL;
+}
 
 void mask_result_free(mask_result *m)
 {
@@ -43,7 +47,7 @@ int mask_affine_invert(const double m[4][4], double out[4][4])
     return 1;
 }
 
-static void affine_mul(const double a[4][4], const double b[4][4], double out[4][4])
+void mask_affine_mul(const double a[4][4], const double b[4][4], double out[4][4])
 {
     double r[4][4];
     for (int y = 0; y < 4; y++)
@@ -183,8 +187,8 @@ static int64_t pullback_box(const faceless_volume *subj, const template_image *i
     if (!mask_affine_invert(tpl2subj, subj2tpl) || !mask_affine_invert(img->vox2ras, tras2vox))
         return -1;
     /* subject voxel index -> template voxel index, in one matrix */
-    affine_mul(subj2tpl, subj->vox2ras, m);
-    affine_mul(tras2vox, m, m);
+    mask_affine_mul(subj2tpl, subj->vox2ras, m);
+    mask_affine_mul(tras2vox, m, m);
     tiles t;
     if (tiles_make(img, &t) != 0)
         return -2;
@@ -297,7 +301,7 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template set has no face or guard mask",
                         tpl->name ? tpl->name : "template");
     const int64_t n = volume_voxels3(subj);
-    mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0, NULL};
+    mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0, NULL, 0, 0, NAN, 0, NAN, NAN};
     r.flags = calloc((size_t)n, 1);
     if (!r.flags)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
@@ -310,6 +314,16 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     int64_t g = 0, lo[3], hi[3];
     if (r.n_face > 0 && bit_box(subj, r.flags, MASK_FACE, p->brain_margin_mm, lo, hi))
         g = pullback_box(subj, &tpl->guard, tpl2subj, 1, MASK_GUARD, r.flags, lo, hi, threads);
+    /* the guard as pulled back, before its margin, for the safety distance */
+    for (int64_t v = 0; g > 0 && v < n; v++)
+        if (r.flags[v] & MASK_GUARD)
+            r.flags[v] |= MASK_GUARD_RAW;
+    if (p->brain_mask && r.n_face > 0 && g >= 0 &&
+        (r.n_user_guard = mask_user_guard_apply(subj, p->brain_mask, r.flags, threads)) < 0) {
+        mask_result_free(&r);
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: brain mask has a singular matrix",
+                        subj->path ? subj->path : "subject");
+    }
     if (r.n_face == -2 || g == -2) {
         mask_result_free(&r);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
@@ -324,6 +338,27 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         mask_result_free(&r);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the brain guard",
                         subj->path ? subj->path : "subject");
+    }
+    /* The template's depth limit, on this head's own surface (surface.c). */
+    if (tpl->face_depth.mask && r.n_face > 0) {
+        mask_depth d;
+        faceless_status st = mask_depth_build(ctx, subj, &d);
+        if (st != FACELESS_OK) {
+            mask_result_free(&r);
+            return st;
+        }
+        int64_t dropped = mask_limit_by_depth(subj, &tpl->face_depth, tpl2subj, &d, r.flags, threads);
+        const double skin = d.threshold;
+        mask_depth_free(&d);
+        if (dropped < 0) {
+            mask_result_free(&r);
+            return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
+                            subj->path ? subj->path : "subject");
+        }
+        r.n_face -= dropped;
+        r.depth_limited = 1;
+        r.n_depth_dropped = dropped;
+        r.skin_threshold = skin;
     }
     /* The guard wins: it is applied last, so nothing it covers can be
      * scrambled whatever the face mask says. */
@@ -343,6 +378,9 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     r.n_guard = guarded;
     r.n_remove = removed;
     r.n_face_guarded = kept;
+    r.min_mm_to_guard = mask_min_distance_mm(subj, r.flags, MASK_REMOVE, MASK_GUARD_RAW);
+    if (p->brain_mask)
+        r.min_mm_to_user = mask_min_distance_mm(subj, r.flags, MASK_REMOVE, MASK_GUARD_USER);
     ctx_log(ctx, FACELESS_LOG_INFO, "mask: face/ear %lld voxels, guard %lld, final %lld",
             (long long)r.n_face, (long long)r.n_guard, (long long)r.n_remove);
     *out = r;

@@ -61,6 +61,12 @@ typedef struct run_report {
     /* masks (reference grid) */
     int have_mask;
     int64_t n_face, n_guard, n_remove, n_face_guarded;
+    int depth_limited;           /* the head-surface refinement ran (issue 16) */
+    int64_t n_depth_dropped;
+    double skin_threshold;
+    const char *brain_mask;      /* --brain-mask as given; NULL when not */
+    int64_t n_user_guard;
+    double min_mm_to_guard, min_mm_to_user; /* safety distances (NAN: not measured) */
     double background_stored;
     double tissue_threshold;
     int64_t tissue_samples;

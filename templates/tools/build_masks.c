@@ -1,7 +1,7 @@
 /* build_masks: writes the face/ear removal mask and the brain guard of the
  * embedded template set (issue 4), in Colin27/MNI world coordinates (RAS mm).
  *
- * usage: build_masks CH2BET.nii.gz FACE_OUT.nii.gz GUARD_OUT.nii.gz
+ * usage: build_masks CH2BET.nii.gz FACE_OUT.nii.gz GUARD_OUT.nii.gz DEPTH_OUT.nii.gz
  *
  * The face mask lives on a padded grid that reaches far below Colin27's
  * field of view (which ends at z = -71 mm under the nose), so that lips,
@@ -21,6 +21,19 @@
  * brainstem and upper cord (ch2bet stops at z = -65 mm, the field of view)
  * down to z = -100 mm. The safety margin is added at run time on the
  * subject's own grid (src/mask/guard.c), so it is in subject millimetres.
+ *
+ * The depth limit (issue 16), on the face mask's grid, says how deep below
+ * the subject's own skin a removal may reach (stored value = mm, scl_slope
+ * 1/255 so that the loader's 0..1 mask levels are millimetres; 255 = no
+ * limit; src/mask/surface.c applies it). The central lower face (nose,
+ * mouth, chin) goes to the full depth of the mask: the limit grows 1.5 mm
+ * per mm into it from the shell around it. Elsewhere a shell (shell_mm):
+ * 18 mm over and beside the eyes, 8 mm over the brows (the frontal lobes
+ * lie 10 mm and more under the brow's skin), 15 mm over the cheeks,
+ * EAR_SHELL_MM around the pinnae, and only what sticks out (found as
+ * protrusions at run time) elsewhere; every shell fades out sideways and falls to 0 at the
+ * mask's edge (1 mm per mm), so the cut is a bevel that follows the face,
+ * never a wall where a box ends.
  *
  * This is a build tool, not part of libfaceless: it links nifti2 directly. */
 #include <nifti2_io.h>
@@ -50,7 +63,7 @@ static const grid GUARD_GRID = {2.0, -76.0, -112.0, -102.0, 77, 98, 96};
  * and just above the eyebrows, in front of the frontal lobes. */
 static int in_upper_face(double ax, double y, double z)
 {
-    return z > -26.0 && z <= 6.0 && ax < 70.0 && y > 62.0;
+    return z > -26.0 && z <= 20.0 && ax < 70.0 && y > 48.0;
 }
 
 /* Eyes, nose, cheeks, lips, mouth, chin and jaw: everything in front of a
@@ -78,7 +91,88 @@ static int in_lower_face(double ax, double y, double z)
  * keeps the temporal lobes, which come this far out at that height). */
 static int in_ear(double ax, double y, double z)
 {
-    return ax >= 68.0 && y > -72.0 && y < 22.0 && z > -88.0 && z < 8.0;
+    return ax >= 56.0 && y > -80.0 && y < 24.0 && z > -95.0 && z < 14.0;
+}
+
+/* The central lower face (eyes, nose, mouth, chin), removed to the full
+ * depth of the mask. */
+static int in_central_face(double ax, double y, double z) { return ax < 38.0 && in_lower_face(ax, y, z); }
+
+/* The shell around the ear canals: the whole pinna, whose folds seen at 2 mm
+ * merge into tissue up to about 11 mm deep where it lies flat against the
+ * head (Colin27's); the temporal lobe lies 15 mm and more below the skin
+ * there (pinna, scalp, temporalis muscle, skull). */
+#define EAR_SHELL_MM 12.0
+
+/* 0 at a, 1 at b, smooth (C1) in between; a > b allowed. */
+static double ramp(double x, double a, double b)
+{
+    double t = (x - a) / (b - a);
+    t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+    return t * t * (3.0 - 2.0 * t);
+}
+
+/* The shell depth (mm) allowed at p before the edge taper: 18 mm over the
+ * eyes and the nose root (z under -16 mm; the orbitofrontal cortex lies
+ * 25 mm and more behind that skin), 8 mm over the brows (z -4 to 2 mm;
+ * the frontal poles lie 10 mm and more behind), thinning out up the forehead
+ * (z 2 to 20 mm) and back towards the temples; 18 mm beside the eyes and
+ * 15 mm over the cheeks, thinning out sideways and backwards (20 mm in
+ * front of the mask's back edge), so the temples and the skin in front of
+ * the ears keep all but what sticks out;
+ * EAR_SHELL_MM within 25 mm of the pinnae's centres (37 mm up and down),
+ * thinning out to 45 mm. */
+static double shell_mm(double ax, double y, double z)
+{
+    double mm = 0.0;
+    if (in_upper_face(ax, y, z))
+        mm = (8.0 + 10.0 * ramp(z, -4.0, -16.0)) * ramp(ax, 60.0, 40.0) * ramp(z, 20.0, 2.0) * ramp(y, 50.0, 60.0);
+    if (in_lower_face(ax, y, z))
+    {
+        double yfront = z > -60.0 ? 20.0 : (z > -80.0 ? 20.0 + (z + 60.0) : 0.0);
+        mm = fmax(mm, (18.0 - 3.0 * ramp(z, -45.0, -55.0)) * ramp(ax, 72.0, 42.0) * ramp(y, yfront, yfront + 20.0));
+    }
+    if (in_ear(ax, y, z)) {
+        /* pinnae centred near (+-78, -28, -35) once registered to most heads,
+         * 60 mm tall: a distance stretched 1.5 times less upwards and down */
+        double dz = (z + 35.0) / 1.5;
+        double r = sqrt((ax - 78.0) * (ax - 78.0) + (y + 28.0) * (y + 28.0) + dz * dz);
+        mm = fmax(mm, EAR_SHELL_MM * ramp(r, 45.0, 25.0));
+    }
+    return mm;
+}
+
+/* Distance (mm) from each voxel of a binary grid to the nearest voxel where
+ * in[] is 0, by a brute-force separable squared distance transform (a build
+ * tool: n <= 84 per line). */
+static void distance_to_outside(const uint8_t *in, const grid *g, double *out)
+{
+    const int64_t dim[3] = {g->nx, g->ny, g->nz}, n = g->nx * g->ny * g->nz;
+    for (int64_t v = 0; v < n; v++)
+        out[v] = in[v] ? 1e12 : 0.0;
+    double line[128], res[128];
+    for (int axis = 0; axis < 3; axis++) {
+        const int64_t stride = axis == 0 ? 1 : axis == 1 ? dim[0] : dim[0] * dim[1];
+        for (int64_t v = 0; v < n; v++) {
+            const int64_t c[3] = {v % dim[0], (v / dim[0]) % dim[1], v / (dim[0] * dim[1])};
+            if (c[axis] != 0)
+                continue;
+            for (int64_t q = 0; q < dim[axis]; q++)
+                line[q] = out[v + q * stride];
+            for (int64_t q = 0; q < dim[axis]; q++) {
+                double best = 1e12;
+                for (int64_t p = 0; p < dim[axis]; p++) {
+                    double dq = (double)(q - p) * g->step, x = line[p] + dq * dq;
+                    best = x < best ? x : best;
+                }
+                res[q] = best;
+            }
+            for (int64_t q = 0; q < dim[axis]; q++)
+                out[v + q * stride] = res[q];
+        }
+    }
+    for (int64_t v = 0; v < n; v++)
+        out[v] = sqrt(out[v]);
 }
 
 static void grid_sform(nifti_image *im, const grid *g)
@@ -152,8 +246,8 @@ static int in_brainstem_extension(double x, double y, double z)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: build_masks CH2BET.nii.gz FACE_OUT.nii.gz GUARD_OUT.nii.gz\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: build_masks CH2BET.nii.gz FACE_OUT.nii.gz GUARD_OUT.nii.gz DEPTH_OUT.nii.gz\n");
         return 2;
     }
     nifti_image *bet = nifti_image_read(argv[1], 1);
@@ -164,7 +258,8 @@ int main(int argc, char **argv)
     }
     nifti_image *face = grid_new(argv[2], &FACE_GRID);
     nifti_image *guard = grid_new(argv[3], &GUARD_GRID);
-    if (!face || !guard) {
+    nifti_image *depth = grid_new(argv[4], &FACE_GRID);
+    if (!face || !guard || !depth) {
         fprintf(stderr, "build_masks: out of memory\n");
         return 7;
     }
@@ -181,6 +276,37 @@ int main(int argc, char **argv)
                                    in_lower_face(ax, p[1], p[2]) || in_ear(ax, p[1], p[2]));
                 nface += f[idx];
             }
+    /* the depth limit: ramps into the central face, tapers to the edge */
+    const int64_t nf = fg->nx * fg->ny * fg->nz;
+    uint8_t *central = calloc((size_t)nf, 1);
+    double *to_edge = malloc((size_t)nf * sizeof *to_edge), *into_centre = malloc((size_t)nf * sizeof *into_centre);
+    if (!central || !to_edge || !into_centre) {
+        fprintf(stderr, "build_masks: out of memory\n");
+        return 7;
+    }
+    for (int64_t idx = 0; idx < nf; idx++) {
+        const int64_t i = idx % fg->nx, j = (idx / fg->nx) % fg->ny, k = idx / (fg->nx * fg->ny);
+        double p[3] = {fg->x0 + fg->step * i, fg->y0 + fg->step * j, fg->z0 + fg->step * k};
+        central[idx] = (uint8_t)(f[idx] && in_central_face(fabs(p[0]), p[1], p[2]));
+    }
+    distance_to_outside(f, fg, to_edge);
+    distance_to_outside(central, fg, into_centre);
+    uint8_t *lim = depth->data;
+    for (int64_t idx = 0; idx < nf; idx++) {
+        const int64_t i = idx % fg->nx, j = (idx / fg->nx) % fg->ny, k = idx / (fg->nx * fg->ny);
+        double p[3] = {fg->x0 + fg->step * i, fg->y0 + fg->step * j, fg->z0 + fg->step * k};
+        double mm = 0.0;
+        if (central[idx])
+            mm = shell_mm(fabs(p[0]), p[1], p[2]) + 1.5 * into_centre[idx];
+        else if (f[idx])
+            mm = fmin(shell_mm(fabs(p[0]), p[1], p[2]), 1.0 * to_edge[idx]);
+        lim[idx] = (uint8_t)(mm >= 254.5 ? 255 : lround(mm));
+    }
+    depth->scl_slope = (float)(1.0 / 255.0);
+    depth->scl_inter = 0.0f;
+    free(central);
+    free(to_edge);
+    free(into_centre);
     for (int64_t k = 0; k < gg->nz; k++)
         for (int64_t j = 0; j < gg->ny; j++)
             for (int64_t i = 0; i < gg->nx; i++) {
@@ -201,6 +327,8 @@ int main(int argc, char **argv)
     }
     nifti_image_write(face);
     nifti_image_write(guard);
+    nifti_image_write(depth);
+    nifti_image_free(depth);
     printf("face %lld voxels (3 mm), guard %lld voxels (2 mm)\n", (long long)nface,
            (long long)nguard);
     nifti_image_free(face);

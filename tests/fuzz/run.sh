@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for a set
-# time. Seeds: Debian's ch2, ../shared/data NIfTI, and the malformed corpus;
-# fuzz_scan also gets NIfTI headers, JSON sidecars (dcm2niix of the shared
+# time; exits 1 when any target crashed (CI runs it: scripts/test.sh). Seeds:
+# Debian's ch2, ../shared/data NIfTI, and the malformed corpus; fuzz_template_dir
+# the embedded template set; fuzz_scan also gets NIfTI headers, JSON sidecars (dcm2niix of the shared
 # series) and the header audit's fixtures, generated at run time.
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 #   FUZZ_BUILD=DIR     build folder (default: build-fuzz in the source tree)
@@ -25,6 +26,7 @@ cmake --build "$build" -j"${BUILD_JOBS:-$(nproc)}" --target faceless_fuzzers mak
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=($(cd "$build/tests/fuzz" && ls fuzz_* 2>/dev/null))
 mkdir -p "$build/crashes"
+failed=()
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t
   mkdir -p "$corpus"
@@ -107,6 +109,15 @@ PY
             rm -rf "$build/sidecars"
           fi
         fi ;;
+      fuzz_template*)
+        # the embedded set's files as they are (byte 0 picks the file, byte 1
+        # not 0xff: present), and each one left out
+        for i in 0 1 2 3; do
+          f=$root/templates/$(echo head brain face guard | cut -d' ' -f$((i + 1))).nii.gz
+          [ -f "$f" ] || continue
+          { printf "\\00$i\\000"; cat "$f"; } >"$seeds/real_$i"
+          printf "\\00$i\\377" >"$seeds/absent_$i"
+        done ;;
       *) ;;
     esac
   fi
@@ -121,5 +132,7 @@ PY
     "$corpus" "$seeds" >run.log 2>&1) || rc=$?
   # A crash must not stop the other targets (set -e), nor a log without matches (grep's exit 1).
   cat "$logs/run.log" "$logs"/fuzz-*.log 2>/dev/null | grep -E "stat::|Done|ERROR|SUMMARY|cov:" | tail -12 || true
-  [ "$rc" = 0 ] || echo "!! $t exited $rc (a crash? see $logs and $build/crashes/)"
+  [ "$rc" = 0 ] || { echo "!! $t exited $rc (a crash? see $logs and $build/crashes/)"; failed+=("$t"); }
 done
+# CI (scripts/test.sh) runs every target: a crash fails the run
+[ ${#failed[@]} = 0 ] || { echo "fuzz: ${failed[*]} failed" >&2; exit 1; }

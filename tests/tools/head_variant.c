@@ -7,7 +7,10 @@
  *    (brain labels, landmarks) stay valid;
  *  --frames N: a 4D image of N copies of the volume (frame t adds t);
  *  --downsample: 2x2x2 block means on a grid of twice the spacing, in the
- *    same world space (a different grid of the same head, for --apply-to).
+ *    same world space (a different grid of the same head, for --apply-to);
+ *  --spacing MM: the same head and field of view on a grid of MM voxels
+ *    (nearest neighbour), e.g. the 0.5 and 0.35 mm copies of Colin27 that
+ *    the memory benchmarks use (issue 21).
  * The output gets a fresh NIfTI-1 header built from the new matrix. */
 #include "core/volume.h"
 
@@ -35,11 +38,12 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: head_variant IN OUT [--rotate RX,RY,RZ] [--translate TX,TY,TZ] [--scale S] "
-                        "[--frames N] [--downsample]\n");
+                        "[--frames N] [--downsample] [--spacing MM]\n");
         return 2;
     }
     double rot[3] = {0, 0, 0}, tr[3] = {0, 0, 0}, scale = 1.0;
     int frames = 1, down = 0;
+    double spacing = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--rotate") && i + 1 < argc && parse3(argv[i + 1], rot))
             i++;
@@ -49,6 +53,8 @@ int main(int argc, char **argv)
             scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             frames = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--spacing") && i + 1 < argc && (spacing = atof(argv[i + 1])) > 0)
+            i++;
         else if (!strcmp(argv[i], "--downsample"))
             down = 1;
         else {
@@ -63,9 +69,17 @@ int main(int argc, char **argv)
         return 3;
     }
     int64_t nx = down ? in->nx / 2 : in->nx, ny = down ? in->ny / 2 : in->ny, nz = down ? in->nz / 2 : in->nz;
-    double mm[3];
+    double mm[3], f[3] = {1, 1, 1}; /* --spacing: old voxels per new voxel, per axis */
     for (int a = 0; a < 3; a++)
         mm[a] = in->voxel_mm[a] * (down ? 2 : 1) * scale;
+    if (spacing > 0) {
+        int64_t *n[3] = {&nx, &ny, &nz};
+        for (int a = 0; a < 3; a++) {
+            f[a] = spacing / in->voxel_mm[a];
+            *n[a] = (int64_t)floor((double)*n[a] / f[a] + 0.5);
+            mm[a] = spacing * scale;
+        }
+    }
     faceless_volume *out = volume_new(nx, ny, nz, frames, in->dtype, mm);
     if (!out)
         return 7;
@@ -81,6 +95,12 @@ int main(int argc, char **argv)
                 g[r][c] *= 2.0;
         }
     }
+    /* --spacing: new voxel I's centre is old continuous index (I + 0.5) f - 0.5 */
+    for (int r = 0; spacing > 0 && r < 3; r++)
+        for (int a = 0; a < 3; a++) {
+            g[r][3] += in->vox2ras[r][a] * (0.5 * f[a] - 0.5);
+            g[r][a] = in->vox2ras[r][a] * f[a];
+        }
     /* world motion A about the centre of the image */
     double c[3];
     for (int r = 0; r < 3; r++)
@@ -108,6 +128,13 @@ int main(int argc, char **argv)
                             v += volume_get_stored(in, (2 * i + (d & 1)) + in->nx * ((2 * j + ((d >> 1) & 1)) +
                                                                                     in->ny * (2 * k + ((d >> 2) & 1))));
                         v /= 8;
+                    } else if (spacing > 0) {
+                        int64_t o[3] = {i, j, k}, lim[3] = {in->nx, in->ny, in->nz};
+                        for (int a = 0; a < 3; a++) {
+                            o[a] = (int64_t)floor(((double)o[a] + 0.5) * f[a]);
+                            o[a] = o[a] < lim[a] ? o[a] : lim[a] - 1;
+                        }
+                        v = volume_get_stored(in, o[0] + in->nx * (o[1] + in->ny * o[2]));
                     } else {
                         v = volume_get_stored(in, i + nx * (j + ny * k));
                     }

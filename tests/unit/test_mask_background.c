@@ -153,7 +153,7 @@ static void test_fill(void)
     h.pad = -3024.0;
     faceless_volume *v = phantom(&h, FACELESS_DT_INT16, 1.0, 0.0);
     faceless_volume *orig = volume_copy_frame(v, 0);
-    mask_result m = {v->nx, v->ny, v->nz, calloc((size_t)volume_voxels3(v), 1), 0, 0, 0, 0, NULL};
+    mask_result m = {v->nx, v->ny, v->nz, calloc((size_t)volume_voxels3(v), 1), 0, 0, 0, 0, NULL, 0, 0, NAN, 0, NAN, NAN};
     /* the front of the head and the air and padding in front of it */
     for (int64_t k = 10; k < 38; k++)
         for (int64_t j = 30; j < 48; j++)

@@ -170,8 +170,8 @@ static void test_embedded_and_dir(const char *src)
     /* checksum = SHA-256 of the committed files in layout order */
     sha256_ctx c;
     sha256_init(&c);
-    static const char *names[4] = {"head", "brain", "face", "guard"};
-    for (int i = 0; i < 4; i++) {
+    static const char *names[5] = {"head", "brain", "face", "guard", "depth"};
+    for (int i = 0; i < 5; i++) {
         char path[4096];
         size_t n = 0;
         snprintf(path, sizeof path, "%s/templates/%s.nii.gz", src, names[i]);
@@ -195,7 +195,30 @@ static void test_embedded_and_dir(const char *src)
         CHECK(!memcmp(u->head.grey, t->head.grey, (size_t)nv) && u->head.grey_lo == t->head.grey_lo &&
                   u->head.grey_step == t->head.grey_step,
               "dir head differs");
+        CHECK(u->face_depth.mask && t->face_depth.mask && u->face_depth.nx == t->face_depth.nx &&
+                  !memcmp(u->face_depth.mask, t->face_depth.mask,
+                          (size_t)(t->face_depth.nx * t->face_depth.ny * t->face_depth.nz)),
+              "dir depth limit differs or is missing");
         template_set_free(u);
+    }
+    /* the depth limit reads as millimetres: deep over the nose (MNI
+     * (0, 80, -45): the whole nose and mouth, 40 mm and more), a shell of a
+     * few mm at the brow (0, 70, 0), none far behind the face (0, -60, -40) */
+    if (t->face_depth.mask) {
+        const double pts[3][3] = {{0, 80, -45}, {0, 70, 0}, {0, -60, -40}};
+        int want_lo[3] = {40, 4, 0}, want_hi[3] = {255, 12, 0};
+        for (int p = 0; p < 3; p++) {
+            const template_image *fd = &t->face_depth;
+            int64_t ijk[3];
+            for (int a = 0; a < 3; a++)
+                ijk[a] = (int64_t)floor((pts[p][a] - fd->vox2ras[a][3]) / fd->vox2ras[a][a] + 0.5);
+            int inside = ijk[0] >= 0 && ijk[1] >= 0 && ijk[2] >= 0 && ijk[0] < fd->nx && ijk[1] < fd->ny && ijk[2] < fd->nz;
+            int v = inside ? fd->mask[ijk[0] + fd->nx * (ijk[1] + fd->ny * ijk[2])] : 0;
+            CHECK(v >= want_lo[p] && v <= want_hi[p], "depth limit at (%g, %g, %g): %d mm, want %d..%d", pts[p][0],
+                  pts[p][1], pts[p][2], v, want_lo[p], want_hi[p]);
+        }
+    } else {
+        CHECK(0, "the embedded set has no depth limit (depth.nii.gz)");
     }
     /* a folder without the set is refused, naming the file */
     u = NULL;

@@ -1,0 +1,316 @@
+/* The subject's own head surface (issue 16): how deep below the skin each
+ * voxel lies, and which voxels belong to thin protrusions (ears, nose).
+ *
+ * The template masks are placed by an affine, which cannot follow one
+ * person's ears, temporal lobes and frontal poles. The skin is the one
+ * surface every head shows in every modality, and the one QC staff look at in
+ * the render; so the masks are limited by depth below it: removal beside the
+ * ears and above the eyes stays a shell a few millimetres deep, which the
+ * brain (under scalp, muscle, skull and CSF) never reaches, and the cut
+ * follows the surface instead of the template's boxes.
+ *
+ * Everything is computed on a work grid of about 2 mm (blocks of whole
+ * subject voxels, block means), so the cost stays a small part of a de-face:
+ *  1. the skin threshold of the block means (core/skin_threshold.c, the
+ *     render's own), air below it;
+ *  2. exterior air: air connected to the grid's border (6-neighbours) once
+ *     the head is closed by a ball (channels such as ear canals and nostrils
+ *     sealed), so CSF, bone and sinuses inside the head are not air;
+ *  3. depth: Euclidean distance (mm) from each head block's centre to the
+ *     nearest exterior block (Felzenszwalb & Huttenlocher's separable squared
+ *     distance transform, mask_edt_line);
+ *  4. protrusions: blocks of the head (without the closing) outside its
+ *     morphological opening by a ball of MASK_PROTRUSION_RADIUS_MM, at most
+ *     MASK_PROTRUSION_DEPTH_MM below the closed head's skin: what is thinner
+ *     than the ball, pinnae and nose.
+ * Every step is a fixed computation per line or per block: the result is the
+ * same for any thread count. */
+#include "core/context.h"
+#include "core/skin_threshold.h"
+#include "mask/mask.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORK_STEP_MM 2.0
+/* How deep below the closed head's skin air still counts as outside for the
+ * protrusions: the gap behind a pinna, not the inside of the skull (whose
+ * contents lie 10 mm and more below the skin). */
+#define PLAIN_AIR_DEPTH_MM 8.0
+
+/* Squared distance transform in place over the whole work grid (INF = no
+ * seed), with spacing s per axis. Lines are independent: any partition gives
+ * the same result. */
+static int edt3(float *g, const int64_t dim[3], const double s[3], int threads)
+{
+    const int64_t nmax = dim[0] > dim[1] ? (dim[0] > dim[2] ? dim[0] : dim[2]) : (dim[1] > dim[2] ? dim[1] : dim[2]);
+    int ok = 1;
+    for (int axis = 0; axis < 3; axis++) {
+        const int64_t n = dim[axis], stride = axis == 0 ? 1 : axis == 1 ? dim[0] : dim[0] * dim[1];
+        const int64_t lines = dim[0] * dim[1] * dim[2] / n;
+        const double w = s[axis] * s[axis];
+#pragma omp parallel num_threads(threads)
+        {
+            float *f = malloc((size_t)nmax * sizeof *f), *d = malloc((size_t)nmax * sizeof *d);
+            int64_t *v = malloc((size_t)nmax * sizeof *v);
+            double *z = malloc((size_t)(nmax + 1) * sizeof *z);
+            int mine = f && d && v && z;
+#pragma omp for schedule(static)
+            for (int64_t l = 0; l < lines; l++) {
+                if (!mine)
+                    continue;
+                /* the first element of line l */
+                int64_t base;
+                if (axis == 0)
+                    base = l * dim[0];
+                else if (axis == 1)
+                    base = (l % dim[0]) + dim[0] * dim[1] * (l / dim[0]);
+                else
+                    base = l;
+                for (int64_t q = 0; q < n; q++)
+                    f[q] = g[base + q * stride];
+                mask_edt_line(f, d, n, w, v, z);
+                for (int64_t q = 0; q < n; q++)
+                    g[base + q * stride] = d[q];
+            }
+#pragma omp atomic
+            ok &= mine;
+            free(f);
+            free(d);
+            free(v);
+            free(z);
+        }
+    }
+    return ok;
+}
+
+void mask_depth_free(mask_depth *d)
+{
+    if (!d)
+        return;
+    free(d->depth);
+    free(d->protrusion);
+    memset(d, 0, sizeof *d);
+}
+
+/* Marks in out (1) the border blocks with seed[b] set and the blocks with
+ * pass[b] set that connect to them (6-neighbours, through such blocks);
+ * stack: n entries. */
+static void flood_from_border(const uint8_t *seed, const uint8_t *pass, const int64_t dim[3], uint8_t *out,
+                              int64_t *stack)
+{
+    const int64_t n = dim[0] * dim[1] * dim[2];
+    memset(out, 0, (size_t)n);
+    int64_t top = 0;
+    for (int64_t b = 0; b < n; b++) {
+        const int64_t bi = b % dim[0], bj = (b / dim[0]) % dim[1], bk = b / (dim[0] * dim[1]);
+        int border = bi == 0 || bj == 0 || bk == 0 || bi == dim[0] - 1 || bj == dim[1] - 1 || bk == dim[2] - 1;
+        if (border && seed[b]) {
+            out[b] = 1;
+            stack[top++] = b;
+        }
+    }
+    const int64_t step[6] = {1, -1, dim[0], -dim[0], dim[0] * dim[1], -dim[0] * dim[1]};
+    while (top > 0) {
+        int64_t b = stack[--top];
+        const int64_t c[3] = {b % dim[0], (b / dim[0]) % dim[1], b / (dim[0] * dim[1])};
+        for (int m = 0; m < 6; m++) {
+            int a = m / 2;
+            if ((m % 2 == 0 && c[a] == dim[a] - 1) || (m % 2 == 1 && c[a] == 0))
+                continue;
+            int64_t nb = b + step[m];
+            if (!out[nb] && pass[nb]) {
+                out[nb] = 1;
+                stack[top++] = nb;
+            }
+        }
+    }
+}
+
+/* Squared distance (mm^2) from every block to the nearest block with
+ * seed[b] == want, into dist. */
+static int distance_to(const uint8_t *seed, uint8_t want, const int64_t dim[3], const double s[3], float *dist,
+                       int threads)
+{
+    const int64_t n = dim[0] * dim[1] * dim[2];
+    for (int64_t b = 0; b < n; b++)
+        dist[b] = seed[b] == want ? 0.0f : FLT_MAX;
+    return edt3(dist, dim, s, threads);
+}
+
+/* Block means in physical units (frame 0). */
+static void block_means(const faceless_volume *subj, const mask_depth *d, float *mean, int threads)
+{
+    const int64_t sdim[3] = {subj->nx, subj->ny, subj->nz}, n = d->dim[0] * d->dim[1] * d->dim[2];
+    const double slope = subj->scl_slope == 0.0 ? 1.0 : subj->scl_slope;
+    const double inter = subj->scl_slope == 0.0 ? 0.0 : subj->scl_inter;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < n; b++) {
+        const int64_t bi = b % d->dim[0], bj = (b / d->dim[0]) % d->dim[1], bk = b / (d->dim[0] * d->dim[1]);
+        double sum = 0;
+        int64_t cnt = 0;
+        for (int64_t k = bk * d->f[2]; k < (bk + 1) * d->f[2] && k < sdim[2]; k++)
+            for (int64_t j = bj * d->f[1]; j < (bj + 1) * d->f[1] && j < sdim[1]; j++)
+                for (int64_t i = bi * d->f[0]; i < (bi + 1) * d->f[0] && i < sdim[0]; i++) {
+                    double x = volume_get_stored(subj, i + sdim[0] * (j + sdim[1] * k));
+                    sum += isfinite(x) ? x : 0.0;
+                    cnt++;
+                }
+        mean[b] = (float)(sum / (double)cnt * slope + inter);
+    }
+}
+
+/* The exterior air of the head closed by a ball of MASK_CLOSING_RADIUS_MM,
+ * into ext (1 = outside): air farther than the radius from tissue, flood-
+ * filled from outside the field of view, grown back by the radius. Channels
+ * narrower than the ball (ear canals, nostrils) stay inside the head:
+ * through them, and the dark bone and CSF behind them in a T1w, plain air
+ * would reach the brain. The grid is padded with air by more than the
+ * radius, as if the world went on beyond the field of view: an ear close to
+ * its edge is then outside too. */
+static int closed_exterior(const uint8_t *air, const mask_depth *d, uint8_t *ext, int threads)
+{
+    const int64_t pad =
+        (int64_t)ceil(MASK_CLOSING_RADIUS_MM / fmin(d->step_mm[0], fmin(d->step_mm[1], d->step_mm[2]))) + 2;
+    const int64_t pd[3] = {d->dim[0] + 2 * pad, d->dim[1] + 2 * pad, d->dim[2] + 2 * pad};
+    const int64_t pn = pd[0] * pd[1] * pd[2];
+    uint8_t *pair = malloc((size_t)pn), *far = malloc((size_t)pn), *out = malloc((size_t)pn);
+    float *dist = malloc((size_t)pn * sizeof *dist);
+    int64_t *stack = malloc((size_t)pn * sizeof *stack);
+    int ok = pair && far && out && dist && stack;
+    if (ok) {
+        memset(pair, 1, (size_t)pn);
+        for (int64_t k = 0; k < d->dim[2]; k++)
+            for (int64_t j = 0; j < d->dim[1]; j++)
+                memcpy(pair + pad + pd[0] * (j + pad + pd[1] * (k + pad)), air + d->dim[0] * (j + d->dim[1] * k),
+                       (size_t)d->dim[0]);
+        const float rc2 = (float)(MASK_CLOSING_RADIUS_MM * MASK_CLOSING_RADIUS_MM);
+        ok = distance_to(pair, 0, pd, d->step_mm, dist, threads);
+        for (int64_t b = 0; b < pn; b++)
+            far[b] = (uint8_t)(dist[b] > rc2);
+        flood_from_border(far, far, pd, out, stack);
+        ok = ok && distance_to(out, 1, pd, d->step_mm, dist, threads);
+        for (int64_t k = 0; k < d->dim[2]; k++)
+            for (int64_t j = 0; j < d->dim[1]; j++)
+                for (int64_t i = 0; i < d->dim[0]; i++) {
+                    int64_t b = i + d->dim[0] * (j + d->dim[1] * k);
+                    ext[b] = (uint8_t)(air[b] && dist[(i + pad) + pd[0] * ((j + pad) + pd[1] * (k + pad))] <= rc2);
+                }
+    }
+    free(pair);
+    free(far);
+    free(out);
+    free(dist);
+    free(stack);
+    return ok;
+}
+
+faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj, mask_depth *out)
+{
+    const char *name = subj->path ? subj->path : "subject";
+    mask_depth d;
+    memset(&d, 0, sizeof d);
+    double sp[3];
+    mask_grid_spacing(subj, sp);
+    const int64_t sdim[3] = {subj->nx, subj->ny, subj->nz};
+    for (int a = 0; a < 3; a++) {
+        long f = lround(WORK_STEP_MM / sp[a]);
+        d.f[a] = f < 1 ? 1 : (int)f;
+        d.dim[a] = (sdim[a] + d.f[a] - 1) / d.f[a];
+        d.step_mm[a] = sp[a] * d.f[a];
+    }
+    const int64_t n = d.dim[0] * d.dim[1] * d.dim[2];
+    const int threads = ctx_omp_threads(ctx);
+    float *mean = malloc((size_t)n * sizeof *mean), *dist = malloc((size_t)n * sizeof *dist);
+    uint8_t *air = calloc((size_t)n, 1), *open_ext = calloc((size_t)n, 1);
+    int64_t *stack = malloc((size_t)n * sizeof *stack);
+    d.depth = malloc((size_t)n * sizeof *d.depth);
+    d.protrusion = calloc((size_t)n, 1);
+    int ok = mean && dist && air && open_ext && stack && d.depth && d.protrusion;
+    if (ok) {
+        /* 1. the skin threshold of the block means */
+        block_means(subj, &d, mean, threads);
+        d.threshold = skin_threshold_from_values(mean, n, threads);
+    }
+    if (ok && isnan(d.threshold)) {
+        /* one value everywhere: no head and no surface; depth 0 everywhere
+         * allows no shell at all */
+        memset(d.depth, 0, (size_t)n * sizeof *d.depth);
+    } else if (ok) {
+        for (int64_t b = 0; b < n; b++)
+            air[b] = (uint8_t)(mean[b] < d.threshold);
+        /* 2. exterior air of the head closed by a ball (closed_exterior) */
+        ok = closed_exterior(air, &d, open_ext, threads);
+        /* 3. depth below the closed head's skin */
+        ok = ok && distance_to(open_ext, 1, d.dim, d.step_mm, d.depth, threads);
+        /* 4. protrusions: blocks of the plain (unclosed) head outside its
+         * opening by a ball (erosion: farther than the radius from plain
+         * exterior air; dilation: within the radius of what is left), no
+         * deeper than MASK_PROTRUSION_DEPTH_MM below the closed head's skin. The plain
+         * head keeps the gap behind a pinna; plain air counts only down to
+         * PLAIN_AIR_DEPTH_MM below the closed skin, so it cannot run through
+         * an ear canal into the dark bone and CSF of a T1w and make the
+         * scalp over them look thin. */
+        const float rp2 = (float)(MASK_PROTRUSION_RADIUS_MM * MASK_PROTRUSION_RADIUS_MM);
+        const float shallow2 = (float)(PLAIN_AIR_DEPTH_MM * PLAIN_AIR_DEPTH_MM);
+        const float pd2 = (float)(MASK_PROTRUSION_DEPTH_MM * MASK_PROTRUSION_DEPTH_MM);
+        for (int64_t b = 0; b < n; b++)
+            air[b] = (uint8_t)(air[b] && d.depth[b] <= shallow2);
+        flood_from_border(air, air, d.dim, open_ext, stack);
+        ok = ok && distance_to(open_ext, 1, d.dim, d.step_mm, dist, threads);
+        for (int64_t b = 0; b < n; b++)
+            air[b] = (uint8_t)(dist[b] > rp2); /* the eroded plain head */
+        ok = ok && distance_to(air, 1, d.dim, d.step_mm, dist, threads);
+        for (int64_t b = 0; b < n; b++) {
+            d.protrusion[b] = (uint8_t)(!open_ext[b] && dist[b] > rp2 && d.depth[b] <= pd2);
+            d.depth[b] = sqrtf(d.depth[b]);
+        }
+    }
+    free(mean);
+    free(dist);
+    free(air);
+    free(open_ext);
+    free(stack);
+    if (!ok) {
+        mask_depth_free(&d);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the head surface", name);
+    }
+    *out = d;
+    return FACELESS_OK;
+}
+
+int64_t mask_depth_block(const mask_depth *d, int64_t i, int64_t j, int64_t k)
+{
+    return i / d->f[0] + d->dim[0] * (j / d->f[1] + d->dim[1] * (k / d->f[2]));
+}
+
+double mask_depth_at(const mask_depth *d, int64_t i, int64_t j, int64_t k)
+{
+    /* block b's centre is at subject index b * f + (f - 1) / 2 */
+    const int64_t s[3] = {i, j, k};
+    int64_t c0[3];
+    double t[3];
+    for (int a = 0; a < 3; a++) {
+        double x = ((double)s[a] - 0.5 * (d->f[a] - 1)) / d->f[a];
+        x = x < 0 ? 0 : x > (double)(d->dim[a] - 1) ? (double)(d->dim[a] - 1) : x;
+        c0[a] = (int64_t)floor(x);
+        if (c0[a] > d->dim[a] - 2)
+            c0[a] = d->dim[a] >= 2 ? d->dim[a] - 2 : 0;
+        t[a] = d->dim[a] >= 2 ? x - (double)c0[a] : 0.0;
+    }
+    double v = 0;
+    for (int n = 0; n < 8; n++) {
+        int64_t q[3];
+        double w = 1;
+        for (int a = 0; a < 3; a++) {
+            int up = (n >> a) & 1;
+            q[a] = c0[a] + (up && d->dim[a] >= 2);
+            w *= up ? t[a] : 1.0 - t[a];
+        }
+        if (w != 0.0)
+            v += w * d->depth[q[0] + d->dim[0] * (q[1] + d->dim[1] * q[2])];
+    }
+    return v;
+}
