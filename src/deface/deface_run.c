@@ -86,7 +86,7 @@ static faceless_status check_output_names(const deface_run *r)
         FILE *f = a->force || a->overwrite || (i == 0 && a->output_dir_shared) ? NULL : fopen(outs[i], "rb");
         if (f) {
             fclose(f);
-            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to overwrite)", outs[i]);
+            return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", outs[i]);
         }
     }
 
@@ -186,6 +186,8 @@ faceless_status deface_run_pipeline(deface_run *r)
         return s;
 
     double tpl2subj[4][4];
+    int veto = 0;             /* a check failed that no --min-trust lowers */
+    const char *lowered = ""; /* the check that lowered the trust */
     if (a->transform) {
         s = deface_read_transform(ctx, a->transform, tpl2subj);
         if (s != FACELESS_OK)
@@ -217,9 +219,11 @@ faceless_status deface_run_pipeline(deface_run *r)
         rep->beside = rr.beside;
         rep->entropy_bits = rr.entropy_bits;
         rep->cost_name = rr.cost_name;
-        rep->trust_reason = rr.reason;
         rep->min_trust = ro.min_trust;
         rep->trusted = rr.trusted;
+        rep->trust_reason = rr.trusted ? "" : rr.reason;
+        veto = rr.veto;
+        lowered = rr.reason;
     }
     memcpy(rep->tpl2subj, tpl2subj, sizeof tpl2subj);
     rep->have_transform = 1;
@@ -232,15 +236,24 @@ faceless_status deface_run_pipeline(deface_run *r)
     if ((s = deface_stage_done(r, "register")) != FACELESS_OK)
         return s;
     if (!rep->trusted) {
+        const char *why = rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust";
+        /* A veto is not a matter of degree: name it as one, so that nobody
+         * tries a lower --min-trust (issue 18). */
+        if (veto && !a->force)
+            return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
+                            "%s: registration refused (%s; a check that --min-trust does not lower); nothing "
+                            "written (--force writes anyway; check the result)",
+                            r->input, why);
         if (!a->force)
             return ctx_fail(ctx, FACELESS_ERR_UNTRUSTED,
                             "%s: registration not trusted (%s; trust %.3f, minimum %.3f); nothing written "
                             "(--force writes anyway; check the result)",
-                            r->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust",
-                            rep->trust, rep->min_trust);
+                            r->input, why, rep->trust, rep->min_trust);
         ctx_warn(ctx, "%s: registration not trusted (%s; trust %.3f, minimum %.3f); written because of --force",
-                 r->input, rep->trust_reason && *rep->trust_reason ? rep->trust_reason : "low trust", rep->trust,
-                 rep->min_trust);
+                 r->input, why, rep->trust, rep->min_trust);
+    } else if (*lowered) {
+        ctx_warn(ctx, "%s: registration trust %.3f lowered (%s); written because --min-trust is %.3f", r->input,
+                 rep->trust, lowered, rep->min_trust);
     }
 
     mask_params mp = {a->brain_margin_mm, r->brain_mask};

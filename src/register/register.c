@@ -581,9 +581,20 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
     out->starts = nstart;
     out->cost_name = cost_kind == REG_COST_MI ? "mutual information" : "correlation ratio";
     out->reason = "";
-    /* trust: the Dice, pulled to 0 by any failed check. */
+    /* trust: the Dice, pulled below 0.5 by a failed check. Three checks veto
+     * whatever --min-trust says (issue 18): the image is not one head, or the
+     * face is not in view, so no placement of the mask can be right. The
+     * others say the fit may be off; their trust is compared with min_trust
+     * like any other, so a user can accept it. */
     out->trust = dice;
-    if (dice < TRUST_MIN_DICE)
+    out->veto = entropy < TRUST_MIN_ENTROPY_BITS || beside > TRUST_MAX_BESIDE || tcover < TRUST_MIN_TEMPLATE_COVERAGE;
+    if (entropy < TRUST_MIN_ENTROPY_BITS)
+        out->reason = "not a head: the foreground has no internal structure (a phantom?)";
+    else if (beside > TRUST_MAX_BESIDE)
+        out->reason = "not one head: much of the foreground lies beside the head (a second head or object?)";
+    else if (tcover < TRUST_MIN_TEMPLATE_COVERAGE)
+        out->reason = "no face in view: the image covers too little of the head";
+    else if (dice < TRUST_MIN_DICE)
         out->reason = "head masks disagree";
     else if (cost > (cost_kind == REG_COST_MI ? TRUST_MAX_COST_MI : TRUST_MAX_COST))
         out->reason = "the image matches the template too weakly to place the mask reliably (low contrast, strong "
@@ -592,19 +603,13 @@ faceless_status register_affine(faceless_ctx *ctx, const faceless_volume *subjec
         out->reason = "too little of the head lies in the template";
     else if (fov_mm < TRUST_MIN_FOV_MM)
         out->reason = "the field of view is a slab too thin to place the template (under 100 mm)";
-    else if (tcover < TRUST_MIN_TEMPLATE_COVERAGE)
-        out->reason = "the image covers too little of the head";
-    else if (beside > TRUST_MAX_BESIDE)
-        out->reason = "much of the foreground lies beside the head (a second head or object?)";
-    else if (entropy < TRUST_MIN_ENTROPY_BITS)
-        out->reason = "the foreground has no internal structure (a phantom, not a head?)";
     else if (inconsistency > TRUST_MAX_INCONSISTENCY_MM)
         out->reason = "the fit moves when the edge of the field of view is left out (the head is cut)";
     else if (amb > TRUST_MAX_AMBIGUITY_MM)
         out->reason = "another fit is almost as good";
     if (*out->reason)
         out->trust = fmin(dice, 0.49);
-    out->trusted = out->trust >= opts->min_trust && !*out->reason;
+    out->trusted = !out->veto && out->trust >= opts->min_trust;
     if (!out->trusted && !*out->reason)
         out->reason = "trust below the minimum";
     out->seconds = now_seconds() - t0;

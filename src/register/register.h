@@ -15,7 +15,8 @@
 
 typedef struct register_options {
     int ignore_orientation; /* 1: also search the 48 axis-aligned orientations (mirrors too) */
-    double min_trust;       /* below this the result is refused (0..1) */
+    double min_trust;       /* below this the result is refused (0..1); a veto
+                               (register_result.veto) refuses it whatever this says */
     int correlation_ratio;  /* 1: correlation ratio instead of mutual information
                                (the measured alternative; reg_cost.c says why MI) */
 } register_options;
@@ -27,7 +28,9 @@ typedef struct register_result {
     double trust;            /* 0..1, higher is better; compared with min_trust */
     double final_cost;       /* cost at the optimum (documented in the report) */
     double head_overlap;     /* Dice of template head mask vs subject head mask */
-    int trusted;             /* trust >= min_trust */
+    int trusted;             /* trust >= min_trust and no veto */
+    int veto;                /* 1: a check that no min_trust lowers failed (not a
+                                head, not one head, no face in view); reason says which */
     double seconds;          /* wall time of the registration */
     /* Added fields (issue 3): */
     double ambiguity_mm;     /* largest RMS distance (template points) to another
@@ -40,7 +43,9 @@ typedef struct register_result {
     double inconsistency_mm; /* how far the fit moves without the outer 15 mm of the field of view */
     int starts;              /* global-search starts refined */
     const char *cost_name;   /* "correlation ratio" */
-    const char *reason;      /* why untrusted (static string), "" when trusted */
+    const char *reason;      /* the failed check (static string), or "trust below the
+                                minimum"; "" when none failed. Set also when trusted
+                                because min_trust is below the lowered trust */
 } register_result;
 
 /* Registers tpl's head to frame 0 of subject. Returns FACELESS_OK with *out set

@@ -147,7 +147,7 @@ if command -v dcmodify >/dev/null && [ -f "$PYD/MR_small.dcm" ] && /usr/bin/pyth
   # A DICOMDIR beside the series (as on a CD): skipped with a warning, the series written.
   cp -r "$d/base" "$d/dicomdir" && cp "$PYD/dicomdirtests/DICOMDIR" "$d/dicomdir/DICOMDIR"
   dicom_case dicomdir_beside write 0 '' "$d/dicomdir"
-  grep -q 'DICOMDIR: DICOM without pixel data, skipped' "$d/dicomdir_beside.err" && ok ||
+  grep -q 'dicomdir: 1 DICOM file without pixel data skipped (DICOMDIR)' "$d/dicomdir_beside.err" && ok ||
     bad "dicom dicomdir_beside: no warning for the DICOMDIR"
   # A DICOMDIR alone: no image to de-face.
   dicom_case dicomdir_alone refuse 3 'no DICOM images found' "$PYD/dicomdirtests/DICOMDIR"

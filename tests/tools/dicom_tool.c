@@ -13,7 +13,9 @@
  *       prints "differ N" (voxels with different values)
  *   dicom_tool maskcmp IN OUT MASK                a de-faced series against its input and
  *       the mask (NIfTI on the input's grid, from deface --mask-out): same grid and
- *       matrix; prints "outside_changed N" (must be 0), "inside_changed N"
+ *       matrix; prints "outside_changed N" (must be 0), "inside_changed N" over every
+ *       frame; for several frames also "frames T", "frames_untouched N" (frames
+ *       with no voxel changed inside the mask)
  * Exit: 0 ok, 1 mismatch, else the faceless status of a failed read/write. */
 #include "core/context.h"
 #include "core/volume.h"
@@ -285,7 +287,7 @@ static int cmd_maskcmp(const char *in, const char *out, const char *mask)
         faceless_volume_free(m);
         return die2(ctx, st, a, b);
     }
-    int bad = a->nx != b->nx || a->ny != b->ny || a->nz != b->nz || a->dtype != b->dtype ||
+    int bad = a->nx != b->nx || a->ny != b->ny || a->nz != b->nz || a->nt != b->nt || a->dtype != b->dtype ||
               volume_voxels3(m) != volume_voxels3(a) || !same_matrix(a->vox2ras, b->vox2ras, 1e-6) ||
               !same_matrix(a->vox2ras, m->vox2ras, 1e-3);
     if (bad) {
@@ -296,17 +298,26 @@ static int cmd_maskcmp(const char *in, const char *out, const char *mask)
         faceless_volume_free(m);
         return mismatch(ctx, a, b);
     }
-    long outside = 0, inside = 0, masked = 0;
-    for (int64_t i = 0; i < volume_voxels3(a); i++) {
-        int changed = volume_get_stored(a, i) != volume_get_stored(b, i);
-        if (volume_get_stored(m, i) != 0) {
-            masked++;
-            inside += changed;
-        } else {
-            outside += changed;
+    /* Every frame against the one mask: frame t's voxel i is t * n3 + i. */
+    long outside = 0, inside = 0, masked = 0, frames_untouched = 0;
+    const int64_t n3 = volume_voxels3(a);
+    for (int64_t t = 0; t < a->nt; t++) {
+        long inside_t = 0;
+        for (int64_t i = 0; i < n3; i++) {
+            int changed = volume_get_stored(a, t * n3 + i) != volume_get_stored(b, t * n3 + i);
+            if (volume_get_stored(m, i) != 0) {
+                masked += t == 0;
+                inside_t += changed;
+            } else {
+                outside += changed;
+            }
         }
+        inside += inside_t;
+        frames_untouched += inside_t == 0;
     }
     printf("masked %ld\noutside_changed %ld\ninside_changed %ld\n", masked, outside, inside);
+    if (a->nt > 1) /* only for several frames: the single-frame output stays as it was */
+        printf("frames %lld\nframes_untouched %ld\n", (long long)a->nt, frames_untouched);
     faceless_volume_free(m);
     mismatch(ctx, a, b); /* frees */
     return outside != 0;

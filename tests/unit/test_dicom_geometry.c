@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#define MAXN 16
+#define MAXN 64
 
 /* A stack: n slices, orientation X,Y, spacing dr,dc, step along the normal
  * plus an in-plane drift per slice, written in a shuffled order. */
@@ -150,6 +150,48 @@ int main(void)
     f[3].ipp[0] += 5; /* off the line of the others */
     CHECK(dicom_geometry_stack(ctx, "line", f, n, 0, M, mm) == FACELESS_ERR_UNSUPPORTED, "%s",
           faceless_ctx_error(ctx));
+
+    /* Several volumes (issue 18): 3 echoes of a 7-slice stack, the images
+     * in an order that is neither by position nor by echo; frame = the echo
+     * (0..2) and file = the true slice, so the result can be checked. */
+    dicom_frame v[MAXN];
+    size_t nv = 0;
+    for (int e = 2; e >= 0; e--) {
+        size_t ns = make_stack(v + nv, 7, ax_x, ax_y, 1, 1, 2.0, o);
+        for (size_t s = 0; s < ns; s++) {
+            v[nv + s].frame = e;
+            v[nv + s].order[0] = e + 1;                                /* EchoNumbers */
+            v[nv + s].order[3] = 1e7 * (double)(100 - 7 * e - (int)s); /* instances not in echo order */
+        }
+        nv += ns;
+    }
+    for (size_t i = 0; i < nv; i += 2) { /* interleave further */
+        dicom_frame t = v[i];
+        v[i] = v[nv - 1 - i];
+        v[nv - 1 - i] = t;
+    }
+    size_t T = 0;
+    CHECK(dicom_geometry_volumes(ctx, "echoes", v, nv, 0, M, mm, &T) == FACELESS_OK, "%s", faceless_ctx_error(ctx));
+    CHECK(T == 3, "3 volumes, got %zu", T);
+    int placed = 1;
+    for (size_t i = 0; i < nv; i++)
+        placed = placed && v[i].frame == (int)(i / 7) && v[i].file == (int)(i % 7);
+    CHECK(placed, "volume-major order, each volume sorted by position");
+    CHECK(world_error(M, v, 7, 64, 64) < 1e-9, "echoes world error");
+    /* A plain stack is one volume. */
+    n = make_stack(f, 7, ax_x, ax_y, 1, 1, 2.0, o);
+    CHECK(dicom_geometry_volumes(ctx, "one", f, n, 0, M, mm, &T) == FACELESS_OK && T == 1, "one volume: %s",
+          faceless_ctx_error(ctx));
+    /* One echo short of a slice. */
+    CHECK(dicom_geometry_volumes(ctx, "short", v, nv - 1, 0, M, mm, &T) == FACELESS_ERR_UNSUPPORTED &&
+              strstr(faceless_ctx_error(ctx), "every position in every volume"),
+          "short: %s", faceless_ctx_error(ctx));
+    /* Two images of one position that nothing tells apart. */
+    for (size_t i = 0; i < nv; i++)
+        memset(v[i].order, 0, sizeof v[i].order);
+    CHECK(dicom_geometry_volumes(ctx, "unordered", v, nv, 0, M, mm, &T) == FACELESS_ERR_UNSUPPORTED &&
+              strstr(faceless_ctx_error(ctx), "which volume each belongs to is unknown"),
+          "unordered: %s", faceless_ctx_error(ctx));
     faceless_ctx_free(ctx);
     return test_finish("test_dicom_geometry");
 }

@@ -1,6 +1,7 @@
 /* core/sha256.c (which dicom_uid.c hashes with) against FIPS 180-4 test
  * vectors, and the derived
- * UIDs: valid 2.25 form, UUID version 8, reproducible, seed-dependent. */
+ * UIDs: valid 2.25 form, UUID version 8, reproducible, dependent on the
+ * output digest and on the old UID. */
 #include "core/sha256.h"
 #include "io/dicom/dicom.h"
 #include "test_util.h"
@@ -57,14 +58,16 @@ int main(void)
 
     char a[DICOM_UID_SIZE], b[DICOM_UID_SIZE], c[DICOM_UID_SIZE], d[DICOM_UID_SIZE];
     const char *old = "1.3.12.2.1107.5.2.19.45152.2013030808110258929186035";
-    dicom_uid_derive(old, 0, a);
-    dicom_uid_derive(old, 0, b);
-    dicom_uid_derive(old, 1, c);
-    dicom_uid_derive("1.3.12.2.1107.5.2.19.45152.2013030808110258929186036", 0, d);
+    uint8_t d0[32] = {0}, d1[32] = {0};
+    d1[31] = 1; /* digests that differ in their last bit only */
+    dicom_uid_derive(old, d0, a);
+    dicom_uid_derive(old, d0, b);
+    dicom_uid_derive(old, d1, c);
+    dicom_uid_derive("1.3.12.2.1107.5.2.19.45152.2013030808110258929186036", d0, d);
     CHECK(valid_uid(a), "%s", a);
     CHECK(valid_uid(c), "%s", c);
-    CHECK(!strcmp(a, b), "same seed and UID must give the same new UID");
-    CHECK(strcmp(a, c) != 0, "another seed must give another UID");
+    CHECK(!strcmp(a, b), "same digest and UID must give the same new UID");
+    CHECK(strcmp(a, c) != 0, "another output digest must give another UID");
     CHECK(strcmp(a, d) != 0, "another old UID must give another UID");
     unsigned __int128 x = uid_value(a);
     CHECK((int)((x >> 76) & 0xf) == 8, "UUID version nibble");
@@ -73,9 +76,11 @@ int main(void)
     char longuid[65];
     memset(longuid, '1', 64);
     longuid[64] = '\0';
-    dicom_uid_derive(longuid, UINT64_MAX, a);
+    uint8_t ff[32];
+    memset(ff, 0xff, sizeof ff);
+    dicom_uid_derive(longuid, ff, a);
     CHECK(valid_uid(a), "%s", a);
-    dicom_uid_derive(NULL, 0, a);
+    dicom_uid_derive(NULL, d0, a);
     CHECK(valid_uid(a), "%s", a);
     return test_finish("test_dicom_uid");
 }

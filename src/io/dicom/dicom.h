@@ -59,21 +59,28 @@ faceless_status dicom_list_series(faceless_ctx *ctx, const char *path, dicom_ser
  * handle as source). series_uid NULL: the only series under path, or an error
  * that lists the UIDs. Refuses (one line naming the problem) mixed
  * orientation, mixed size or pixel format, duplicate positions, gaps
- * (non-uniform spacing), varying rescale, colour images and unsupported
- * transfer syntaxes. */
+ * (non-uniform spacing), mixed magnitude and phase images, colour images and
+ * unsupported transfer syntaxes. The volume holds the stored values, with
+ * the series' rescale as scl_slope/scl_inter; when images have their own
+ * RescaleSlope/Intercept (Philips), it holds the real values as float32. */
 faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const char *series_uid,
                                   faceless_volume **out);
 
 /* Writes v (read by dicom_series_read) to the folder out_dir: one file per
  * input file, same relative names. Pixel data from v (values that differ from
- * the input are clamped to the BitsStored range), Recognizable Visual
- * Features = NO, De-identification Method (+ code 113102), ImageType value 1
- * DERIVED, new SOP Instance UIDs and a new Series Instance UID derived from the
- * old ones and the context seed (dicom_uid_derive). Lossless input keeps its
- * transfer syntax, lossy input is written in explicit VR little endian. Every
- * file is written to a temporary name next to its target and the files are
- * renamed only when all have been written. Refuses existing outputs unless
- * opts->overwrite, and refuses to write over an input file. */
+ * the input are clamped to the BitsStored range; a volume of real values goes
+ * back through each image's own rescale), Recognizable Visual Features = NO,
+ * De-identification Method (+ code 113102), ImageType value 1 DERIVED (not in
+ * Enhanced MR images: dicom_dcmtk.cpp says why), new SOP Instance UIDs and a
+ * new Series Instance UID derived from the old ones and a digest of the output
+ * (dicom_uid_derive: the written pixel data of every image and the
+ * de-identification text, which names the faceless version; every option
+ * that changes the output does so through these). Frame of Reference UIDs
+ * stay: the geometry is unchanged. Lossless input keeps its transfer syntax,
+ * lossy input is written in explicit VR little endian. Every file is written
+ * to a temporary name next to its target and the files are renamed only when
+ * all have been written. Refuses existing outputs unless opts->overwrite, and
+ * refuses to write over an input file. */
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts);
 
@@ -98,6 +105,16 @@ typedef struct dicom_frame {
     double iop[6];        /* ImageOrientationPatient: row direction, column direction */
     double spacing[2];    /* PixelSpacing: between rows, between columns (mm) */
     double slope, inter;  /* RescaleSlope/Intercept (1, 0 when absent) */
+    char kind;            /* 'M' magnitude (also when unsaid), 'P' phase, 'R' real,
+                             'I' imaginary: ImageType value 3 and later (classic),
+                             ComplexImageComponent (enhanced, per frame) */
+    /* Which volume of a series of several (fMRI, DWI, echoes) the image
+     * belongs to, compared in this order among the images of one position:
+     * echo (EchoNumbers; enhanced: EffectiveEchoTime), time
+     * (TemporalPositionIdentifier or TriggerTime; enhanced:
+     * TemporalPositionIndex), b-value (DiffusionBValue), then acquisition
+     * order (InstanceNumber, then the frame number). 0 when absent. */
+    double order[4];
 } dicom_frame;
 
 /* Everything the reader learns from one file's header. */
@@ -112,12 +129,14 @@ typedef struct dicom_file {
     char description[65];
     int series_number;
     int instance_number;
-    int n_frames;
-    int mosaic;                 /* Siemens MOSAIC: kept as one 2D image */
+    int n_frames;               /* frames of the pixel data */
+    int n_images;               /* 2D images: n_frames, or a mosaic's tiles */
+    int mosaic;                 /* Siemens MOSAIC: tiles across (and down), else 0 */
     double slice_thickness;     /* 0 when absent */
     double spacing_between;     /* SpacingBetweenSlices, 0 when absent */
     dicom_pixel_format pf;
-    dicom_frame *frames;        /* n_frames, owned (file index filled by the series) */
+    dicom_frame *frames; /* n_images, owned (file index filled by the series);
+                            frame = the frame, or the mosaic's tile */
 } dicom_file;
 
 void dicom_file_clear(dicom_file *f);
@@ -141,17 +160,34 @@ faceless_status dicom_scan_path(faceless_ctx *ctx, const char *path, dicom_scan 
 void dicom_scan_free(dicom_scan *s);
 
 /* The source handle of a volume read from DICOM (faceless_volume.source):
- * what the writer needs to put every file back. Slice k of the volume is
- * slices[k], i.e. frame slices[k].frame of files[slices[k].file]. */
+ * what the writer needs to put every file back. Slice k of the volume
+ * (frame t, slice z: k = t * nz + z) is slices[k], i.e. frame
+ * slices[k].frame of files[slices[k].file]. */
 typedef struct dicom_series {
     char *root;
     char uid[DICOM_UID_SIZE];
     dicom_file *files;
     size_t n_files;
     dicom_frame *slices;
-    size_t n_slices;
+    size_t n_slices; /* n_vols volumes of n_slices / n_vols slices */
+    size_t n_vols;
     dicom_pixel_format pf;
+    /* 1: RescaleSlope/Intercept differ between images, and the volume holds
+     * real values (float32, slices[k].slope * stored + slices[k].inter)
+     * rather than the stored ones; the writer turns changed voxels back into
+     * each image's stored values (issue 18). */
+    int real_values;
 } dicom_series;
+
+/* dicom_read.c: where pixel `pixel` (row * columns + column, in the series'
+ * image size) of image `image` of file f lies in f's decoded pixel data
+ * (dicom_dcmtk_decode's layout): in frame `image`, or in tile `image` of a
+ * mosaic. */
+size_t dicom_pixel_at(const dicom_file *f, int image, size_t pixel);
+
+/* dicom_read.c: the real value of a stored sample, as the reader computes it
+ * (the writer recomputes it to find the voxels that did not change). */
+float dicom_real_value(double stored, double slope, double inter);
 
 void dicom_series_free(void *series);
 
@@ -216,13 +252,23 @@ int dicom_dcmtk_probe(const char *path);
 faceless_status dicom_geometry_stack(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
                                      double fallback_dz, double vox2ras[4][4], double voxel_mm[3]);
 
+/* The images of a series of one or several volumes: groups them by
+ * position (every position must hold the same number T of images), puts
+ * each group in volume order (dicom_frame.order) and stacks each volume as
+ * dicom_geometry_stack does; all volumes must share the first one's grid.
+ * On success frames holds volume 0's slices in order, then volume 1's, ...,
+ * and *n_vols = T (1 for a plain stack). */
+faceless_status dicom_geometry_volumes(faceless_ctx *ctx, const char *where, dicom_frame *frames, size_t n,
+                                       double fallback_dz, double vox2ras[4][4], double voxel_mm[3], size_t *n_vols);
+
 /* dicom_uid.c */
 
 /* New UID = "2.25." + the decimal value of a UUID version 8 (RFC 9562) whose
- * 122 free bits are the first bits of SHA-256("faceless-dicom-uid-v1" seed
- * old_uid), seed as 16 hex digits. Same seed and old UID: same new UID. out
- * holds at least DICOM_UID_SIZE chars. */
-void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE]);
+ * 122 free bits are the first bits of SHA-256("faceless-dicom-uid-v2" digest
+ * old_uid), digest as 64 hex digits. Same digest and old UID: same new UID;
+ * any other digest or old UID: another. out holds at least DICOM_UID_SIZE
+ * chars. */
+void dicom_uid_derive(const char *old_uid, const uint8_t digest[32], char out[DICOM_UID_SIZE]);
 
 /* dicom_j2k.c, in the DICOM module: JPEG 2000 through OpenJPEG (DCMTK has
  * no JPEG 2000 codec). */

@@ -329,6 +329,174 @@ static bool pixel_data_in_sequence(DcmDataset *ds)
     return false;
 }
 
+// The complex component an ImageType (classic) says its pixels hold. Value 3
+// on: Siemens writes M or P; Philips PHASE MAP or P (value 4), R, I; GE and
+// others REAL, IMAGINARY, MAGNITUDE. Anything else is magnitude.
+char kind_of_image_type(const OFString &it)
+{
+    size_t start = 0;
+    for (int value = 1; start <= it.length(); value++) {
+        size_t end = it.find('\\', start);
+        if (end == OFString_npos)
+            end = it.length();
+        OFString v = it.substr(start, end - start);
+        while (!v.empty() && v[v.length() - 1] == ' ')
+            v.erase(v.length() - 1);
+        if (value >= 3) {
+            if (v == "P" || v == "PHASE" || v == "PHASE MAP")
+                return 'P';
+            if (v == "R" || v == "REAL")
+                return 'R';
+            if (v == "I" || v == "IMAGINARY")
+                return 'I';
+        }
+        start = end + 1;
+    }
+    return 'M';
+}
+
+// ComplexImageComponent (enhanced MR, MR Image Frame Type macro).
+char kind_of_component(const OFString &c)
+{
+    if (c == "PHASE")
+        return 'P';
+    if (c == "REAL")
+        return 'R';
+    if (c == "IMAGINARY")
+        return 'I';
+    return 'M';
+}
+
+// The keys that put the images of one position in volume order
+// (dicom_frame.order), for frame `frame` of an enhanced file or of a classic
+// one (whose attributes hold for all its frames).
+void frame_order(DcmItem *ds, bool enhanced, long frame, int instance, double order[4])
+{
+    double v;
+    order[0] = order[1] = order[2] = 0;
+    if (!enhanced) {
+        if (get_doubles(ds, DCM_EchoNumbers, &v, 1))
+            order[0] = v;
+        if (get_doubles(ds, DCM_TemporalPositionIdentifier, &v, 1) || get_doubles(ds, DCM_TriggerTime, &v, 1))
+            order[1] = v;
+        if (get_doubles(ds, DCM_DiffusionBValue, &v, 1))
+            order[2] = v;
+    } else {
+        DcmItem *it = frame_macro(ds, frame, DCM_MREchoSequence);
+        if (it && get_doubles(it, DCM_EffectiveEchoTime, &v, 1))
+            order[0] = v;
+        it = frame_macro(ds, frame, DCM_FrameContentSequence);
+        if (it && get_doubles(it, DCM_TemporalPositionIndex, &v, 1))
+            order[1] = v;
+        it = frame_macro(ds, frame, DCM_MRDiffusionSequence);
+        if (it && get_doubles(it, DCM_DiffusionBValue, &v, 1))
+            order[2] = v;
+    }
+    order[3] = (double)instance * 1e7 + (double)frame;
+}
+
+// One element of a Siemens CSA header (SV10 layout, as read by nibabel's
+// csareader and dcm2niix): the text of its first `want` items, or false.
+// Layout: "SV10" + 4 bytes, uint32 tag count, uint32 77; per tag: name[64],
+// vm, vr[4], syngodt, nitems, 77 (int32 each but vr); per item: 4 int32, the
+// second the length, then the data padded to 4 bytes.
+bool csa_strings(const Uint8 *p, size_t len, const char *name, int want, std::string *out)
+{
+    auto u32 = [&](size_t at) -> Uint32 {
+        return (Uint32)p[at] | (Uint32)p[at + 1] << 8 | (Uint32)p[at + 2] << 16 | (Uint32)p[at + 3] << 24;
+    };
+    if (len < 16 || std::memcmp(p, "SV10", 4) != 0)
+        return false;
+    Uint32 ntags = u32(8);
+    size_t at = 16;
+    for (Uint32 t = 0; t < ntags && ntags < 1000; t++) {
+        if (at + 84 > len)
+            return false;
+        char tag[65];
+        std::memcpy(tag, p + at, 64);
+        tag[64] = '\0';
+        Uint32 nitems = u32(at + 76);
+        at += 84;
+        bool match = std::strcmp(tag, name) == 0;
+        for (Uint32 k = 0; k < nitems && nitems < 10000; k++) {
+            if (at + 16 > len)
+                return false;
+            Uint32 ilen = u32(at + 4);
+            at += 16;
+            if (ilen > len - at)
+                return false;
+            if (match && (int)k < want)
+                out[k].assign((const char *)p + at, strnlen((const char *)p + at, ilen));
+            at += (ilen + 3) & ~3u;
+        }
+        if (match)
+            return (int)nitems >= want;
+    }
+    return false;
+}
+
+// A Siemens mosaic (ImageType MOSAIC): the slices of one volume tiled into
+// one image, in rows of ceil(sqrt(n)) tiles. Each tile becomes an image of
+// its own (dicom_file.frames, n_images), placed as nibabel and dcm2niix do:
+// ImagePositionPatient is that of the whole mosaic's first pixel, so the
+// first slice lies (C - c)/2 columns and (R - r)/2 rows further (C, R the
+// mosaic's size, c, r a tile's), and slice k lies k slice spacings along
+// the CSA header's SliceNormalVector (issue 18).
+faceless_status mosaic_tiles(faceless_ctx *ctx, const char *path, DcmDataset *ds, dicom_file *f)
+{
+    Uint8 *csa = NULL;
+    unsigned long csa_len = 0;
+    std::string n_s, normal_s[3];
+    DcmElement *el = NULL;
+    if (ds->findAndGetElement(DcmTagKey(0x0029, 0x1010), el).good() && el && el->getUint8Array(csa).good() && csa)
+        csa_len = el->getLength();
+    long n = 0;
+    if (csa && csa_strings(csa, csa_len, "NumberOfImagesInMosaic", 1, &n_s))
+        n = std::atol(n_s.c_str());
+    // FACELESS_ERR_INPUT, not _UNSUPPORTED: for this function's caller that
+    // means "not DICOM", and the file would be skipped, the rest of its
+    // series written without it.
+    if (n < 1 || n > 4096)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT,
+                        "%s: a Siemens mosaic without NumberOfImagesInMosaic in its CSA header (0029,1010): "
+                        "its slices cannot be told apart",
+                        path);
+    int across = 1;
+    while ((long)across * across < n)
+        across++;
+    const dicom_pixel_format &pf = f->pf;
+    // Without a position or orientation the tiles keep has_ipp/has_iop 0 and
+    // the stacking refuses them by name.
+    if (f->n_frames != 1 || pf.rows % across || pf.cols % across)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: a Siemens mosaic of %ld slices that does not tile %dx%d", path, n,
+                        pf.cols, pf.rows);
+    dicom_frame first = f->frames[0];
+    const double *X = first.iop, *Y = first.iop + 3;
+    double N[3] = {X[1] * Y[2] - X[2] * Y[1], X[2] * Y[0] - X[0] * Y[2], X[0] * Y[1] - X[1] * Y[0]};
+    if (csa_strings(csa, csa_len, "SliceNormalVector", 3, normal_s))
+        for (int a = 0; a < 3; a++)
+            N[a] = std::atof(normal_s[a].c_str());
+    double dz = f->spacing_between > 0 ? f->spacing_between : f->slice_thickness;
+    int r = pf.rows / across, c = pf.cols / across;
+    dicom_frame *tiles = (dicom_frame *)std::calloc((size_t)n, sizeof(dicom_frame));
+    if (!tiles)
+        throw std::bad_alloc();
+    for (long k = 0; k < n; k++) {
+        dicom_frame &t = tiles[k];
+        t = first;
+        t.frame = (int)k;
+        t.order[3] = first.order[3] + (double)k;
+        for (int a = 0; a < 3; a++)
+            t.ipp[a] = first.ipp[a] + X[a] * first.spacing[1] * (pf.cols - c) / 2.0 +
+                       Y[a] * first.spacing[0] * (pf.rows - r) / 2.0 + N[a] * dz * (double)k;
+    }
+    std::free(f->frames);
+    f->frames = tiles;
+    f->n_images = (int)n;
+    f->mosaic = across;
+    return FACELESS_OK;
+}
+
 faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, int *not_image)
 {
     *not_image = 0;
@@ -385,10 +553,14 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
     if (nf < 1 || nf > 1000000)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: invalid NumberOfFrames '%s'", path, frames_s.c_str());
     f->n_frames = (int)nf;
+    f->n_images = f->n_frames;
     OFString image_type;
-    if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good() &&
-        image_type.find("MOSAIC") != OFString_npos)
-        f->mosaic = 1;
+    char file_kind = 'M';
+    bool mosaic = false;
+    if (ds->findAndGetOFStringArray(DCM_ImageType, image_type).good()) {
+        mosaic = image_type.find("MOSAIC") != OFString_npos;
+        file_kind = kind_of_image_type(image_type);
+    }
     double v;
     f->slice_thickness = get_doubles(ds, DCM_SliceThickness, &v, 1) ? v : 0;
     f->spacing_between = get_doubles(ds, DCM_SpacingBetweenSlices, &v, 1) ? v : 0;
@@ -403,6 +575,11 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
         fr.frame = (int)i;
         fr.slope = 1;
         fr.inter = 0;
+        fr.kind = file_kind;
+        DcmItem *ftype = enhanced ? frame_macro(ds, i, DCM_MRImageFrameTypeSequence) : NULL;
+        OFString component;
+        if (ftype && ftype->findAndGetOFString(DCM_ComplexImageComponent, component).good())
+            fr.kind = kind_of_component(component);
         DcmItem *pos = enhanced ? frame_macro(ds, i, DCM_PlanePositionSequence) : ds;
         DcmItem *ori = enhanced ? frame_macro(ds, i, DCM_PlaneOrientationSequence) : ds;
         DcmItem *mea = enhanced ? frame_macro(ds, i, DCM_PixelMeasuresSequence) : ds;
@@ -425,12 +602,13 @@ faceless_status scan_impl(faceless_ctx *ctx, const char *path, dicom_file *f, in
             if (get_doubles(mea, DCM_SpacingBetweenSlices, &v, 1))
                 f->spacing_between = v;
         }
+        frame_order(ds, enhanced, i, f->instance_number, fr.order);
         if (get_doubles(pvt, DCM_RescaleSlope, &v, 1))
             fr.slope = v;
         if (get_doubles(pvt, DCM_RescaleIntercept, &v, 1))
             fr.inter = v;
     }
-    return FACELESS_OK;
+    return mosaic ? mosaic_tiles(ctx, path, ds, f) : FACELESS_OK;
 }
 
 // ImageType / FrameType: value 1 becomes DERIVED (PS3.3 C.7.6.1.1.2), the
@@ -468,6 +646,23 @@ void mark_frame_types(DcmItem *ds)
     }
 }
 
+// Whether ImageType/FrameType value 1 may become DERIVED. Not in Enhanced
+// MR (and Enhanced MR Color) images: there value 1 gates the MR Pulse
+// Sequence module (PS3.3 C.8.13.4, "Required if Image Type Value 1 is
+// ORIGINAL or MIXED"), which dciodvfy reads as forbidden otherwise (16 new
+// errors on the shared XA30 series, issue 18). Dropping the module instead
+// is no way out: without MRAcquisitionType dcm2niix stacks the frames in
+// another voxel order (XA30: 128x128x96 instead of 96x128x128). So these
+// keep value 1; the change is recorded by RecognizableVisualFeatures NO,
+// the De-identification Method (and code 113102) and the new UIDs.
+bool may_mark_derived(DcmDataset *ds)
+{
+    OFString sop_class;
+    if (ds->findAndGetOFString(DCM_SOPClassUID, sop_class).bad())
+        return true;
+    return sop_class != "1.2.840.10008.5.1.4.1.1.4.1" && sop_class != "1.2.840.10008.5.1.4.1.1.4.3";
+}
+
 faceless_status set_deid(faceless_ctx *ctx, const char *path, DcmDataset *ds, const dicom_write_attrs *a)
 {
     OFCondition c;
@@ -478,8 +673,10 @@ faceless_status set_deid(faceless_ctx *ctx, const char *path, DcmDataset *ds, co
         c = ds->putAndInsertString(DCM_RecognizableVisualFeatures, "NO");
     if (c.bad())
         return fail_cond(ctx, FACELESS_ERR_INTERNAL, path, "cannot set UIDs", c);
-    mark_derived(ds, DCM_ImageType);
-    mark_frame_types(ds);
+    if (may_mark_derived(ds)) {
+        mark_derived(ds, DCM_ImageType);
+        mark_frame_types(ds);
+    }
 
     // De-identification Method is LO 1-n: add our value, keep earlier ones.
     OFString m;

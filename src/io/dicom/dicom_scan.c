@@ -2,8 +2,9 @@
  *
  * A folder is searched recursively in sorted name order (so messages and
  * outputs do not depend on the file system's order). Files that are not
- * DICOM, or DICOM without pixel data (DICOMDIR, SR, ...), are reported as
- * warnings and skipped; a DICOM file that DCMTK cannot parse (truncated,
+ * DICOM are reported as warnings and skipped; DICOM files without pixel data
+ * (DICOMDIR, SR, RT plans, ...) are skipped too, with one warning per folder
+ * that counts them (an export holds many; issue 18); a DICOM file that DCMTK cannot parse (truncated,
  * corrupt) is an error, because silently dropping one slice of a series
  * would turn into a wrong volume. */
 #include "io/dicom/dicom.h"
@@ -86,7 +87,32 @@ static faceless_status add_file(faceless_ctx *ctx, dicom_scan *s, dicom_file *f)
     return FACELESS_OK;
 }
 
-static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *path, const char *rel)
+/* The DICOM files without pixel data of one folder, for its one warning. */
+typedef struct skip_note {
+    size_t n;
+    char names[200]; /* the first names, ", "-separated; "..." when more */
+} skip_note;
+
+static void skip_note_add(skip_note *note, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    size_t len = strlen(note->names);
+    if (len + strlen(name) + 8 < sizeof note->names)
+        snprintf(note->names + len, sizeof note->names - len, "%s%s", note->n ? ", " : "", name);
+    else if (!strstr(note->names, "..."))
+        snprintf(note->names + len, sizeof note->names - len, ", ...");
+    note->n++;
+}
+
+static void skip_note_say(faceless_ctx *ctx, const char *dir, const skip_note *note)
+{
+    if (note->n)
+        ctx_warn(ctx, "%s: %zu DICOM file%s without pixel data skipped (%s)", dir, note->n, note->n > 1 ? "s" : "",
+                 note->names);
+}
+
+static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *path, const char *rel, skip_note *note)
 {
     dicom_file f;
     memset(&f, 0, sizeof f);
@@ -118,7 +144,7 @@ static faceless_status scan_one(faceless_ctx *ctx, dicom_scan *s, const char *pa
         return st;
     }
     if (not_image) {
-        ctx_warn(ctx, "%s: DICOM without pixel data, skipped", path);
+        skip_note_add(note, path);
         s->n_skipped++;
         dicom_file_clear(&f);
         return FACELESS_OK;
@@ -149,6 +175,7 @@ static faceless_status walk(faceless_ctx *ctx, dicom_scan *s, const char *dir, c
     char **names = NULL;
     size_t n = 0, cap = 0;
     faceless_status st = FACELESS_OK;
+    skip_note note = {0, ""};
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -182,10 +209,12 @@ static faceless_status walk(faceless_ctx *ctx, dicom_scan *s, const char *dir, c
         else if (S_ISDIR(sb.st_mode))
             st = walk(ctx, s, full, r, depth + 1);
         else if (S_ISREG(sb.st_mode))
-            st = scan_one(ctx, s, full, r);
+            st = scan_one(ctx, s, full, r, &note);
         free(full);
         free(r);
     }
+    if (st == FACELESS_OK)
+        skip_note_say(ctx, dir, &note);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -208,8 +237,11 @@ faceless_status dicom_scan_path(faceless_ctx *ctx, const char *path, dicom_scan 
         /* A single file: its folder is the root, its name the output name. */
         const char *slash = strrchr(path, '/');
         s->root = slash ? strndup(path, (size_t)(slash - path + (slash == path))) : strdup(".");
-        st = s->root ? scan_one(ctx, s, path, slash ? slash + 1 : path)
+        skip_note note = {0, ""};
+        st = s->root ? scan_one(ctx, s, path, slash ? slash + 1 : path, &note)
                      : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+        if (st == FACELESS_OK)
+            skip_note_say(ctx, s->root, &note);
     }
     if (st == FACELESS_OK && s->n_series == 0)
         st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: no DICOM images found (%zu other files skipped)", path,

@@ -1,10 +1,14 @@
 /* Deterministic new DICOM UIDs.
  *
  * PS3.5 B.2 allows UIDs under the root 2.25 made from a UUID written as one
- * decimal integer. We build the UUID from a hash of the old UID and the run's
- * seed, so a rerun with the same seed gives the same UIDs (reproducible
- * output, resumable batches) while different seeds give unrelated UIDs. The
- * UUID is version 8 ("custom", RFC 9562 section 5.8) with the RFC variant
+ * decimal integer. We build the UUID from a hash of the old UID and a digest
+ * of the output (dicom_write.c: everything faceless puts into the files that
+ * is not copied from the input, the output pixel data included). So the same
+ * output is always given the same UID (a re-send, a resumed batch, a rerun:
+ * the PACS recognises the object), while two different outputs of one source
+ * (--mode zero and noise, another --brain-margin, another template) never
+ * share one (issue 18). SHA-256 is one-way: the old UID cannot be recovered.
+ * The UUID is version 8 ("custom", RFC 9562 section 5.8) with the RFC variant
  * bits, so it never collides with a random or time-based UUID. */
 #include "io/dicom/dicom.h"
 
@@ -13,11 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-void dicom_uid_derive(const char *old_uid, uint64_t seed, char out[DICOM_UID_SIZE])
+void dicom_uid_derive(const char *old_uid, const uint8_t digest[32], char out[DICOM_UID_SIZE])
 {
-    char msg[160];
-    int len = snprintf(msg, sizeof msg, "faceless-dicom-uid-v1 %016llx %s", (unsigned long long)seed,
-                       old_uid ? old_uid : "");
+    char msg[200], hex[65];
+    sha256_hex(digest, hex);
+    int len = snprintf(msg, sizeof msg, "faceless-dicom-uid-v2 %s %s", hex, old_uid ? old_uid : "");
     if (len < 0)
         len = 0;
     if ((size_t)len >= sizeof msg)

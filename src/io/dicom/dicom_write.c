@@ -6,15 +6,20 @@
  * file of a lossless series whose pixels did not change keeps its stored
  * pixel data untouched. All files are first written under temporary names
  * next to their targets; only when every file is written are they renamed,
- * so a failure never leaves a half-written series. */
+ * so a failure never leaves a half-written series. A volume of real values
+ * (images with their own rescale, dicom_read.c) goes back image by image:
+ * a changed voxel becomes the nearest stored value under its image's
+ * RescaleSlope/Intercept, an unchanged one keeps its stored value. */
 #include "io/dicom/dicom.h"
 #include "io/io.h"
 
 #include "core/context.h"
+#include "core/sha256.h"
 #include "core/volume.h"
 #include "io/io_dir.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +72,7 @@ typedef struct gather_job {
     const dicom_series *s;
     const faceless_volume *v;
     size_t file;
-    const size_t *slice_of; /* slice of each frame of the file */
+    const size_t *slice_of; /* slice of each image of the file */
 } gather_job;
 
 /* The new pixels of one file from the volume (a dicom_pixel_fn); changed
@@ -78,46 +83,86 @@ static size_t gather(void *user, const void *orig, void *dst)
     const gather_job *job = user;
     const dicom_series *s = job->s;
     const faceless_volume *v = job->v;
-    size_t file = job->file;
+    const dicom_file *f = &s->files[job->file];
     const size_t *slice_of = job->slice_of;
     const dicom_pixel_format *pf = &s->pf;
     size_t npix = (size_t)pf->rows * (size_t)pf->cols;
     int bytes = pf->bits_allocated / 8;
     long lo = pf->pixel_rep ? -(1L << (pf->bits_stored - 1)) : 0;
     long hi = pf->pixel_rep ? (1L << (pf->bits_stored - 1)) - 1 : (1L << pf->bits_stored) - 1;
+    /* What no image covers (the empty tiles of a mosaic) stays as it was. */
+    memcpy(dst, orig, (size_t)f->pf.rows * (size_t)f->pf.cols * (size_t)bytes * (size_t)f->n_frames);
     size_t nch = 0;
-    for (int j = 0; j < s->files[file].n_frames; j++) {
+    for (int j = 0; j < f->n_images; j++) {
         size_t k = slice_of[j];
-        size_t base = (size_t)j * npix;
+        const dicom_frame *fr = &s->slices[k];
         for (size_t i = 0; i < npix; i++) {
+            size_t at = dicom_pixel_at(f, j, i);
             long nv, ov;
-            if (bytes == 1) {
+            if (bytes == 1)
+                ov = pf->pixel_rep ? ((const int8_t *)orig)[at] : ((const uint8_t *)orig)[at];
+            else
+                ov = pf->pixel_rep ? ((const int16_t *)orig)[at] : ((const uint16_t *)orig)[at];
+            int changed;
+            if (s->real_values) {
+                /* Real values (dicom_read.c): a voxel is unchanged when it
+                 * equals what the reader made of its stored value; a changed
+                 * one goes back through this image's own scaling. */
+                float real = ((const float *)v->data)[k * npix + i];
+                double x = real == dicom_real_value((double)ov, fr->slope, fr->inter)
+                               ? (double)ov
+                               : nearbyint(((double)real - fr->inter) / fr->slope);
+                nv = !(x >= (double)lo) ? lo : x > (double)hi ? hi : (long)x; /* NaN: lo */
+                changed = nv != ov;
+            } else if (bytes == 1) {
                 nv = pf->pixel_rep ? ((const int8_t *)v->data)[k * npix + i] : ((const uint8_t *)v->data)[k * npix + i];
-                ov = pf->pixel_rep ? ((const int8_t *)orig)[base + i] : ((const uint8_t *)orig)[base + i];
+                changed = nv != ov;
             } else {
                 nv = pf->pixel_rep ? ((const int16_t *)v->data)[k * npix + i]
                                    : ((const uint16_t *)v->data)[k * npix + i];
-                ov = pf->pixel_rep ? ((const int16_t *)orig)[base + i] : ((const uint16_t *)orig)[base + i];
+                changed = nv != ov;
             }
-            if (nv != ov) {
+            if (changed) {
                 nch++;
                 nv = nv < lo ? lo : (nv > hi ? hi : nv);
             }
             if (bytes == 1)
-                ((uint8_t *)dst)[base + i] = (uint8_t)nv;
+                ((uint8_t *)dst)[at] = (uint8_t)nv;
             else
-                ((uint16_t *)dst)[base + i] = (uint16_t)nv;
+                ((uint16_t *)dst)[at] = (uint16_t)nv;
         }
     }
     return nch;
 }
 
+/* The digest the new UIDs are derived from (dicom_uid.c says why): what this
+ * writer adds to the input's headers (the de-identification text, with the
+ * faceless version) and the output voxels. The voxels are the volume's: the
+ * values written are a function of them (changed ones clamped, unchanged
+ * ones stored as they were), so equal volumes mean equal pixel data. The
+ * options of a run (mode, seed, margin, template, transform) reach the
+ * output only through these, so a run that changes nothing in the output
+ * gets the same UIDs and any other run gets others. */
+static void output_digest(const faceless_volume *v, const char *method, uint8_t digest[32])
+{
+    char head[160];
+    int n = snprintf(head, sizeof head, "%s|%lldx%lldx%lldx%lld|%s|", method, (long long)v->nx, (long long)v->ny,
+                     (long long)v->nz, (long long)v->nt, faceless_dtype_name(v->dtype));
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, head, n > 0 ? (size_t)n : 0);
+    sha256_update(&c, v->data, (size_t)(v->nx * v->ny * v->nz * v->nt) * faceless_dtype_size(v->dtype));
+    sha256_final(&c, digest);
+}
+
 static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v, const dicom_series *s)
 {
     const dicom_pixel_format *pf = &s->pf;
-    faceless_dtype want = pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
-                                                  : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
-    if (v->nx != pf->cols || v->ny != pf->rows || v->nz != (int64_t)s->n_slices || v->nt != 1 || v->dtype != want)
+    faceless_dtype want = s->real_values            ? FACELESS_DT_FLOAT32
+                          : pf->bits_allocated == 8 ? (pf->pixel_rep ? FACELESS_DT_INT8 : FACELESS_DT_UINT8)
+                                                    : (pf->pixel_rep ? FACELESS_DT_INT16 : FACELESS_DT_UINT16);
+    if (v->nx != pf->cols || v->ny != pf->rows || v->nt != (int64_t)s->n_vols ||
+        v->nz * v->nt != (int64_t)s->n_slices || v->dtype != want)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL,
                         "%s: volume no longer matches its DICOM series (grid or datatype changed)",
                         v->path ? v->path : "volume");
@@ -144,7 +189,7 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
     }
     first[0] = 0;
     for (size_t i = 0; i < n; i++)
-        first[i + 1] = first[i] + (size_t)s->files[i].n_frames;
+        first[i + 1] = first[i] + (size_t)s->files[i].n_images;
     slice_of = malloc(first[n] * sizeof *slice_of);
     if (!slice_of) {
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
@@ -176,20 +221,21 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
                 break;
             }
         if (st == FACELESS_OK && !overwrite)
-            st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --force to replace it)", target[i]);
+            st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", target[i]);
     }
     if (st != FACELESS_OK)
         goto done;
 
-    uint64_t seed = faceless_ctx_seed(ctx);
+    uint8_t digest[32];
+    output_digest(v, DEID_METHOD, digest);
     dicom_write_attrs attrs;
     memset(&attrs, 0, sizeof attrs);
-    dicom_uid_derive(s->uid, seed, attrs.series_uid);
+    dicom_uid_derive(s->uid, digest, attrs.series_uid);
     attrs.method = DEID_METHOD;
     for (size_t i = 0; i < n && st == FACELESS_OK; i++) {
         const dicom_file *f = &s->files[i];
         gather_job job = {s, v, i, slice_of + first[i]};
-        dicom_uid_derive(f->sop_instance_uid, seed, attrs.sop_instance_uid);
+        dicom_uid_derive(f->sop_instance_uid, digest, attrs.sop_instance_uid);
         const char *slash = strrchr(tmp[i], '/');
         /* Files of one folder come together: create each folder once. */
         if (slash && (i == 0 || strncmp(tmp[i], tmp[i - 1], (size_t)(slash - tmp[i] + 1)) != 0 ||
