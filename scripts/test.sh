@@ -4,10 +4,22 @@
 # the 264-copy registration suite (500 s in a release build, far longer under
 # ASan; the registration code runs under ASan in the phantom and deface tests),
 # then runs each fuzz target for 60 s (a crash fails the run; issue 21).
+#   scripts/test.sh --fast: the everyday tier instead: a release build and the
+#   tests labelled fast (tests/CMakeLists.txt), about two minutes on two cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/bootstrap.sh" test
 jobs=$(nproc)
+
+if [ "${1:-}" = --fast ]; then
+  echo "== release build and the fast tests (ctest -L fast)"
+  "$root/scripts/build.sh" "$root/build"
+  (cd "$root/build" && ctest --output-on-failure -j"$jobs" -L fast)
+  exit 0
+elif [ $# -gt 0 ]; then
+  echo "usage: $0 [--fast]" >&2
+  exit 2
+fi
 
 echo "== release build and full test suite"
 "$root/scripts/build.sh" "$root/build"

@@ -1,90 +1,31 @@
 /* Template sets: the embedded default (Colin27, templates/README.md) or a
  * folder with the same layout given by --template DIR.
  *
- * The files are small gzip'd NIfTI-1 images; this file parses them from
- * memory with its own minimal reader (NIfTI-1 header, datatypes uint8, int8,
- * int16, uint16, int32, float32, float64, either byte order) so that the
- * embedded bytes and the files of a folder go through one code path and the
- * checksum is computed over exactly the bytes that were parsed. Reading the
+ * The files are small gzip'd NIfTI images; this file parses them from
+ * memory (gunzip and header through src/io's io_gunzip and
+ * nifti_header_parse, the reader of subjects; voxels of datatypes uint8,
+ * int8, int16, uint16, int32, float32, float64, either byte order, here) so
+ * that the embedded bytes and the files of a folder go through one code path
+ * and the checksum is computed over exactly the bytes that were parsed. Reading the
  * folder is the only file access here (the set is data, not a subject). */
 #include "templates/template_set.h"
 
 #include "core/context.h"
 #include "core/sha256.h"
+#include "io/io.h"
+#include "io/nifti_header.h"
 #include "templates/template_embedded.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 /* Largest uncompressed template file accepted (a 1 mm float MNI head is ~28 MB). */
 #define TEMPLATE_MAX_BYTES ((size_t)256 << 20)
 
 #define N_PARTS 5
 static const char *const PART_NAMES[N_PARTS] = {"head", "brain", "face", "guard", "depth"};
-
-/* Inflates gzip or zlib data; plain (uncompressed) data is copied. */
-static faceless_status inflate_all(faceless_ctx *ctx, const char *what, const unsigned char *in, size_t n,
-                                   unsigned char **out, size_t *out_n)
-{
-    if (n < 2 || !(in[0] == 0x1f && in[1] == 0x8b)) {
-        *out = malloc(n ? n : 1);
-        if (!*out)
-            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
-        memcpy(*out, in, n);
-        *out_n = n;
-        return FACELESS_OK;
-    }
-    size_t cap = n * 4 + 4096, len = 0;
-    unsigned char *buf = malloc(cap);
-    if (!buf)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 15 + 32) != Z_OK) {
-        free(buf);
-        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: zlib init failed", what);
-    }
-    zs.next_in = (unsigned char *)in;
-    zs.avail_in = (uInt)n;
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-        if (len == cap) {
-            if (cap >= TEMPLATE_MAX_BYTES) {
-                rc = Z_MEM_ERROR;
-                break;
-            }
-            cap *= 2;
-            unsigned char *nb = realloc(buf, cap);
-            if (!nb) {
-                rc = Z_MEM_ERROR;
-                break;
-            }
-            buf = nb;
-        }
-        zs.next_out = buf + len;
-        zs.avail_out = (uInt)(cap - len);
-        rc = inflate(&zs, Z_NO_FLUSH);
-        len = cap - zs.avail_out;
-        if (rc != Z_OK && rc != Z_STREAM_END)
-            break;
-        if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-            rc = Z_DATA_ERROR; /* truncated */
-            break;
-        }
-    }
-    inflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
-        free(buf);
-        return ctx_fail(ctx, rc == Z_MEM_ERROR ? FACELESS_ERR_MEMORY : FACELESS_ERR_INPUT,
-                        "%s: corrupt or truncated gzip data", what);
-    }
-    *out = buf;
-    *out_n = len;
-    return FACELESS_OK;
-}
 
 static uint32_t rd32(const unsigned char *p, int swap)
 {
@@ -101,25 +42,6 @@ static float rdf(const unsigned char *p, int swap)
     float f;
     memcpy(&f, &u, 4);
     return f;
-}
-
-/* Quaternion to rotation (NIfTI-1 header comments, "METHOD 2"). */
-static void quatern_to_mat(double b, double c, double d, double qfac, const double pix[3], const double off[3],
-                           double m[4][4])
-{
-    double a = 1.0 - (b * b + c * c + d * d);
-    a = a < 1e-7 ? 0 : sqrt(a);
-    double r[3][3] = {{a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
-                      {2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)},
-                      {2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b}};
-    double s[3] = {pix[0], pix[1], qfac < 0 ? -pix[2] : pix[2]};
-    memset(m, 0, 16 * sizeof(double));
-    for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 3; j++)
-            m[i][j] = r[i][j] * s[j];
-        m[i][3] = off[i];
-    }
-    m[3][3] = 1;
 }
 
 /* Voxel q of NIfTI datatype dt (a supported one) as a double, unscaled. */
@@ -144,17 +66,17 @@ static double stored_value(const unsigned char *q, int dt, int swap)
 static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const unsigned char *p, size_t n, int as_mask,
                                    template_image *img)
 {
-    if (n < 348)
-        return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: too short for a NIfTI-1 header", what);
-    int swap = rd32(p, 0) != 348;
-    if (rd32(p, swap) != 348 || (memcmp(p + 344, "n+1", 4) && memcmp(p + 344, "ni1", 4)))
-        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a single-file NIfTI-1 image", what);
-    int64_t dim[4];
-    for (int d = 0; d < 4; d++)
-        dim[d] = rd16(p + 40 + 2 * d, swap);
-    if (dim[0] < 3 || dim[1] < 2 || dim[2] < 2 || dim[3] < 2)
+    /* The header through io's parser (the one that reads subjects, and is
+     * fuzzed): --template folders are user input too. */
+    nifti_fields f;
+    faceless_status st = nifti_header_parse(ctx, what, p, n, &f);
+    if (st != FACELESS_OK)
+        return st;
+    if (!f.single_file)
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: not a single-file NIfTI image", what);
+    if (f.dim[0] < 3 || f.dim[1] < 2 || f.dim[2] < 2 || f.dim[3] < 2)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a 3D image", what);
-    int dt = rd16(p + 70, swap);
+    const int dt = f.datatype, swap = f.swapped;
     size_t bytes;
     switch (dt) {
     case 2: case 256: bytes = 1; break;
@@ -163,32 +85,22 @@ static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const un
     case 64: bytes = 8; break;
     default: return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: NIfTI datatype %d not supported", what, dt);
     }
-    size_t off = (size_t)rdf(p + 108, swap);
-    size_t nv = (size_t)(dim[1] * dim[2] * dim[3]);
-    if (off < 348 || off > n || (n - off) / bytes < nv)
+    const size_t off = (size_t)f.vox_offset;
+    const size_t nv = (size_t)(f.dim[1] * f.dim[2] * f.dim[3]);
+    if (off > n || (n - off) / bytes < nv)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: voxel data truncated", what);
-    double slope = rdf(p + 112, swap), inter = rdf(p + 116, swap);
+    double slope = f.scl_slope, inter = f.scl_inter;
     if (slope == 0 || !isfinite(slope)) {
         slope = 1;
         inter = 0;
     }
-    img->nx = dim[1];
-    img->ny = dim[2];
-    img->nz = dim[3];
-    double pix[3] = {fabs(rdf(p + 80, swap)), fabs(rdf(p + 84, swap)), fabs(rdf(p + 88, swap))};
-    if (rd16(p + 254, swap) > 0) {
-        memset(img->vox2ras, 0, sizeof img->vox2ras);
-        for (int r = 0; r < 3; r++)
-            for (int c = 0; c < 4; c++)
-                img->vox2ras[r][c] = rdf(p + 280 + 16 * r + 4 * c, swap);
-        img->vox2ras[3][3] = 1;
-    } else if (rd16(p + 252, swap) > 0) {
-        double qo[3] = {rdf(p + 268, swap), rdf(p + 272, swap), rdf(p + 276, swap)};
-        quatern_to_mat(rdf(p + 256, swap), rdf(p + 260, swap), rdf(p + 264, swap), rdf(p + 76, swap), pix, qo,
-                       img->vox2ras);
-    } else {
+    img->nx = f.dim[1];
+    img->ny = f.dim[2];
+    img->nz = f.dim[3];
+    faceless_matrix_source src;
+    nifti_header_matrix(&f, img->vox2ras, &src);
+    if (src != FACELESS_MATRIX_SFORM && src != FACELESS_MATRIX_QFORM)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: template has no sform or qform orientation", what);
-    }
     if (as_mask)
         img->mask = malloc(nv);
     else
@@ -236,12 +148,11 @@ static faceless_status parse_nifti(faceless_ctx *ctx, const char *what, const un
 static faceless_status load_part(faceless_ctx *ctx, const char *what, const unsigned char *bytes, size_t n,
                                  int as_mask, template_image *img)
 {
-    unsigned char *raw = NULL;
-    size_t raw_n = 0;
-    faceless_status st = inflate_all(ctx, what, bytes, n, &raw, &raw_n);
+    io_bytes raw = {0};
+    faceless_status st = io_gunzip(ctx, what, bytes, n, TEMPLATE_MAX_BYTES, &raw);
     if (st == FACELESS_OK)
-        st = parse_nifti(ctx, what, raw, raw_n, as_mask, img);
-    free(raw);
+        st = parse_nifti(ctx, what, raw.data, raw.size, as_mask, img);
+    free(raw.data);
     return st;
 }
 

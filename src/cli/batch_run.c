@@ -1,7 +1,8 @@
 /* The batch runner (see batch_run.h). */
 #include "cli/batch_run.h"
 #include "cli/batch_summary.h"
-#include "cli/deface_files.h"
+#include "cli/cli_options.h"
+#include "deface/deface_files.h"
 #include "core/json.h"
 #include "faceless.h"
 #include "io/io.h"
@@ -65,6 +66,7 @@ char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
 }
 
 static char *brain_mask_path(const batch_options *o, const char *rel);
+static faceless_deface_options *job_options(const batch_options *o, const batch_job *j);
 
 static int file_exists(const char *p)
 {
@@ -84,14 +86,15 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
     int ok = 1;
     const char *verdict = json_path_string(r, "verdict", "");
     ok = ok && (!strcmp(verdict, "defaced") || !strcmp(verdict, "defaced_untrusted_forced"));
-    ok = ok && !strcmp(json_path_string(r, "parameters.mode", ""), o->mode);
-    ok = ok && json_path_number(r, "parameters.seed", -1) == (double)o->seed;
-    if (o->brain_margin > 0)
-        ok = ok && json_path_number(r, "parameters.brain_margin_mm", -1) == o->brain_margin;
-    /* a run with another --brain-mask (or none) is not this run */
-    char *mask = o->brain_mask ? brain_mask_path(o, j->rel) : NULL;
-    ok = ok && !strcmp(json_path_string(r, "mask.brain_mask", ""), mask ? mask : "");
-    free(mask);
+    /* one comparison for every option that changes the output (this
+     * image's --brain-mask included), the template's checksum and the
+     * version (issue 17) */
+    faceless_deface_options *d = job_options(o, j);
+    char want[65];
+    if (d)
+        deface_options_fingerprint(d, o->template_sha256, want);
+    ok = ok && d && !strcmp(json_path_string(r, "parameters.fingerprint", ""), want);
+    faceless_deface_options_free(d);
     if (series_uid)
         ok = ok && !strcmp(json_path_string(r, "series_uid", ""), series_uid);
     if (o->mesh) {
@@ -285,91 +288,83 @@ static char *brain_mask_path(const batch_options *o, const char *rel)
     return out;
 }
 
-/* argv for `faceless deface` of one job; every string owned by the array. */
-static char **deface_argv(const batch_options *o, const batch_job *j, int threads)
+/* The de-face options of one job: the batch's, with the job's output
+ * names and brain mask; NULL when out of memory. */
+static faceless_deface_options *job_options(const batch_options *o, const batch_job *j)
 {
-    size_t cap = 32 + 4 * j->n_apply, n = 0;
-    char **a = calloc(cap, sizeof *a);
-    if (!a)
+    faceless_deface_options *d = deface_options_copy(o->deface);
+    faceless_ctx *ctx = faceless_ctx_new(); /* the setter's messages: only memory can fail here */
+    if (!d || !ctx) {
+        faceless_deface_options_free(d);
+        faceless_ctx_free(ctx);
         return NULL;
-    char num[64];
-    a[n++] = strdup("faceless");
-    a[n++] = strdup("deface");
-    a[n++] = io_path_join(o->in_root, j->rel);
-    a[n++] = strdup("-o");
-    a[n++] = io_path_join(o->out_root, j->rel);
-    a[n++] = strdup("--report-out");
-    a[n++] = batch_qc_path(o, j->rel, "report.json");
-    if (o->render) {
-        a[n++] = strdup("--render-out");
-        a[n++] = batch_qc_path(o, j->rel, "render.png");
     }
-    if (o->mesh) {
-        snprintf(num, sizeof num, "mesh.%s", o->mesh);
-        a[n++] = strdup("--mesh-out");
-        a[n++] = batch_qc_path(o, j->rel, num);
+    int ok = 1;
+    char *report = batch_qc_path(o, j->rel, "report.json");
+    ok = report && faceless_deface_options_set(ctx, d, "report-out", report) == FACELESS_OK;
+    free(report);
+    if (ok && o->render) {
+        char *png = batch_qc_path(o, j->rel, "render.png");
+        ok = png && faceless_deface_options_set(ctx, d, "render-out", png) == FACELESS_OK;
+        free(png);
     }
-    a[n++] = strdup("--mode");
-    a[n++] = strdup(o->mode);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)o->seed);
-    a[n++] = strdup("--seed");
-    a[n++] = strdup(num);
-    snprintf(num, sizeof num, "%d", threads);
-    a[n++] = strdup("--threads");
-    a[n++] = strdup(num);
-    if (o->brain_margin > 0) {
-        snprintf(num, sizeof num, "%.17g", o->brain_margin);
-        a[n++] = strdup("--brain-margin");
-        a[n++] = strdup(num);
+    if (ok && o->mesh) {
+        char kind[32];
+        snprintf(kind, sizeof kind, "mesh.%s", o->mesh);
+        char *mesh = batch_qc_path(o, j->rel, kind);
+        ok = mesh && faceless_deface_options_set(ctx, d, "mesh-out", mesh) == FACELESS_OK;
+        free(mesh);
     }
-    if (o->template_dir) {
-        a[n++] = strdup("--template");
-        a[n++] = strdup(o->template_dir);
+    if (ok && o->brain_mask) {
+        char *mask = brain_mask_path(o, j->rel);
+        ok = mask && faceless_deface_options_set(ctx, d, "brain-mask", mask) == FACELESS_OK;
+        free(mask);
     }
-    if (o->brain_mask) {
-        a[n++] = strdup("--brain-mask");
-        a[n++] = brain_mask_path(o, j->rel);
-    }
-    if (o->jobs > 1) {
-        /* N images at once share the memory limit (issue 21) */
-        snprintf(num, sizeof num, "%d", o->jobs);
-        a[n++] = strdup("--memory-share");
-        a[n++] = strdup(num);
-    }
+    /* N images at once share the memory limit (issue 21) */
+    d->memory_share = o->jobs;
     /* Outputs of an interrupted run are replaced: the resume check has
      * already decided this image must be redone. */
-    a[n++] = strdup("--overwrite");
-    for (size_t k = 0; k < j->n_apply; k++) {
-        a[n++] = strdup("--apply-to");
-        a[n++] = io_path_join(o->in_root, j->apply_rel[k]);
+    d->overwrite = 1;
+    for (size_t k = 0; ok && k < j->n_apply; k++) {
+        char *in = io_path_join(o->in_root, j->apply_rel[k]);
+        ok = in && faceless_deface_options_set(ctx, d, "apply-to", in) == FACELESS_OK;
+        free(in);
     }
-    if (j->n_apply) {
-        /* other anatomicals keep their own names in the mirrored tree */
-        a[n++] = strdup("--apply-suffix");
-        a[n++] = strdup("");
+    /* other anatomicals keep their own names in the mirrored tree */
+    if (ok && j->n_apply)
+        ok = faceless_deface_options_set(ctx, d, "apply-suffix", "") == FACELESS_OK;
+    faceless_ctx_free(ctx);
+    if (!ok) {
+        faceless_deface_options_free(d);
+        return NULL;
     }
-    for (size_t k = 0; k < n; k++)
-        if (!a[k]) {
-            for (size_t m = 0; m < n; m++)
-                free(a[m]);
-            free(a);
-            return NULL;
-        }
-    return a;
+    return d;
 }
 
-static void free_argv(char **a)
+/* Forks a child that de-faces job j exactly as `faceless deface` would (the
+ * same library call; a DICOM folder of several series in turn), with its
+ * stderr in the job's log, and exits with deface's exit code. No exec: the
+ * child already holds the code and the parsed options. */
+static pid_t spawn(const batch_options *o, const batch_job *j, int threads, const char *log_path)
 {
-    for (size_t k = 0; a && a[k]; k++)
-        free(a[k]);
-    free(a);
-}
-
-static pid_t spawn(char **argv, const char *log_path)
-{
+    char *in = io_path_join(o->in_root, j->rel), *out = io_path_join(o->out_root, j->rel);
+    faceless_deface_options *d = in && out ? job_options(o, j) : NULL;
+    if (!d) {
+        free(in);
+        free(out);
+        errno = ENOMEM;
+        return -1;
+    }
+    /* nothing buffered may be written twice, by the parent and the child */
+    fflush(stdout);
+    fflush(stderr);
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        faceless_deface_options_free(d);
+        free(in);
+        free(out);
         return pid;
+    }
     /* child: stdout to /dev/null, stderr to the job's log */
     int devnull = open("/dev/null", O_RDWR);
     int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0666) : -1;
@@ -382,8 +377,10 @@ static pid_t spawn(char **argv, const char *log_path)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
-    execv("/proc/self/exe", argv);
-    _exit(127);
+    int rc = cli_deface_image(in, out, d, threads, 0);
+    fflush(stderr);
+    /* _exit: the parent's atexit handlers and stdio buffers are the parent's */
+    _exit(rc);
 }
 
 typedef struct progress {
@@ -504,18 +501,16 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
             }
             char *out = io_path_join(o->out_root, j->rel), *report = batch_qc_path(o, j->rel, "report.json");
             char *log = batch_qc_path(o, j->rel, "log");
-            char **argv = deface_argv(o, j, threads);
             pid_t pid = -1;
             remove_stale_reports(o, j);
-            if (out && report && log && argv && make_parent_dirs(out) == 0 && make_parent_dirs(report) == 0) {
+            if (out && report && log && make_parent_dirs(out) == 0 && make_parent_dirs(report) == 0) {
                 if (j->is_dicom_dir)
                     mkdir(out, 0777);
-                pid = spawn(argv, log);
+                pid = spawn(o, j, threads, log);
             }
             free(out);
             free(report);
             free(log);
-            free_argv(argv);
             if (pid < 0) {
                 res[ji] = (batch_result){BATCH_FAILED, FACELESS_ERR_OUTPUT, 0};
                 p.failed++;

@@ -1,11 +1,12 @@
-/* Running a batch: a pool of `faceless deface` child processes (-j N), the
- * copies, resume checks, progress, Ctrl-C. Each image runs the same
- * single-image pipeline as `faceless deface`, in its own process, so one
- * failing or crashing image cannot take the batch down. */
+/* Running a batch: a pool of child processes (-j N), the copies, resume
+ * checks, progress, Ctrl-C. Each image runs the library's single-image
+ * pipeline (faceless_deface_file, as `faceless deface` does) in a forked
+ * child, so one failing or crashing image cannot take the batch down. */
 #ifndef FACELESS_CLI_BATCH_RUN_H
 #define FACELESS_CLI_BATCH_RUN_H
 
 #include "cli/batch_plan.h"
+#include "deface/deface.h"
 
 #include <stdint.h>
 
@@ -17,10 +18,14 @@ typedef struct batch_options {
     const char *qc_dir;
     int jobs;            /* concurrent images */
     int threads_per_job; /* 0: cores / jobs */
-    const char *mode;    /* "zero" / "noise" */
-    uint64_t seed;
-    double brain_margin; /* <= 0: deface's default */
-    const char *template_dir;
+    /* The de-face options of every image (deface.h: those marked
+     * DEFACE_OPT_BATCH, parsed by the same table as `deface`); batch sets
+     * each image's output names on a copy. */
+    const faceless_deface_options *deface;
+    /* The template set's checksum, for each image's expected fingerprint
+     * (deface_options_fingerprint): an earlier report with another one is
+     * redone. */
+    char template_sha256[65];
     const char *brain_mask; /* --brain-mask PATTERN: each image's brain mask, {stem} the image's
                                name without .nii/.nii.gz, {dir} its folder; relative to the
                                image's folder unless absolute (NULL: none) */

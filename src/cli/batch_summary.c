@@ -1,5 +1,5 @@
 #include "cli/batch_summary.h"
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
 #include "core/json.h"
@@ -256,7 +256,7 @@ faceless_status batch_write_bids_metadata(faceless_ctx *ctx, const batch_options
     json_buf_string(&b, d ? json_path_string(d, "BIDSVersion", "1.8.0") : "1.8.0");
     json_buf_puts(&b, ",\n  \"DatasetType\": \"derivative\",\n  \"GeneratedBy\": [\n    {\"Name\": \"faceless\", "
                       "\"Version\": \"" FACELESS_VERSION_STRING "\", \"Description\": \"face and ears removed ");
-    json_buf_puts(&b, !strcmp(o->mode, "noise") ? "(refilled with matched noise)" : "(set to background)");
+    json_buf_puts(&b, o->deface->mode == MASK_MODE_NOISE ? "(refilled with matched noise)" : "(set to background)");
     json_buf_puts(&b, "; brain voxels unchanged\"}");
     /* an earlier pipeline's GeneratedBy entries come after ours */
     const json_value *gen = d ? json_get(d, "GeneratedBy") : NULL;

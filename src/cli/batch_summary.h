@@ -19,7 +19,7 @@ json_value *batch_read_json(const char *path);
 faceless_status batch_write_summary(faceless_ctx *ctx, const batch_options *o, const batch_plan *plan,
                                     const batch_result *res, const char *shard_name);
 
-/* The batch's QC page, QC_DIR/index.html (render_qc_page, as
+/* The batch's QC page, QC_DIR/index.html (report_qc_page, as
  * `faceless report`, but printing nothing): an entry per image that has a
  * report, named by its path in the dataset, and one per series of a DICOM
  * folder of several ("REL (series N)", as in the summary), each with its own

@@ -5,6 +5,7 @@
 #include "cli/batch_plan.h"
 #include "cli/batch_run.h"
 #include "cli/batch_summary.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "render/render_vtk.h"
@@ -29,10 +30,6 @@ static void usage(FILE *f, int bids)
                    "folders) into OUT_ROOT, a mirror of IN_ROOT; every other file is copied unchanged.\n\n");
     fprintf(f, "  -j N                  images processed at once (default 1)\n"
                "  --threads-per-job T   threads of each image (default: cores / N)\n"
-               "  --mode zero|noise     as in faceless deface (default zero)\n"
-               "  --seed N              noise seed (default 1)\n"
-               "  --brain-margin MM     as in faceless deface\n"
-               "  --template DIR        template set folder\n"
                "  --brain-mask PATTERN  each image's own brain mask as a hard guard (as deface --brain-mask):\n"
                "                        {stem} is the image's name without .nii/.nii.gz, {dir} its folder;\n"
                "                        relative to the image's folder unless absolute, e.g.\n"
@@ -47,6 +44,9 @@ static void usage(FILE *f, int bids)
                "                        needs VTK: without it the batch stops before any work, exit 4)\n"
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
+               "De-face options, as in faceless deface (one table: the same names, ranges, defaults):\n");
+    cli_deface_options_usage(f, 1);
+    fprintf(f,
                "Outputs: OUT_ROOT holds only what can be shared: the de-faced images, the copied files\n"
                "and faceless_summary.tsv (images named by their path in the dataset). QC_DIR holds\n"
                "what shows or names the original: per-image report.json (with the input paths),\n"
@@ -54,9 +54,10 @@ static void usage(FILE *f, int bids)
                "QC page; the summary with error messages. Keep QC_DIR with the people allowed to see\n"
                "the original scans; never share it with the dataset. Progress goes\n"
                "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
-               "checksums and parameters. Exit codes: 0 all done, 10 some images failed (listed at the\n"
-               "end and in the summary), 9 interrupted, 2 usage, 3 bad input folder, 5 OUT_ROOT cannot\n"
-               "be made or written (checked before any image), or the summary cannot be written.\n");
+               "checksums and the fingerprint of the de-face options, template and version. Exit\n"
+               "codes: 0 all done, 10 some images failed (listed at the end and in the summary),\n"
+               "9 interrupted, 2 usage, 3 bad input folder, 5 OUT_ROOT cannot be made or written\n"
+               "(checked before any image), or the summary cannot be written.\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -147,12 +148,11 @@ static char *default_qc_dir(const char *out_root)
     return s;
 }
 
-static int run(int argc, char **argv, int bids)
+static int run_with(int argc, char **argv, int bids, faceless_deface_options *d, faceless_ctx *pctx)
 {
     batch_options o = {0};
     o.jobs = 1;
-    o.mode = "zero";
-    o.seed = 1;
+    o.deface = d;
     o.render = 1;
     batch_plan_options po = {0};
     const char *pos[3] = {NULL, NULL, NULL};
@@ -165,6 +165,9 @@ static int run(int argc, char **argv, int bids)
         const char *a = argv[i];
         long v;
         int has = i + 1 < argc;
+        /* the de-face options: deface's table, names, ranges and messages */
+        if (cli_deface_option(pctx, d, bids ? "bids" : "batch", argc, argv, &i, &rc, 1))
+            continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout, bids);
             free(labels);
@@ -175,18 +178,6 @@ static int run(int argc, char **argv, int bids)
         } else if (!strcmp(a, "--threads-per-job") && has && parse_int(argv[i + 1], 1, 1024, &v)) {
             o.threads_per_job = (int)v;
             i++;
-        } else if (!strcmp(a, "--mode") && has && (!strcmp(argv[i + 1], "zero") || !strcmp(argv[i + 1], "noise"))) {
-            o.mode = argv[++i];
-        } else if (!strcmp(a, "--seed") && has && parse_int(argv[i + 1], 0, LONG_MAX, &v)) {
-            o.seed = (uint64_t)v;
-            i++;
-        } else if (!strcmp(a, "--brain-margin") && has) {
-            char *end;
-            o.brain_margin = strtod(argv[++i], &end);
-            if (*end || !(o.brain_margin > 0 && o.brain_margin <= 50))
-                rc = FACELESS_ERR_USAGE;
-        } else if (!strcmp(a, "--template") && has) {
-            o.template_dir = argv[++i];
         } else if (!strcmp(a, "--brain-mask") && has && argv[i + 1][0]) {
             o.brain_mask = argv[++i];
         } else if (!strcmp(a, "--qc-dir") && has && argv[i + 1][0]) {
@@ -240,6 +231,14 @@ static int run(int argc, char **argv, int bids)
         fprintf(stderr, "faceless: %s: --mesh needs VTK: %s\n", o.out_root, render_vtk_load_error());
         free(labels);
         return FACELESS_ERR_UNSUPPORTED;
+    }
+    /* The template is read once here for its checksum: a bad --template
+     * stops the batch before any work, and every report is compared with
+     * the fingerprint it gives on a rerun. */
+    faceless_status fs = deface_template_sha256(pctx, d, o.template_sha256);
+    if (fs != FACELESS_OK) {
+        free(labels);
+        return cli_fail(pctx, fs);
     }
     /* OUT_ROOT is made (one level) and must be writable before any work:
      * otherwise every image would fail in turn (issue 21). */
@@ -350,6 +349,16 @@ static int run(int argc, char **argv, int bids)
     free(qc_default);
     free(labels);
     faceless_ctx_free(ctx);
+    return rc;
+}
+
+static int run(int argc, char **argv, int bids)
+{
+    faceless_deface_options *d = faceless_deface_options_new();
+    faceless_ctx *pctx = faceless_ctx_new();
+    int rc = d && pctx ? run_with(argc, argv, bids, d, pctx) : cli_fail(NULL, FACELESS_ERR_MEMORY);
+    faceless_deface_options_free(d);
+    faceless_ctx_free(pctx);
     return rc;
 }
 

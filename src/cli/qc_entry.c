@@ -1,9 +1,10 @@
 #include "cli/qc_entry.h"
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 #include "core/context.h"
 #include "core/json.h"
 #include "io/io_dir.h"
 #include "render/render.h"
+#include "report/qc_page.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,7 @@ void qc_entry_free(qc_entry *e)
 faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, const char *title, char **html,
                               size_t *len)
 {
-    render_qc_subject *subjects = calloc(n ? n : 1, sizeof *subjects);
+    report_qc_subject *subjects = calloc(n ? n : 1, sizeof *subjects);
     if (!subjects)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory writing the QC page");
     for (size_t k = 0; k < n; k++) {
@@ -125,7 +126,7 @@ faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, co
         subjects[k].images = (const uint8_t *const *)e[k].images;
         subjects[k].image_sizes = e[k].image_sizes;
     }
-    faceless_status s = render_qc_page(ctx, subjects, n, title, html, len);
+    faceless_status s = report_qc_page(ctx, subjects, n, title, html, len);
     free(subjects);
     return s;
 }

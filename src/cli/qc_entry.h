@@ -43,7 +43,7 @@ int qc_entry_shows(const qc_entry *e, const char *file_name);
 /* Frees what e holds (not e); NULL is fine. */
 void qc_entry_free(qc_entry *e);
 
-/* The page (render_qc_page) of the n entries; *html NUL-terminated, caller
+/* The page (report_qc_page) of the n entries; *html NUL-terminated, caller
  * frees. Nothing is printed. */
 faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, const char *title, char **html,
                               size_t *len);

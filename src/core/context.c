@@ -17,6 +17,8 @@ struct faceless_ctx {
     faceless_log_fn log_fn;
     void *log_user;
     faceless_log_level log_max;
+    faceless_progress_fn progress_fn;
+    void *progress_user;
     char error[CTX_ERROR_MAX];
     char *warnings[CTX_WARNINGS_MAX];
     size_t warning_count;
@@ -52,6 +54,17 @@ void faceless_ctx_set_log(faceless_ctx *ctx, faceless_log_fn fn, void *user, fac
     ctx->log_fn = fn;
     ctx->log_user = user;
     ctx->log_max = max_level;
+}
+
+void faceless_ctx_set_progress(faceless_ctx *ctx, faceless_progress_fn fn, void *user)
+{
+    ctx->progress_fn = fn;
+    ctx->progress_user = user;
+}
+
+int ctx_progress(faceless_ctx *ctx, const char *stage, double fraction)
+{
+    return !ctx->progress_fn || ctx->progress_fn(ctx->progress_user, stage, fraction) == 0;
 }
 
 const char *faceless_ctx_error(const faceless_ctx *ctx) { return ctx->error; }
@@ -127,6 +140,8 @@ void ctx_log(faceless_ctx *ctx, faceless_log_level level, const char *fmt, ...)
     va_end(ap);
     ctx->log_fn(ctx->log_user, level, buf);
 }
+
+const char *faceless_version(void) { return FACELESS_VERSION_STRING; }
 
 const char *faceless_status_name(faceless_status s)
 {

@@ -31,6 +31,11 @@ void ctx_warn(faceless_ctx *ctx, const char *fmt, ...) FACELESS_PRINTF(2, 3);
 void ctx_log(faceless_ctx *ctx, faceless_log_level level, const char *fmt, ...)
     FACELESS_PRINTF(3, 4);
 
+/* Tells the progress callback that stage is done and fraction (0..1) of the
+ * work with it; 1 to go on (also when there is no callback), 0 when the
+ * callback asks to stop (the caller then fails with FACELESS_ERR_CANCELLED). */
+int ctx_progress(faceless_ctx *ctx, const char *stage, double fraction);
+
 /* Clears the last error (the warnings stay). */
 void ctx_clear_error(faceless_ctx *ctx);
 

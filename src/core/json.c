@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,24 +404,54 @@ int json_buf_append(json_buf *b, const char *s, size_t n)
 
 int json_buf_puts(json_buf *b, const char *s) { return json_buf_append(b, s, strlen(s)); }
 
-int json_buf_string(json_buf *b, const char *s)
+int json_buf_printf(json_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return -1;
+    return json_buf_append(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+int json_buf_number(json_buf *b, double x)
+{
+    return isfinite(x) ? json_buf_printf(b, "%.17g", x) : json_buf_puts(b, "null");
+}
+
+/* The one JSON escaper: '"' and '\\' with a backslash, control bytes as
+ * \u00XX, and with ascii_only every byte outside printable ASCII too. */
+static int escape(json_buf *b, const char *s, size_t n, int ascii_only)
 {
     json_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && !(ascii_only && c >= 0x7f)) {
+            run++;
+            continue;
+        }
+        json_buf_append(b, s + i - run, run);
+        run = 0;
         char esc[8];
-        if (*p == '"' || *p == '\\') {
+        if (c == '"' || c == '\\') {
             esc[0] = '\\';
-            esc[1] = (char)*p;
+            esc[1] = (char)c;
             json_buf_append(b, esc, 2);
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            json_buf_append(b, esc, 6);
         } else {
-            json_buf_append(b, (const char *)p, 1);
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            json_buf_append(b, esc, 6);
         }
     }
+    json_buf_append(b, s + n - run, run);
     return json_buf_append(b, "\"", 1);
 }
+
+int json_buf_string(json_buf *b, const char *s) { return escape(b, s, strlen(s), 0); }
+
+int json_buf_string_bytes(json_buf *b, const char *s, size_t n) { return escape(b, s, n, 1); }
 
 int json_buf_value(json_buf *b, const json_value *v, int indent)
 {

@@ -4,6 +4,8 @@
 #ifndef FACELESS_CORE_JSON_H
 #define FACELESS_CORE_JSON_H
 
+#include "core/context.h" /* FACELESS_PRINTF */
+
 #include <stddef.h>
 
 typedef enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_type;
@@ -44,6 +46,14 @@ int json_buf_append(json_buf *b, const char *s, size_t n);
 int json_buf_puts(json_buf *b, const char *s);
 /* s as a JSON string literal, escaped. */
 int json_buf_string(json_buf *b, const char *s);
+/* n bytes of s as a JSON string literal with every byte outside printable
+ * ASCII as \u00XX (a Latin-1 reading): header text has no reliable
+ * encoding, and the output must always parse (faceless scan). */
+int json_buf_string_bytes(json_buf *b, const char *s, size_t n);
+/* printf-formatted text (at most 511 bytes a call). */
+int json_buf_printf(json_buf *b, const char *fmt, ...) FACELESS_PRINTF(2, 3);
+/* x with %.17g (reads back exactly), or null when not finite. */
+int json_buf_number(json_buf *b, double x);
 /* v as JSON text, pretty-printed at the given indent. */
 int json_buf_value(json_buf *b, const json_value *v, int indent);
 

@@ -1,4 +1,5 @@
 /* module_load: see module_load.h. */
+#define _GNU_SOURCE /* dladdr */
 #include "core/module_load.h"
 
 #include <dlfcn.h>
@@ -73,17 +74,31 @@ const void *module_load(const module_spec *spec, char *err, size_t cap)
     const char *env = getenv(spec->env);
     if (env && *env)
         return try_module(spec, env, err, cap);
-    char cand[3][PATH_MAX + 64];
+    char cand[4][PATH_MAX + 64];
     int ncand = 0;
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], exe_path[PATH_MAX] = "";
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = '\0';
+        memcpy(exe_path, exe, (size_t)n + 1);
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
             ncand += module_path(cand[ncand], sizeof cand[0], exe, "", spec->file);
             ncand += module_path(cand[ncand], sizeof cand[0], exe, "../lib/faceless/", spec->file);
+        }
+    }
+    /* Running from libfaceless.so (not linked into the executable): its
+     * modules are installed in faceless/ beside it. */
+    Dl_info info;
+    if (dladdr((void *)module_load, &info) && info.dli_fname && strstr(info.dli_fname, ".so") &&
+        strcmp(info.dli_fname, exe_path)) {
+        char lib[PATH_MAX];
+        snprintf(lib, sizeof lib, "%s", info.dli_fname);
+        char *slash = strrchr(lib, '/');
+        if (slash) {
+            *slash = '\0';
+            ncand += module_path(cand[ncand], sizeof cand[0], lib, "faceless/", spec->file);
         }
     }
     if (spec->built)

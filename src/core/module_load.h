@@ -14,7 +14,9 @@
  *  1. $ENV (spec->env), a file path; when set, nothing else is tried;
  *  2. the directory of the running executable (/proc/self/exe): a build tree;
  *  3. that directory's ../lib/faceless/: an installed faceless;
- *  4. spec->built, the path CMake built it at: the test programs in
+ *  4. faceless/ beside libfaceless.so, when this code runs from it (dladdr):
+ *     a program or Python linking an installed library, wherever it is;
+ *  5. spec->built, the path CMake built it at: the test programs in
  *     build/tests/, which link faceless_lib but live elsewhere.
  * A candidate that does not exist is passed over silently; one that exists
  * but does not load (its libraries missing, another build's module) is the

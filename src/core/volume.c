@@ -1,6 +1,8 @@
 /* faceless_volume: accessors and voxel conversions. */
 #include "volume.h"
 
+#include "context.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,3 +218,33 @@ void volume_orientation_code(const double m[4][4], char code[4])
     }
     code[3] = '\0';
 }
+
+faceless_status faceless_volume_new(faceless_ctx *ctx, const int64_t dims[4], faceless_dtype dtype,
+                                    const double vox2ras[4][4], const void *data, faceless_volume **out)
+{
+    *out = NULL;
+    if ((unsigned)dtype > (unsigned)FACELESS_DT_FLOAT64 || !data)
+        return ctx_fail(ctx, FACELESS_ERR_USAGE, "faceless_volume_new: no voxels, or an unknown voxel type");
+    int64_t n = 1;
+    for (int a = 0; a < 4; a++) {
+        /* every product below stays under 2^62 bytes */
+        if (dims[a] < 1 || dims[a] > ((int64_t)1 << 31) || n > ((int64_t)1 << 58) / dims[a])
+            return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "faceless_volume_new: dimensions out of range");
+        n *= dims[a];
+    }
+    double mm[3];
+    for (int c = 0; c < 3; c++) {
+        mm[c] = sqrt(vox2ras[0][c] * vox2ras[0][c] + vox2ras[1][c] * vox2ras[1][c] + vox2ras[2][c] * vox2ras[2][c]);
+        if (!(mm[c] > 0) || !isfinite(mm[c]))
+            return ctx_fail(ctx, FACELESS_ERR_INPUT, "faceless_volume_new: the matrix gives axis %d no length", c);
+    }
+    faceless_volume *v = volume_new(dims[0], dims[1], dims[2], dims[3], dtype, mm);
+    if (!v)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "faceless_volume_new: out of memory");
+    memcpy(v->data, data, (size_t)n * faceless_dtype_size(dtype));
+    memcpy(v->vox2ras, vox2ras, sizeof v->vox2ras);
+    *out = v;
+    return FACELESS_OK;
+}
+
+const void *faceless_volume_data(const faceless_volume *v) { return v->data; }

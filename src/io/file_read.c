@@ -183,32 +183,34 @@ static faceless_status gunzip_zlib(faceless_ctx *ctx, const char *path, const io
     return FACELESS_OK;
 }
 
-faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_bytes, io_bytes *out)
+faceless_status io_gunzip(faceless_ctx *ctx, const char *what, const uint8_t *data, size_t n, uint64_t max_bytes,
+                          io_bytes *out)
 {
-    io_bytes raw = {0};
-    faceless_status st = read_raw(ctx, path, max_bytes, &raw);
-    if (st != FACELESS_OK)
-        return st;
-    if (!io_is_gzip_magic(raw.data, raw.size)) {
-        *out = raw;
+    if (!io_is_gzip_magic(data, n)) {
+        if (n > max_bytes)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: content larger than this machine's memory", what);
+        out->data = malloc(n ? n : 1);
+        if (!out->data)
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", what);
+        memcpy(out->data, data, n);
+        out->size = n;
         return FACELESS_OK;
     }
     /* Fast path: one member whose trailer (ISIZE, size mod 2^32) gives the size. */
-    if (raw.size >= 18) {
-        const uint8_t *t = raw.data + raw.size - 4;
+    if (n >= 18) {
+        const uint8_t *t = data + n - 4;
         uint64_t isize = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
         /* Deflate cannot expand more than 1032:1; a larger claim is a lie
          * (a corrupt or hostile trailer) and is left to the zlib path. */
-        if (isize > 0 && isize <= max_bytes && isize <= (uint64_t)raw.size * 1032u) {
+        if (isize > 0 && isize <= max_bytes && isize <= (uint64_t)n * 1032u) {
             uint8_t *buf = malloc((size_t)isize);
             struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
             if (buf && d) {
                 size_t in_used = 0, out_len = 0;
                 enum libdeflate_result r =
-                    libdeflate_gzip_decompress_ex(d, raw.data, raw.size, buf, (size_t)isize, &in_used, &out_len);
+                    libdeflate_gzip_decompress_ex(d, data, n, buf, (size_t)isize, &in_used, &out_len);
                 libdeflate_free_decompressor(d);
-                if (r == LIBDEFLATE_SUCCESS && in_used == raw.size && out_len == isize) {
-                    free(raw.data);
+                if (r == LIBDEFLATE_SUCCESS && in_used == n && out_len == isize) {
                     out->data = buf;
                     out->size = out_len;
                     return FACELESS_OK;
@@ -219,7 +221,21 @@ faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_
             free(buf);
         }
     }
-    st = gunzip_zlib(ctx, path, &raw, max_bytes, out);
+    io_bytes in = {(uint8_t *)data, n};
+    return gunzip_zlib(ctx, what, &in, max_bytes, out);
+}
+
+faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_bytes, io_bytes *out)
+{
+    io_bytes raw = {0};
+    faceless_status st = read_raw(ctx, path, max_bytes, &raw);
+    if (st != FACELESS_OK)
+        return st;
+    if (!io_is_gzip_magic(raw.data, raw.size)) {
+        *out = raw; /* no copy */
+        return FACELESS_OK;
+    }
+    st = io_gunzip(ctx, path, raw.data, raw.size, max_bytes, out);
     free(raw.data);
     return st;
 }

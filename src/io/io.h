@@ -1,5 +1,6 @@
 /* Private helpers of src/io: whole-file reads, gzip, atomic writes. Only
- * src/io touches files (STYLE.md rule 7). */
+ * src/io touches files (STYLE.md rule 7). templates/ uses io_gunzip and the
+ * NIfTI header parser (nifti_header.h) too: one reader of NIfTI bytes. */
 #ifndef FACELESS_IO_H
 #define FACELESS_IO_H
 
@@ -26,6 +27,13 @@ faceless_status io_read_prefix(faceless_ctx *ctx, const char *path, size_t max_b
 /* Reads the whole content of path (gzip decompressed) into a new buffer.
  * Content longer than max_bytes is refused as FACELESS_ERR_MEMORY. */
 faceless_status io_read_whole(faceless_ctx *ctx, const char *path, uint64_t max_bytes, io_bytes *out);
+
+/* The content of data (n bytes, gzip decompressed when it has the magic,
+ * else copied) into a new buffer: what io_read_whole does after reading, for
+ * bytes already in memory (the embedded template set). Content longer than
+ * max_bytes is refused as FACELESS_ERR_MEMORY; `what` names it in messages. */
+faceless_status io_gunzip(faceless_ctx *ctx, const char *what, const uint8_t *data, size_t n, uint64_t max_bytes,
+                          io_bytes *out);
 
 /* Bytes of memory this machine has (physical), for refusing absurd inputs. */
 uint64_t io_physical_memory(void);

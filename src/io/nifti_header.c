@@ -75,23 +75,48 @@ static void from_n2(const nifti_2_header *h, nifti_fields *f)
     f->single_file = !memcmp(h->magic, "n+2", 4);
 }
 
+int nifti_header_identify(const uint8_t *bytes, size_t n, int *swapped)
+{
+    if (n < 4)
+        return 0;
+    int32_t sz;
+    memcpy(&sz, bytes, 4);
+    int32_t sz_swapped = sz;
+    swap_bytes(&sz_swapped, 4);
+    *swapped = sz != NIFTI1_HEADER_SIZE && sz != NIFTI2_HEADER_SIZE;
+    int32_t v = *swapped ? sz_swapped : sz;
+    return v == NIFTI1_HEADER_SIZE ? 1 : v == NIFTI2_HEADER_SIZE ? 2 : 0;
+}
+
+double nifti_header_vox_offset(const uint8_t *bytes, size_t n, int version, int swapped)
+{
+    if (version == 1 && n >= NIFTI1_HEADER_SIZE) {
+        float v;
+        memcpy(&v, bytes + 108, 4);
+        if (swapped)
+            swap_bytes(&v, 4);
+        return v;
+    }
+    if (version == 2 && n >= NIFTI2_HEADER_SIZE) {
+        int64_t v;
+        memcpy(&v, bytes + 168, 8);
+        if (swapped)
+            swap_bytes(&v, 8);
+        return (double)v;
+    }
+    return NAN;
+}
+
 faceless_status nifti_header_parse(faceless_ctx *ctx, const char *path, const uint8_t *bytes, size_t n,
                                    nifti_fields *f)
 {
     memset(f, 0, sizeof *f);
     if (n < 4)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: truncated header (%zu bytes)", path, n);
-    int32_t sz;
-    memcpy(&sz, bytes, 4);
-    int32_t sz_swapped = sz;
-    swap_bytes(&sz_swapped, 4);
-    if (sz == NIFTI1_HEADER_SIZE || sz_swapped == NIFTI1_HEADER_SIZE) {
-        f->version = 1;
-        f->swapped = sz != NIFTI1_HEADER_SIZE;
-    } else if (sz == NIFTI2_HEADER_SIZE || sz_swapped == NIFTI2_HEADER_SIZE) {
-        f->version = 2;
-        f->swapped = sz != NIFTI2_HEADER_SIZE;
-    } else {
+    f->version = nifti_header_identify(bytes, n, &f->swapped);
+    if (!f->version) {
+        int32_t sz;
+        memcpy(&sz, bytes, 4);
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a NIfTI file (header size field is %d, not 348 or 540)",
                         path, (int)sz);
     }

@@ -1,6 +1,8 @@
 /* The fields of a NIfTI-1 or NIfTI-2 header that faceless interprets, in
  * native byte order and widest types, plus the checks that turn a malformed
- * header into one clear error line. Private to src/io. */
+ * header into one clear error line. Private to src/io, templates/ and
+ * src/scan: one reader of NIfTI headers for subjects, template sets and
+ * the header audit. */
 #ifndef FACELESS_IO_NIFTI_HEADER_H
 #define FACELESS_IO_NIFTI_HEADER_H
 
@@ -25,6 +27,15 @@ typedef struct nifti_fields {
     double quatern[3], qoffset[3];
     double srow[3][4];
 } nifti_fields;
+
+/* The header's version (1 or 2) from its sizeof_hdr alone, and *swapped
+ * whether it is in the other byte order; 0 when sizeof_hdr is neither 348
+ * nor 540 either way (or n < 4). For readers of what even a malformed
+ * header holds (faceless scan), where nifti_header_parse would refuse it. */
+int nifti_header_identify(const uint8_t *bytes, size_t n, int *swapped);
+
+/* vox_offset as stored (unchecked), NAN when n is shorter than the header. */
+double nifti_header_vox_offset(const uint8_t *bytes, size_t n, int version, int swapped);
 
 /* Parses and checks the header at the start of bytes (n bytes available).
  * `path` is only used in messages. */

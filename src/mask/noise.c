@@ -12,7 +12,8 @@
  *    counter-based generator keyed by (seed, voxel index): the same values
  *    for any thread count and any box. Its spectrum is shaped with FFTW
  *    (forward r2c, Gaussian transfer function, inverse c2r, single-threaded
- *    FFTW_ESTIMATE plans, which are deterministic).
+ *    FFTW_ESTIMATE plans, which are deterministic, made under the planner
+ *    lock of core/fft_plan.h: another context may plan on another thread).
  * 4. Each shaped value is turned into a probability through the normal CDF
  *    (the shaped field is Gaussian) and replaced by that quantile of the
  *    sorted tissue pool: the refill has the tissue's histogram and the
@@ -20,8 +21,8 @@
 #include "mask/mask.h"
 
 #include "core/context.h"
+#include "core/fft_plan.h"
 
-#include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,13 +202,11 @@ faceless_status mask_noise_frame(faceless_ctx *ctx, faceless_volume *v, int64_t 
         free(pool);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the noise refill", name);
     }
-    fftwf_plan fwd = fftwf_plan_dft_r2c_3d((int)bz, (int)by, (int)bx, field, spec, FFTW_ESTIMATE);
-    fftwf_plan inv = fftwf_plan_dft_c2r_3d((int)bz, (int)by, (int)bx, spec, field, FFTW_ESTIMATE);
+    fftwf_plan fwd = fft_plan_r2c_3d((int)bz, (int)by, (int)bx, field, spec);
+    fftwf_plan inv = fft_plan_c2r_3d((int)bz, (int)by, (int)bx, spec, field);
     if (!fwd || !inv) {
-        if (fwd)
-            fftwf_destroy_plan(fwd);
-        if (inv)
-            fftwf_destroy_plan(inv);
+        fft_plan_destroy(fwd);
+        fft_plan_destroy(inv);
         fftwf_free(field);
         fftwf_free(spec);
         free(pool);
@@ -239,8 +238,8 @@ faceless_status mask_noise_frame(faceless_ctx *ctx, faceless_volume *v, int64_t 
         }
     }
     fftwf_execute(inv);
-    fftwf_destroy_plan(fwd);
-    fftwf_destroy_plan(inv);
+    fft_plan_destroy(fwd);
+    fft_plan_destroy(inv);
     fftwf_free(spec);
 
     /* 4. Gaussian -> uniform -> tissue quantile. Mean and sd of the shaped

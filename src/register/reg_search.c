@@ -12,16 +12,17 @@
  * at least subject + template extent - 1, so the correlation is linear (no
  * wrap-around) for every placement that overlaps the subject.
  *
- * FFTW: plans are made once per call with FFTW_ESTIMATE under a process-wide
- * mutex (FFTW's planner is not thread-safe); fftwf_execute_dft_r2c/c2r with
+ * FFTW: plans are made once per call with FFTW_ESTIMATE through
+ * core/fft_plan.h (FFTW's planner is not thread-safe; the noise refill plans
+ * under the same lock); fftwf_execute_dft_r2c/c2r with
  * per-rotation arrays are thread-safe. Each rotation's result goes to its own
  * slot and the best are chosen in slot order, so the outcome does not depend
  * on the thread count. */
 #include "register/reg_internal.h"
 
-#include <fftw3.h>
+#include "core/fft_plan.h"
+
 #include <math.h>
-#include <pthread.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -30,8 +31,6 @@
 
 #define REG_SEARCH_MM 12.0
 #define SEARCH_ORIENTATIONS 12
-
-static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Smallest n' >= n of the form 2^a 3^b 5^c (fast FFT sizes). */
 static int64_t fft_size(int64_t n)
@@ -169,10 +168,8 @@ int reg_search_global(faceless_ctx *ctx, const reg_image *subj, const uint8_t *s
     }
     fftwf_plan fwd = NULL, inv = NULL;
     if (ok) {
-        pthread_mutex_lock(&planner_lock);
-        fwd = fftwf_plan_dft_r2c_3d((int)P[2], (int)P[1], (int)P[0], sgrid, sf, FFTW_ESTIMATE);
-        inv = fftwf_plan_dft_c2r_3d((int)P[2], (int)P[1], (int)P[0], tf[0], tg[0], FFTW_ESTIMATE);
-        pthread_mutex_unlock(&planner_lock);
+        fwd = fft_plan_r2c_3d((int)P[2], (int)P[1], (int)P[0], sgrid, sf);
+        inv = fft_plan_c2r_3d((int)P[2], (int)P[1], (int)P[0], tf[0], tg[0]);
         ok = fwd && inv;
     }
     int nfound = -1;
@@ -305,12 +302,8 @@ int reg_search_global(faceless_ctx *ctx, const reg_image *subj, const uint8_t *s
             nfound = -1;
         free(used);
     }
-    pthread_mutex_lock(&planner_lock);
-    if (fwd)
-        fftwf_destroy_plan(fwd);
-    if (inv)
-        fftwf_destroy_plan(inv);
-    pthread_mutex_unlock(&planner_lock);
+    fft_plan_destroy(fwd);
+    fft_plan_destroy(inv);
     for (int t = 0; tg && t < threads; t++)
         fftwf_free(tg[t]);
     for (int t = 0; tf && t < threads; t++)

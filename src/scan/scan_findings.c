@@ -8,74 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- growable string ---------------------------------------------------- */
-
-void scan_buf_add(scan_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *t = realloc(b->s, cap);
-        if (!t) {
-            b->failed = 1;
-            return;
-        }
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void scan_buf_str(scan_buf *b, const char *s) { scan_buf_add(b, s, strlen(s)); }
-
-void scan_buf_printf(scan_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    scan_buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* A JSON string. Bytes that are not printable ASCII are written as \u00XX
- * (Latin-1 reading): the text of headers has no reliable encoding, and the
- * output must always parse. */
-void scan_buf_json_string(scan_buf *b, const char *s, size_t n)
-{
-    scan_buf_add(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-            run++;
-            continue;
-        }
-        scan_buf_add(b, s + i - run, run);
-        run = 0;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            scan_buf_add(b, esc, 2);
-        } else {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            scan_buf_add(b, esc, 6);
-        }
-    }
-    scan_buf_add(b, s + n - run, run);
-    scan_buf_add(b, "\"", 1);
-}
-
 /* ---- findings ----------------------------------------------------------- */
 
 scan_findings *scan_findings_new(void) { return calloc(1, sizeof(scan_findings)); }
@@ -346,8 +278,8 @@ char *scan_findings_json(const scan_findings *f, const scan_json_options *opt, c
     indent(&b, ind);
     scan_buf_str(&b, "}");
     if (b.failed) {
-        free(b.s);
+        free(b.text);
         return NULL;
     }
-    return b.s;
+    return b.text;
 }

@@ -2,6 +2,7 @@
 #ifndef FACELESS_SCAN_INTERNAL_H
 #define FACELESS_SCAN_INTERNAL_H
 
+#include "core/json.h"
 #include "scan/scan.h"
 
 #include <stddef.h>
@@ -161,15 +162,12 @@ typedef struct scan_dcm_rules_state {
 } scan_dcm_rules_state;
 void scan_dcm_rules_visit(void *user, const scan_dcm_elem *e);
 
-/* Growable string used to build "where" texts and JSON. */
-typedef struct scan_buf {
-    char *s;
-    size_t len, cap;
-    int failed; /* out of memory */
-} scan_buf;
-void scan_buf_add(scan_buf *b, const char *s, size_t n);
-void scan_buf_str(scan_buf *b, const char *s);
-void scan_buf_printf(scan_buf *b, const char *fmt, ...) FACELESS_PRINTF(2, 3);
-void scan_buf_json_string(scan_buf *b, const char *s, size_t n);
+/* Growable string used to build "where" texts and JSON: core's one text
+ * buffer and its escaper for text of no known encoding (core/json.h). */
+typedef json_buf scan_buf;
+static inline void scan_buf_add(scan_buf *b, const char *s, size_t n) { json_buf_append(b, s, n); }
+static inline void scan_buf_str(scan_buf *b, const char *s) { json_buf_puts(b, s); }
+#define scan_buf_printf json_buf_printf
+static inline void scan_buf_json_string(scan_buf *b, const char *s, size_t n) { json_buf_string_bytes(b, s, n); }
 
 #endif

@@ -8,6 +8,8 @@
  * or the first vox_offset bytes of a file), in either byte order. */
 #include "scan/scan_internal.h"
 
+#include "io/nifti_header.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -94,17 +96,8 @@ faceless_status scan_nifti_bytes(faceless_ctx *ctx, const char *file, const uint
     scan_run run = {ctx, policy, out, file};
     if (n < 348)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: NIfTI header truncated (%zu bytes)", file, n);
-    int version = 0, swapped = 0;
-    for (int s = 0; s < 2 && !version; s++) {
-        uint32_t size = u32(b, s);
-        if (size == 348) {
-            version = 1;
-            swapped = s;
-        } else if (size == 540) {
-            version = 2;
-            swapped = s;
-        }
-    }
+    int swapped = 0;
+    const int version = nifti_header_identify(b, n, &swapped);
     if (!version)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a NIfTI header (sizeof_hdr is neither 348 nor 540)", file);
     if (version == 2 && n < 540)

@@ -5,6 +5,7 @@
  * any thread count. */
 #include "io/io.h"
 #include "io/io_dir.h"
+#include "io/nifti_header.h"
 #include "scan/scan_internal.h"
 
 #include <stdio.h>
@@ -74,24 +75,14 @@ static faceless_status read_nifti_header(faceless_ctx *ctx, const char *path, io
     if (st != FACELESS_OK)
         return st;
     uint64_t vox = 0;
-    if (head.size >= 348) {
-        const uint8_t *b = head.data;
-        uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-        int swapped = !(le == 348 || le == 540);
-        uint32_t size = swapped ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3] : le;
-        if (size == 348) {
-            uint8_t f[4];
-            for (int i = 0; i < 4; i++)
-                f[i] = swapped ? b[111 - i] : b[108 + i];
-            float v;
-            memcpy(&v, f, 4);
-            vox = v >= 352.f && v < (float)NIFTI_HEADER_CAP ? (uint64_t)v : 352;
-        } else if (size == 540 && head.size >= 544) {
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++)
-                v |= (uint64_t)b[swapped ? 175 - i : 168 + i] << (8 * i);
-            vox = v >= 544 && v < NIFTI_HEADER_CAP ? v : 544;
-        }
+    int swapped = 0;
+    const int version = nifti_header_identify(head.data, head.size, &swapped);
+    if (version) {
+        /* where the voxels start; a bad offset counts as none (the header
+         * and its extender only) */
+        const double v = nifti_header_vox_offset(head.data, head.size, version, swapped);
+        const double lo = version == 1 ? 352 : 544;
+        vox = v >= lo && v < (double)NIFTI_HEADER_CAP ? (uint64_t)v : (uint64_t)lo;
     }
     if (vox <= head.size) {
         if (vox)

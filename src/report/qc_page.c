@@ -5,45 +5,25 @@
  * the style and the script. A Content-Security-Policy forbids every network
  * request, so the page works from a USB stick on an offline laptop and cannot
  * leak anything. Built in memory; the CLI reads the inputs and writes it.
+ * (Moved from render/: the page shows renders, it does not draw them.)
  *
  * Untrusted text (folder and file names, report contents) goes into the HTML
  * escaped, and the script only ever puts it into the page with textContent. */
-#include "render/render_internal.h"
+#include "report/qc_page.h"
+
 #include "core/context.h"
+#include "core/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} sbuf;
+/* The page is built in core's one growing text buffer (json.h). */
+typedef json_buf sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static void sb_put(sbuf *b, const char *s, size_t n) { json_buf_append(b, s, n); }
+static void sb_str(sbuf *b, const char *s) { json_buf_puts(b, s); }
 
 /* Text escaped for HTML element content and double-quoted attributes. */
 static void sb_html(sbuf *b, const char *s)
@@ -218,7 +198,7 @@ static const char PAGE_SCRIPT[] =
     "})();\n"
     "</script>\n";
 
-faceless_status render_qc_page(faceless_ctx *ctx, const render_qc_subject *subjects, size_t n, const char *title,
+faceless_status report_qc_page(faceless_ctx *ctx, const report_qc_subject *subjects, size_t n, const char *title,
                                char **html, size_t *len)
 {
     sbuf b = {0};
@@ -239,7 +219,7 @@ faceless_status render_qc_page(faceless_ctx *ctx, const render_qc_subject *subje
                "&middot; n: note (Esc leaves it)</span></header>\n"
                "<div id=\"layout\"><nav id=\"list\"></nav>\n<main>\n");
     for (size_t i = 0; i < n; i++) {
-        const render_qc_subject *s = &subjects[i];
+        const report_qc_subject *s = &subjects[i];
         char idx[32];
         snprintf(idx, sizeof idx, "%zu", i);
         sb_str(&b, "<section class=\"subject\" id=\"subject-");
@@ -281,10 +261,10 @@ faceless_status render_qc_page(faceless_ctx *ctx, const render_qc_subject *subje
     sb_str(&b, PAGE_SCRIPT);
     sb_str(&b, "</body>\n</html>\n");
     if (b.failed) {
-        free(b.p);
+        free(b.text);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "report: out of memory building the page");
     }
-    *html = b.p;
+    *html = b.text;
     *len = b.len;
     return FACELESS_OK;
 }

@@ -1,8 +1,9 @@
-/* JSON text of the deface report: a small append-only writer (strings are
- * escaped per RFC 8259; numbers use %.17g so they read back exactly). */
-#include "mask/report.h"
+/* JSON text of the deface report (strings escaped per RFC 8259 by core's
+ * json_buf; numbers with %.17g so they read back exactly). */
+#include "report/run_report.h"
 
 #include "core/context.h"
+#include "core/json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,73 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct jbuf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} jbuf;
+/* The writer: core's json_buf and its escaper (json.h), with the layout of
+ * this report (two-space indent, one key a line) on top. */
+typedef json_buf jbuf;
 
-static void jb_put(jbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *t = realloc(b->s, cap);
-        if (!t) {
-            b->oom = 1;
-            return;
-        }
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void jb_printf(jbuf *b, const char *fmt, ...) FACELESS_PRINTF(2, 3);
-static void jb_printf(jbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    jb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
-
-static void jb_str(jbuf *b, const char *s)
-{
-    if (!s) {
-        jb_put(b, "null", 4);
-        return;
-    }
-    jb_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            jb_put(b, e, 2);
-        } else if (*p < 0x20) {
-            jb_printf(b, "\\u%04x", *p);
-        } else {
-            jb_put(b, (const char *)p, 1);
-        }
-    }
-    jb_put(b, "\"", 1);
-}
-
-static void jb_num(jbuf *b, double x)
-{
-    if (!isfinite(x))
-        jb_put(b, "null", 4);
-    else
-        jb_printf(b, "%.17g", x);
-}
+static void jb_put(jbuf *b, const char *s, size_t n) { json_buf_append(b, s, n); }
+static void jb_str(jbuf *b, const char *s) { s ? json_buf_string(b, s) : json_buf_puts(b, "null"); }
+#define jb_printf json_buf_printf
+#define jb_num json_buf_number
 
 /* "key": the caller writes the value next. first: no comma before. */
 static void jb_key(jbuf *b, int *first, int indent, const char *key)
@@ -99,7 +41,7 @@ static void jb_end(jbuf *b, int indent, char close)
 
 static void jb_hex_or_null(jbuf *b, const char *hex) { jb_str(b, hex && *hex ? hex : NULL); }
 
-static void write_image(jbuf *b, const mask_report_image *im, int indent, int with_grid_flag)
+static void write_image(jbuf *b, const run_report_image *im, int indent, int with_grid_flag)
 {
     int f = 1;
     jb_put(b, "{", 1);
@@ -127,13 +69,13 @@ static void write_image(jbuf *b, const mask_report_image *im, int indent, int wi
     jb_end(b, indent, '}');
 }
 
-char *mask_report_json(const mask_report *r)
+char *run_report_json(const run_report *r)
 {
     jbuf b = {NULL, 0, 0, 0};
     int f = 1;
     jb_put(&b, "{", 1);
     jb_key(&b, &f, 1, "report_version");
-    jb_printf(&b, "%d", MASK_REPORT_VERSION);
+    jb_printf(&b, "%d", RUN_REPORT_VERSION);
     jb_key(&b, &f, 1, "tool");
     jb_str(&b, "faceless");
     jb_key(&b, &f, 1, "tool_version");
@@ -161,6 +103,8 @@ char *mask_report_json(const mask_report *r)
         jb_printf(&b, "%d", r->threads);
         jb_key(&b, &g, 2, "force");
         jb_put(&b, r->force ? "true" : "false", r->force ? 4 : 5);
+        jb_key(&b, &g, 2, "fingerprint");
+        jb_hex_or_null(&b, r->fingerprint);
         jb_end(&b, 1, '}');
     }
 
@@ -330,9 +274,9 @@ char *mask_report_json(const mask_report *r)
     jb_put(&b, "]", 1);
     jb_end(&b, 0, '}');
     jb_put(&b, "\n", 1);
-    if (b.oom) {
-        free(b.s);
+    if (b.failed) {
+        free(b.text);
         return NULL;
     }
-    return b.s;
+    return b.text;
 }

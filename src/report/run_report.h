@@ -5,22 +5,22 @@
  *
  * Builds the text in memory; the CLI writes it (only src/io and the CLI
  * touch files). */
-#ifndef FACELESS_MASK_REPORT_H
-#define FACELESS_MASK_REPORT_H
+#ifndef FACELESS_REPORT_RUN_REPORT_H
+#define FACELESS_REPORT_RUN_REPORT_H
 
 #include "mask/mask.h"
 
 #include <stddef.h>
 
-#define MASK_REPORT_VERSION 1
-#define MASK_REPORT_MAX_APPLY 64
+#define RUN_REPORT_VERSION 1
+#define RUN_REPORT_MAX_APPLY 64
 
-typedef struct mask_report_stage {
+typedef struct run_report_stage {
     const char *name; /* "read", "template", "register", ... */
     double seconds;
-} mask_report_stage;
+} run_report_stage;
 
-typedef struct mask_report_image {
+typedef struct run_report_image {
     const char *input, *output;  /* paths as given */
     char input_sha256[65];       /* "" when not computed */
     char output_sha256[65];
@@ -29,9 +29,9 @@ typedef struct mask_report_image {
     char orientation[4];
     int same_grid;               /* apply-to: 1 when its grid equals the reference grid */
     int64_t voxels_changed;      /* over all frames */
-} mask_report_image;
+} run_report_image;
 
-typedef struct mask_report {
+typedef struct run_report {
     const char *tool_version;
     const char *verdict;         /* see docs/report.md */
     int exit_code;
@@ -44,6 +44,8 @@ typedef struct mask_report {
     double brain_margin_mm;
     int threads;
     int force;
+    char fingerprint[65];        /* deface/deface.h: every option that changes the output, the
+                                    template's checksum, the version; "" when unknown */
     /* template and transform */
     const char *template_name;
     const char *template_sha256;
@@ -73,9 +75,9 @@ typedef struct mask_report {
     char mask_sha256[65];
     const char *render_out, *mesh_out; /* --render-out and --mesh-out as given, NULL when not asked */
     /* images: [0] the reference, then the --apply-to images */
-    mask_report_image images[1 + MASK_REPORT_MAX_APPLY];
+    run_report_image images[1 + RUN_REPORT_MAX_APPLY];
     int n_images;
-    mask_report_stage stages[16];
+    run_report_stage stages[16];
     int n_stages;
     double total_seconds;
     int have_header_audit;
@@ -83,10 +85,10 @@ typedef struct mask_report {
     const char *header_policy;  /* the policy used (static) */
     const char *const *warnings;
     size_t n_warnings;
-} mask_report;
+} run_report;
 
 /* The report as JSON text (UTF-8, ends with a newline); caller frees.
  * NULL when out of memory. */
-char *mask_report_json(const mask_report *r);
+char *run_report_json(const run_report *r);
 
 #endif

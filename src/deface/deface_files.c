@@ -1,4 +1,4 @@
-#include "cli/deface_files.h"
+#include "deface/deface_files.h"
 
 #include "core/context.h"
 #include "core/sha256.h"

@@ -1,7 +1,7 @@
-/* File-side helpers of `faceless deface` (the CLI is allowed to touch files):
+/* File-side helpers of the de-face pipeline (src/deface, and batch):
  * output names, SHA-256 of files, the --transform file, text outputs. */
-#ifndef FACELESS_CLI_DEFACE_FILES_H
-#define FACELESS_CLI_DEFACE_FILES_H
+#ifndef FACELESS_DEFACE_DEFACE_FILES_H
+#define FACELESS_DEFACE_DEFACE_FILES_H
 
 #include "faceless.h"
 #include "io/dicom/dicom.h"
