@@ -26,7 +26,13 @@ static int subject_to_mask(const faceless_volume *subj, const faceless_volume *m
     double inv[4][4];
     if (!mask_affine_invert(m->vox2ras, inv))
         return 0;
-    mask_affine_mul(inv, subj->vox2ras, out);
+    /* inv x subj->vox2ras, written out: gcc 12's -Wstringop-overflow takes
+     * the struct member for a 32-byte region when mask_affine_mul is inlined
+     * here under -fsanitize=address */
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 4; x++)
+            out[y][x] = inv[y][0] * subj->vox2ras[0][x] + inv[y][1] * subj->vox2ras[1][x] +
+                        inv[y][2] * subj->vox2ras[2][x] + inv[y][3] * subj->vox2ras[3][x];
     return 1;
 }
 
@@ -81,9 +87,9 @@ faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *
     faceless_status st = mask_depth_build(ctx, subj, &d);
     if (st != FACELESS_OK)
         return st;
-    double inv[4][4], mvox[4][4];
-    int ok = mask_affine_invert(subj->vox2ras, inv);
-    mask_affine_mul(inv, m->vox2ras, mvox);
+    /* mask voxel index -> subject voxel index (subject_to_mask the other way) */
+    double mvox[4][4];
+    int ok = subject_to_mask(m, subj, mvox);
     int64_t inside = 0, on_head = 0;
     for (int64_t v = 0; ok && v < n; v++) {
         if (volume_get_stored(m, v) == 0.0)

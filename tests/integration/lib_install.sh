@@ -6,6 +6,12 @@
 # faceless_deface_file() into the same bytes as `faceless deface`.
 set -u
 : "${FACELESS:?}" "${FACELESS_SOURCE_DIR:?}" "${FACELESS_BUILD_DIR:?}"
+# The release tier runs this; the ASan+UBSan tier (scripts/test.sh) skips it:
+# the installed library is linked into programs built without the sanitizer, which cannot load an ASan library.
+if ldd "${FACELESS:-/nonexistent}" 2>/dev/null | grep -q libasan; then
+  echo "skip: ASan build (the installed library is linked into programs built without the sanitizer, which cannot load an ASan library); the release tier runs it"
+  exit 77
+fi
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 [ -f "$ch2" ] || { echo "SKIP: $ch2 missing (Debian's mricron-data)"; exit 77; }
 command -v pkg-config >/dev/null || { echo "SKIP: no pkg-config"; exit 77; }
