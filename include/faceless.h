@@ -212,8 +212,8 @@ FACELESS_API faceless_status faceless_deface_options_set(faceless_ctx *ctx, face
  * same bytes, the optional outputs the options name, and the same refusals
  * (FACELESS_ERR_UNTRUSTED when the registration is not trusted, nothing
  * written). *report_json (NULL allowed) gets the JSON report (docs/report.md),
- * also after a failure; free it with faceless_free. The run's seed is the
- * options' (ctx's seed is used for DICOM UIDs, as the CLI sets it). */
+ * also after a failure; free it with faceless_free. The noise seed is the
+ * options' "seed". Outputs are published together or not at all. */
 FACELESS_API faceless_status faceless_deface_file(faceless_ctx *ctx, const char *in_path, const char *out_path,
                                                   const faceless_deface_options *o, char **report_json);
 

@@ -42,9 +42,6 @@ class _Run:
             for v in values:
                 text = ("1" if v else "0") if isinstance(v, bool) else str(v)
                 self.check(_lib.opts_set(self.ctx, self.opts, name.encode(), text.encode()))
-            if name == "seed":
-                # DICOM outputs take their UIDs' seed from the context (faceless.h)
-                _lib.ctx_set_seed(self.ctx, int(value))
 
     def check(self, status):
         _lib.raise_for(status, self.ctx)

@@ -121,7 +121,6 @@ static int deface_once(const deface_args *a)
     if (!ctx)
         return FACELESS_ERR_MEMORY;
     faceless_ctx_set_threads(ctx, a->threads);
-    faceless_ctx_set_seed(ctx, a->o->seed); /* DICOM UIDs (dicom_write.c) */
     int several = 0;
     faceless_status s = deface_file_run(ctx, a->input, a->output, a->o, NULL, &several);
     int rc = several ? SEVERAL_SERIES : s == FACELESS_OK ? 0 : cli_fail(ctx, s);
