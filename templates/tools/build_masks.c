@@ -120,8 +120,9 @@ static double ramp(double x, double a, double b)
  * 15 mm over the cheeks, thinning out sideways and backwards (20 mm in
  * front of the mask's back edge), so the temples and the skin in front of
  * the ears keep all but what sticks out;
- * EAR_SHELL_MM within 25 mm of the pinnae's centres (37 mm up and down),
- * thinning out to 45 mm. */
+ * EAR_SHELL_MM within 18 mm of the pinnae's centres (27 mm up and down),
+ * half of it 28 mm away (the top of the pinna, where the temporal lobe can
+ * lie 10 mm under the skin), none beyond 45 mm. */
 static double shell_mm(double ax, double y, double z)
 {
     double mm = 0.0;
@@ -137,7 +138,7 @@ static double shell_mm(double ax, double y, double z)
          * 60 mm tall: a distance stretched 1.5 times less upwards and down */
         double dz = (z + 35.0) / 1.5;
         double r = sqrt((ax - 78.0) * (ax - 78.0) + (y + 28.0) * (y + 28.0) + dz * dz);
-        mm = fmax(mm, EAR_SHELL_MM * ramp(r, 45.0, 25.0));
+        mm = fmax(mm, 0.5 * EAR_SHELL_MM * (ramp(r, 45.0, 28.0) + ramp(r, 28.0, 18.0)));
     }
     return mm;
 }
