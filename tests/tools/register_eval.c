@@ -50,7 +50,10 @@ int main(int argc, char **argv)
         }
     }
     suite_print("all", &st);
+    int rc = st.failures ? 1 : 0;
+    free(st.err);
+    free(st.trusted);
     template_set_free(tpl);
     faceless_ctx_free(ctx);
-    return st.failures ? 1 : 0;
+    return rc;
 }
