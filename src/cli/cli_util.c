@@ -64,22 +64,3 @@ faceless_ctx *cli_ctx_new(int verbosity)
         faceless_ctx_set_log(ctx, cli_log_stderr, NULL, verbosity >= 2 ? FACELESS_LOG_INFO : FACELESS_LOG_WARN);
     return ctx;
 }
-
-faceless_status cli_outputs_begin(faceless_ctx *ctx, int overwrite)
-{
-    io_outset *set = io_outset_new(overwrite);
-    if (!set)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-    ctx_set_outset(ctx, set);
-    return FACELESS_OK;
-}
-
-faceless_status cli_outputs_end(faceless_ctx *ctx, faceless_status st)
-{
-    io_outset *set = ctx_outset(ctx);
-    ctx_set_outset(ctx, NULL);
-    if (set && st == FACELESS_OK)
-        st = io_outset_commit(ctx, set);
-    io_outset_free(set); /* removes whatever was not committed */
-    return st;
-}

@@ -16,12 +16,4 @@ void cli_log_stderr(void *user, faceless_log_level level, const char *message);
  * cli_fail; 1 warnings; 2 info). NULL when out of memory. */
 faceless_ctx *cli_ctx_new(int verbosity);
 
-/* A run's outputs, all or nothing (issue 21): begin attaches an output set
- * to ctx, so every file written through ctx stays a temporary; end commits
- * them together when st is FACELESS_OK (none replaces an existing file
- * unless overwrite; of two runs writing one name, one fails with exit 5),
- * or removes them all otherwise. end returns st, or the commit's error. */
-faceless_status cli_outputs_begin(faceless_ctx *ctx, int overwrite);
-faceless_status cli_outputs_end(faceless_ctx *ctx, faceless_status st);
-
 #endif

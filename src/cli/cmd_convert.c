@@ -2,6 +2,7 @@
  * .nii.gz, keeping every header field and voxel bit for bit. Also the
  * round-trip the tests use to check the reader and writer. */
 #include "cli/cli_util.h"
+#include "io/out_set.h"
 #include "cli/commands.h"
 
 #include <stdio.h>
@@ -40,10 +41,10 @@ int cmd_convert(int argc, char **argv)
     faceless_volume *v = NULL;
     faceless_status st = faceless_volume_read(ctx, pos[0], &v);
     if (st == FACELESS_OK)
-        st = cli_outputs_begin(ctx, force);
+        st = io_outset_begin(ctx, force);
     if (st == FACELESS_OK) {
         faceless_write_options wo = {force};
-        st = cli_outputs_end(ctx, faceless_volume_write(ctx, v, pos[1], &wo));
+        st = io_outset_end(ctx, faceless_volume_write(ctx, v, pos[1], &wo));
     }
     int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
     faceless_volume_free(v);

@@ -2,6 +2,7 @@
  * at; with --after RESULT, the before/after QC montage that
  * `faceless deface --render-out` writes. */
 #include "cli/cli_util.h"
+#include "io/out_set.h"
 #include "cli/commands.h"
 #include "core/context.h"
 #include "core/volume.h"
@@ -280,12 +281,12 @@ int cmd_render(int argc, char **argv)
     free(mask_r);
     t2 = omp_get_wtime();
     /* the picture and the mesh appear together or not at all */
-    if (st == FACELESS_OK && (st = cli_outputs_begin(ctx, force)) == FACELESS_OK) {
+    if (st == FACELESS_OK && (st = io_outset_begin(ctx, force)) == FACELESS_OK) {
         st = render_png_write(ctx, &img, pos[1]);
         if (st == FACELESS_OK && mesh_path)
             st = after ? write_mesh(ctx, after, in, 0, &opts, mesh_path, &mesh, &t_mesh)
                        : write_mesh(ctx, in, in, frame, &opts, mesh_path, &mesh, &t_mesh);
-        st = cli_outputs_end(ctx, st);
+        st = io_outset_end(ctx, st);
     }
     if (st == FACELESS_OK && timing) {
         fprintf(stderr, "faceless render: read %.4f s, render %.4f s (%s), threads %d", t1 - t0, t2 - t1,

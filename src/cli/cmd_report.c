@@ -4,6 +4,7 @@
  * `faceless deface --render-out/--report-out`). The page itself is built in
  * memory by render/qc_page.c; this command finds and reads the files. */
 #include "cli/cli_util.h"
+#include "io/out_set.h"
 #include "cli/commands.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
@@ -253,8 +254,8 @@ int cmd_report(int argc, char **argv)
         st = qc_entry_page(ctx, e, n, title, &html, &html_len);
     if (st == FACELESS_OK) {
         io_bytes page = {(uint8_t *)html, html_len};
-        if ((st = cli_outputs_begin(ctx, force)) == FACELESS_OK)
-            st = cli_outputs_end(ctx, io_write_atomic(ctx, out, &page, 1));
+        if ((st = io_outset_begin(ctx, force)) == FACELESS_OK)
+            st = io_outset_end(ctx, io_write_atomic(ctx, out, &page, 1));
     }
     if (st == FACELESS_OK)
         printf("faceless report: %zu subjects, %zu images -> %s\n", n, nimages, out);

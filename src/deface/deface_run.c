@@ -412,25 +412,6 @@ static void name_memory_error(deface_run *r, faceless_status s)
 /* A run's outputs, all or nothing (issue 21): every file the run writes is
  * staged in an output set attached to ctx (io/out_set.h) and published by
  * outputs_end only when st is FACELESS_OK; otherwise what was staged goes. */
-static faceless_status outputs_begin(faceless_ctx *ctx, int overwrite)
-{
-    io_outset *set = io_outset_new(overwrite);
-    if (!set)
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-    ctx_set_outset(ctx, set);
-    return FACELESS_OK;
-}
-
-static faceless_status outputs_end(faceless_ctx *ctx, faceless_status st)
-{
-    io_outset *set = ctx_outset(ctx);
-    ctx_set_outset(ctx, NULL);
-    if (set && st == FACELESS_OK)
-        st = io_outset_commit(ctx, set);
-    io_outset_free(set); /* removes whatever was not committed */
-    return st;
-}
-
 faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const char *out_path,
                                 const faceless_deface_options *a, char **report_json, int *several_series)
 {
@@ -461,18 +442,18 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
     free(outdir);
     if (!r.output || s != FACELESS_OK)
         s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in_path);
-    else if ((s = outputs_begin(ctx, a->force || a->overwrite)) == FACELESS_OK)
+    else if ((s = io_outset_begin(ctx, a->force || a->overwrite)) == FACELESS_OK)
         s = deface_run_pipeline(&r); /* every output stays a temporary until the commit below */
     const faceless_status pipeline = s;
     if (r.several_series) {
-        outputs_end(ctx, FACELESS_ERR_USAGE);
+        io_outset_end(ctx, FACELESS_ERR_USAGE);
         *several_series = 1;
         run_free(&r);
         ctx_set_memory(ctx, &caller_plan);
         return s;
     }
     if (s != FACELESS_OK) {
-        outputs_end(ctx, s); /* all or nothing: what this run staged goes */
+        io_outset_end(ctx, s); /* all or nothing: what this run staged goes */
         name_memory_error(&r, s);
     }
     char *json = deface_report_finish(&r, s, t0, first_warning);
@@ -494,7 +475,7 @@ faceless_status deface_file_run(faceless_ctx *ctx, const char *in_path, const ch
         free(first);
     }
     if (pipeline == FACELESS_OK)
-        s = outputs_end(ctx, s);
+        s = io_outset_end(ctx, s);
     if (report_json)
         *report_json = json;
     else

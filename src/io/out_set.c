@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE, RENAME_EXCHANGE */
 #include "io/out_set.h"
 
+#include "core/context.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -302,5 +304,24 @@ faceless_status io_outset_commit(faceless_ctx *ctx, io_outset *s)
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return st;
+}
+
+faceless_status io_outset_begin(faceless_ctx *ctx, int overwrite)
+{
+    io_outset *set = io_outset_new(overwrite);
+    if (!set)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+    ctx_set_outset(ctx, set);
+    return FACELESS_OK;
+}
+
+faceless_status io_outset_end(faceless_ctx *ctx, faceless_status st)
+{
+    io_outset *set = ctx_outset(ctx);
+    ctx_set_outset(ctx, NULL);
+    if (set && st == FACELESS_OK)
+        st = io_outset_commit(ctx, set);
+    io_outset_free(set); /* removes whatever was not committed */
     return st;
 }

@@ -58,4 +58,13 @@ const char *io_outset_staged(const io_outset *s, const char *target);
 /* Publishes every staged output, in the order staged; all or none. */
 faceless_status io_outset_commit(faceless_ctx *ctx, io_outset *s);
 
+/* A run's outputs, all or nothing (issue 21): begin attaches a new set to
+ * ctx, so every file written through ctx (io_write_atomic) stays a
+ * temporary; end detaches it and commits it when st is FACELESS_OK (none
+ * replaces an existing file unless overwrite; of two runs writing one name,
+ * one fails with exit 5), or removes everything staged otherwise. end
+ * returns st, or the commit's error. */
+faceless_status io_outset_begin(faceless_ctx *ctx, int overwrite);
+faceless_status io_outset_end(faceless_ctx *ctx, faceless_status st);
+
 #endif

@@ -92,23 +92,6 @@ static int smooth2(float *a, float *b, const reg_image *im, double sigma_mm)
     return ok;
 }
 
-/* Median of the grid's border voxels (the background, as reg_head_mask
- * takes it); tmp holds at least the border's voxel count. */
-static double border_median(const reg_image *im, float *tmp)
-{
-    const int64_t nx = im->nx, ny = im->ny, nz = im->nz;
-    int64_t nb = 0;
-    for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++)
-            for (int64_t i = 0; i < nx; i++)
-                if (i == 0 || j == 0 || k == 0 || i == nx - 1 || j == ny - 1 || k == nz - 1)
-                    tmp[nb++] = im->v[(k * ny + j) * nx + i];
-    double half = 0.5, bg = 0;
-    if (nb > 0)
-        reg_quantiles(tmp, nb, &half, 1, &bg);
-    return bg;
-}
-
 float *reg_bias_field(const reg_image *im, const uint8_t *mask, double *spread, double *background)
 {
     const int64_t n = im->nx * im->ny * im->nz;
@@ -120,7 +103,7 @@ float *reg_bias_field(const reg_image *im, const uint8_t *mask, double *spread, 
     }
     /* Shading scales the signal, the departure from the background (air):
      * taken so, an inverted image (bright air) is corrected as well. */
-    const double bg = border_median(im, den);
+    const double bg = reg_border_median(im, den);
     *background = bg;
     for (int64_t i = 0; i < n; i++) {
         num[i] = mask[i] ? (float)fabs(im->v[i] - bg) : 0.0f;

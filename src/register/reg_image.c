@@ -175,6 +175,21 @@ void reg_quantiles(const float *v, int64_t n, const double *q, int nq, double *o
     free(hist);
 }
 
+double reg_border_median(const reg_image *im, float *tmp)
+{
+    const int64_t nx = im->nx, ny = im->ny, nz = im->nz;
+    int64_t nb = 0;
+    for (int64_t k = 0; k < nz; k++)
+        for (int64_t j = 0; j < ny; j++)
+            for (int64_t i = 0; i < nx; i++)
+                if (i == 0 || j == 0 || k == 0 || i == nx - 1 || j == ny - 1 || k == nz - 1)
+                    tmp[nb++] = im->v[(k * ny + j) * nx + i];
+    double half = 0.5, bg = 0;
+    if (nb > 0)
+        reg_quantiles(tmp, nb, &half, 1, &bg);
+    return bg;
+}
+
 uint8_t *reg_head_mask(const reg_image *im)
 {
     const int64_t nx = im->nx, ny = im->ny, nz = im->nz, n = nx * ny * nz;
@@ -188,14 +203,7 @@ uint8_t *reg_head_mask(const reg_image *im)
         return NULL;
     }
     /* Background level: median of the border voxels. */
-    int64_t nb = 0;
-    for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++)
-            for (int64_t i = 0; i < nx; i++)
-                if (i == 0 || j == 0 || k == 0 || i == nx - 1 || j == ny - 1 || k == nz - 1)
-                    tmp[nb++] = im->v[(k * ny + j) * nx + i];
-    double half = 0.5, bg, spread, q98 = 0.98;
-    reg_quantiles(tmp, nb, &half, 1, &bg);
+    double bg = reg_border_median(im, tmp), spread, q98 = 0.98;
     /* Largest departure from the background, robustly: the 98th percentile of |v - bg|. */
     for (int64_t i = 0; i < n; i++)
         tmp[i] = fabsf(im->v[i] - (float)bg);

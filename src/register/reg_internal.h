@@ -42,6 +42,10 @@ float reg_image_sample(const reg_image *im, const double u[3]);
  * (resolution 1/65536 of the range). */
 void reg_quantiles(const float *v, int64_t n, const double *q, int nq, double *out);
 
+/* Median of the grid's border voxels: the background level, as
+ * reg_head_mask takes it. tmp holds at least the border's voxel count. */
+double reg_border_median(const reg_image *im, float *tmp);
+
 /* Head (foreground) mask of a working image: 1 head, 0 background. The
  * background level is the median of the grid's border voxels, so a dark or a
  * bright (inverted) background both work; holes are filled by flooding the
