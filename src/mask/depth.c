@@ -41,52 +41,6 @@
  * contents lie 10 mm and more below the skin). */
 #define PLAIN_AIR_DEPTH_MM 8.0
 
-/* Squared distance transform in place over the whole work grid (INF = no
- * seed), with spacing s per axis. Lines are independent: any partition gives
- * the same result. */
-static int edt3(float *g, const int64_t dim[3], const double s[3], int threads)
-{
-    const int64_t nmax = dim[0] > dim[1] ? (dim[0] > dim[2] ? dim[0] : dim[2]) : (dim[1] > dim[2] ? dim[1] : dim[2]);
-    int ok = 1;
-    for (int axis = 0; axis < 3; axis++) {
-        const int64_t n = dim[axis], stride = axis == 0 ? 1 : axis == 1 ? dim[0] : dim[0] * dim[1];
-        const int64_t lines = dim[0] * dim[1] * dim[2] / n;
-        const double w = s[axis] * s[axis];
-#pragma omp parallel num_threads(threads)
-        {
-            float *f = malloc((size_t)nmax * sizeof *f), *d = malloc((size_t)nmax * sizeof *d);
-            int64_t *v = malloc((size_t)nmax * sizeof *v);
-            double *z = malloc((size_t)(nmax + 1) * sizeof *z);
-            int mine = f && d && v && z;
-#pragma omp for schedule(static)
-            for (int64_t l = 0; l < lines; l++) {
-                if (!mine)
-                    continue;
-                /* the first element of line l */
-                int64_t base;
-                if (axis == 0)
-                    base = l * dim[0];
-                else if (axis == 1)
-                    base = (l % dim[0]) + dim[0] * dim[1] * (l / dim[0]);
-                else
-                    base = l;
-                for (int64_t q = 0; q < n; q++)
-                    f[q] = g[base + q * stride];
-                mask_edt_line(f, d, n, w, v, z);
-                for (int64_t q = 0; q < n; q++)
-                    g[base + q * stride] = d[q];
-            }
-#pragma omp atomic
-            ok &= mine;
-            free(f);
-            free(d);
-            free(v);
-            free(z);
-        }
-    }
-    return ok;
-}
-
 void mask_depth_free(mask_depth *d)
 {
     if (!d)
@@ -145,7 +99,7 @@ static int distance_to(const uint8_t *bits, uint8_t mask, int want_set, const in
     const int64_t n = dim[0] * dim[1] * dim[2];
     for (int64_t b = 0; b < n; b++)
         dist[b] = ((bits[b] & mask) != 0) == want_set ? 0.0f : FLT_MAX;
-    return edt3(dist, dim, s, threads);
+    return mask_edt_grid(dist, dim, s, threads);
 }
 
 /* Block means in physical units (frame 0). */
@@ -261,16 +215,17 @@ faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj,
     const int flat = ok && isnan(d.threshold);
     if (ok && !flat)
         ok = closed_exterior(bits, &d, B_OUT, threads);
-    d.depth = ok ? malloc((size_t)n * sizeof *d.depth) : NULL;
-    ok = ok && d.depth;
+    /* squared depth (mm^2) while the surface is built; d.depth at the end */
+    float *depth2 = ok ? malloc((size_t)n * sizeof *depth2) : NULL;
+    ok = ok && depth2;
     if (ok && flat) {
         /* one value everywhere: no head and no surface; depth 0 everywhere
          * allows no shell at all */
-        memset(d.depth, 0, (size_t)n * sizeof *d.depth);
+        memset(depth2, 0, (size_t)n * sizeof *depth2);
         memset(bits, 0, (size_t)n);
     } else if (ok) {
         /* 3. the depth below the closed head's skin */
-        ok = distance_to(bits, B_OUT, 1, d.dim, d.step_mm, d.depth, threads);
+        ok = distance_to(bits, B_OUT, 1, d.dim, d.step_mm, depth2, threads);
         /* 4. protrusions: blocks of the plain (unclosed) head outside its
          * opening by a ball (erosion: farther than the radius from plain
          * exterior air; dilation: within the radius of what is left), no
@@ -286,7 +241,7 @@ faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj,
         ok = ok && dist;
         if (ok) {
             for (int64_t b = 0; b < n; b++)
-                if ((bits[b] & B_AIR) && d.depth[b] <= shallow2)
+                if ((bits[b] & B_AIR) && depth2[b] <= shallow2)
                     bits[b] |= B_SHALLOW;
             flood_from_border(bits, B_SHALLOW, B_SHALLOW, B_PLAIN, d.dim, (int32_t *)(void *)dist);
             ok = distance_to(bits, B_PLAIN, 1, d.dim, d.step_mm, dist, threads);
@@ -294,13 +249,18 @@ faceless_status mask_depth_build(faceless_ctx *ctx, const faceless_volume *subj,
                 if (dist[b] > rp2)
                     bits[b] |= B_ERODED;
             ok = ok && distance_to(bits, B_ERODED, 1, d.dim, d.step_mm, dist, threads);
-            for (int64_t b = 0; b < n; b++) {
-                bits[b] = (uint8_t)(!(bits[b] & B_PLAIN) && dist[b] > rp2 && d.depth[b] <= pd2);
-                d.depth[b] = sqrtf(d.depth[b]);
-            }
+            for (int64_t b = 0; b < n; b++)
+                bits[b] = (uint8_t)(!(bits[b] & B_PLAIN) && dist[b] > rp2 && depth2[b] <= pd2);
         }
         free(dist);
     }
+    d.depth = ok ? malloc((size_t)n * sizeof *d.depth) : NULL;
+    ok = ok && d.depth;
+    for (int64_t b = 0; ok && b < n; b++) {
+        double units = floor(sqrt((double)depth2[b]) * MASK_DEPTH_UNITS_PER_MM + 0.5);
+        d.depth[b] = units >= MASK_DEPTH_MAX ? (uint16_t)MASK_DEPTH_MAX : (uint16_t)units;
+    }
+    free(depth2);
     if (!ok) {
         mask_depth_free(&d);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the head surface", name);
@@ -340,5 +300,5 @@ double mask_depth_at(const mask_depth *d, int64_t i, int64_t j, int64_t k)
         if (w != 0.0)
             v += w * d->depth[q[0] + d->dim[0] * (q[1] + d->dim[1] * q[2])];
     }
-    return v;
+    return v / MASK_DEPTH_UNITS_PER_MM;
 }

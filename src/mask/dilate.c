@@ -66,53 +66,6 @@ double mask_grid_spacing(const faceless_volume *v, double s[3])
     return lmin > 1e-6 ? sqrt(lmin) : 1e-3;
 }
 
-void mask_edt_line(const float *f, float *d, int64_t n, double w, int64_t *v, double *z)
-{
-    int64_t k = 0;
-    int64_t q0 = 0;
-    while (q0 < n && !(f[q0] < FLT_MAX))
-        q0++;
-    if (q0 == n) {
-        for (int64_t q = 0; q < n; q++)
-            d[q] = FLT_MAX;
-        return;
-    }
-    v[0] = q0;
-    z[0] = -DBL_MAX;
-    z[1] = DBL_MAX;
-    for (int64_t q = q0 + 1; q < n; q++) {
-        if (!(f[q] < FLT_MAX))
-            continue;
-        double s;
-        for (;;) {
-            int64_t p = v[k];
-            s = ((f[q] + w * (double)q * q) - (f[p] + w * (double)p * p)) / (2.0 * w * (double)(q - p));
-            if (s <= z[k] && k > 0)
-                k--;
-            else
-                break;
-        }
-        if (s <= z[k]) { /* k == 0 and the new parabola wins everywhere */
-            v[0] = q;
-            z[0] = -DBL_MAX;
-            z[1] = DBL_MAX;
-            continue;
-        }
-        k++;
-        v[k] = q;
-        z[k] = s;
-        z[k + 1] = DBL_MAX;
-    }
-    k = 0;
-    for (int64_t q = 0; q < n; q++) {
-        while (z[k + 1] < (double)q)
-            k++;
-        double dq = (double)(q - v[k]);
-        double val = w * dq * dq + f[v[k]];
-        d[q] = val < FLT_MAX ? (float)val : FLT_MAX;
-    }
-}
-
 /* 2D squared distance transform of one slice (bx*by floats) in place: x
  * lines, then y lines. Lines are independent, so any partition gives the
  * same result. */

@@ -97,11 +97,16 @@ void mask_affine_mul(const double a[4][4], const double b[4][4], double out[4][4
 
 /* The head surface on a work grid of about 2 mm: blocks of f[0] x f[1] x f[2]
  * subject voxels. Owned by the struct; release with mask_depth_free. */
+#define MASK_DEPTH_UNITS_PER_MM 256.0
+#define MASK_DEPTH_MAX 65535u
 typedef struct mask_depth {
     int64_t dim[3];      /* work grid */
     int f[3];            /* subject voxels per block along each axis */
     double step_mm[3];   /* block spacing */
-    float *depth;        /* per block: mm from the block's centre to the nearest exterior air block (0 in air) */
+    uint16_t *depth;     /* per block: distance from the block's centre to the nearest exterior air block, in
+                          * 1/MASK_DEPTH_UNITS_PER_MM (0 in air; MASK_DEPTH_MAX = that far or farther).
+                          * Two bytes, not a float: the array is alive beside the flags at the mask's
+                          * peak memory (issue 4), and 1/256 mm is finer than any limit needs */
     uint8_t *protrusion; /* per block: 1 = head outside the opening by MASK_PROTRUSION_RADIUS_MM */
     double threshold;    /* the skin threshold (physical units) of the block means; NAN: no surface */
 } mask_depth;
@@ -138,9 +143,12 @@ int64_t mask_user_guard_apply(const faceless_volume *subj, const faceless_volume
 #define MASK_SAFETY_CAP_MM 40.0
 double mask_min_distance_mm(const faceless_volume *subj, const uint8_t *flags, uint8_t from, uint8_t to);
 
-/* One line of the 1D squared distance transform (dilate.c): f (n values,
+/* One line of the 1D squared distance transform (edt.c): f (n values,
  * FLT_MAX = no seed) -> d, with spacing^2 w. v, z: workspaces of n and n+1. */
 void mask_edt_line(const float *f, float *d, int64_t n, double w, int64_t *v, double *z);
+/* The 3D squared distance transform of g (dim[0] fastest; 0 at seeds,
+ * FLT_MAX elsewhere) in place, spacing s (mm) per axis. 0: out of memory. */
+int mask_edt_grid(float *g, const int64_t dim[3], const double s[3], int threads);
 
 /* Pulls a template image back onto the subject grid: sets `bit` in out[v]
  * where the template value at the subject voxel's world position (mapped

@@ -350,13 +350,11 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
                         subj->path ? subj->path : "subject");
     }
-    if (mask_dilate_guard(subj, r.flags, p->brain_margin_mm, threads) != 0) {
-        mask_result_free(&r);
-        mask_depth_free(&d);
-        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the brain guard",
-                        subj->path ? subj->path : "subject");
-    }
-    /* The template's depth limit, on this head's own surface (surface.c). */
+    /* The template's depth limit, on this head's own surface (surface.c),
+     * before the guard's margin: the surface's arrays are freed before the
+     * dilation's are made (peak memory, issue 4). A face voxel the limit
+     * keeps inside the margin is still guarded below, so the order does not
+     * change what is removed. */
     if (have_depth && r.n_face > 0) {
         int64_t dropped = mask_limit_by_depth(subj, &tpl->face_depth, tpl2subj, &d, r.flags, threads);
         if (dropped < 0) {
@@ -372,6 +370,11 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     }
     if (have_depth)
         mask_depth_free(&d);
+    if (mask_dilate_guard(subj, r.flags, p->brain_margin_mm, threads) != 0) {
+        mask_result_free(&r);
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the brain guard",
+                        subj->path ? subj->path : "subject");
+    }
     /* The guard wins: it is applied last, so nothing it covers can be
      * scrambled whatever the face mask says. */
     int64_t removed = 0, kept = 0, guarded = 0;

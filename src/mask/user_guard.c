@@ -104,7 +104,7 @@ faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *
         if (!in)
             continue;
         inside++;
-        on_head += d.depth[mask_depth_block(&d, c[0], c[1], c[2])] > 0.0f;
+        on_head += d.depth[mask_depth_block(&d, c[0], c[1], c[2])] > 0;
     }
     mask_depth_free(&d);
     if (!ok)

@@ -94,8 +94,8 @@ int main(void)
     vox(v, 0, -43, 0, c);
     CHECK(!d[0].protrusion[mask_depth_block(&d[0], c[0], c[1], c[2])], "the ball's skin counts as a protrusion");
     for (int64_t b = 0; b < nb; b++)
-        if (d[0].protrusion[b] && d[0].depth[b] > MASK_PROTRUSION_DEPTH_MM) {
-            CHECK(0, "a protrusion %.1f mm deep", d[0].depth[b]);
+        if (d[0].protrusion[b] && d[0].depth[b] / MASK_DEPTH_UNITS_PER_MM > MASK_PROTRUSION_DEPTH_MM) {
+            CHECK(0, "a protrusion %.1f mm deep", d[0].depth[b] / MASK_DEPTH_UNITS_PER_MM);
             break;
         }
     mask_depth_free(&d[0]);
