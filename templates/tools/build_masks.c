@@ -120,8 +120,8 @@ static double ramp(double x, double a, double b)
  * 15 mm over the cheeks, thinning out sideways and backwards (20 mm in
  * front of the mask's back edge), so the temples and the skin in front of
  * the ears keep all but what sticks out;
- * EAR_SHELL_MM within 18 mm of the pinnae's centres (27 mm up and down),
- * half of it 28 mm away (the top of the pinna, where the temporal lobe can
+ * EAR_SHELL_MM within 18 mm of the pinnae's centres (27 mm up and down,
+ * 14 mm forwards), half of it 28 mm away (the top of the pinna, where the temporal lobe can
  * lie 10 mm under the skin), none beyond 45 mm. */
 static double shell_mm(double ax, double y, double z)
 {
@@ -137,7 +137,11 @@ static double shell_mm(double ax, double y, double z)
         /* pinnae centred near (+-78, -28, -35) once registered to most heads,
          * 60 mm tall: a distance stretched 1.5 times less upwards and down */
         double dz = (z + 35.0) / 1.5;
-        double r = sqrt((ax - 78.0) * (ax - 78.0) + (y + 28.0) * (y + 28.0) + dz * dz);
+        /* and 1.3 times more forwards: in front of the tragus the temporal
+         * lobe's tip comes nearer the skin than above or behind the ear (an
+         * IXI014 anatomy lost a voxel of it 12 mm deep, 19 mm in front) */
+        double dy = y > -28.0 ? (y + 28.0) * 1.3 : y + 28.0;
+        double r = sqrt((ax - 78.0) * (ax - 78.0) + dy * dy + dz * dz);
         mm = fmax(mm, 0.5 * EAR_SHELL_MM * (ramp(r, 45.0, 28.0) + ramp(r, 28.0, 18.0)));
     }
     return mm;
