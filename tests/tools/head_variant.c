@@ -10,7 +10,9 @@
  *    same world space (a different grid of the same head, for --apply-to);
  *  --spacing MM: the same head and field of view on a grid of MM voxels
  *    (nearest neighbour), e.g. the 0.5 and 0.35 mm copies of Colin27 that
- *    the memory benchmarks use (issue 21).
+ *    the memory benchmarks use (issue 21);
+ *  --slices K0,K1: only slices K0 to K1-1 of the third axis, in the same
+ *    world space (a slab; the refusal tests' partial views).
  * The output gets a fresh NIfTI-1 header built from the new matrix. */
 #include "core/volume.h"
 
@@ -38,12 +40,13 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: head_variant IN OUT [--rotate RX,RY,RZ] [--translate TX,TY,TZ] [--scale S] "
-                        "[--frames N] [--downsample] [--spacing MM]\n");
+                        "[--frames N] [--downsample] [--spacing MM] [--slices K0,K1]\n");
         return 2;
     }
     double rot[3] = {0, 0, 0}, tr[3] = {0, 0, 0}, scale = 1.0;
     int frames = 1, down = 0;
     double spacing = 0;
+    long k0 = 0, k1 = -1;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--rotate") && i + 1 < argc && parse3(argv[i + 1], rot))
             i++;
@@ -54,6 +57,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
             frames = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--spacing") && i + 1 < argc && (spacing = atof(argv[i + 1])) > 0)
+            i++;
+        else if (!strcmp(argv[i], "--slices") && i + 1 < argc && sscanf(argv[i + 1], "%ld,%ld", &k0, &k1) == 2)
             i++;
         else if (!strcmp(argv[i], "--downsample"))
             down = 1;
@@ -68,7 +73,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "head_variant: %s\n", faceless_ctx_error(ctx));
         return 3;
     }
+    if (k1 >= 0 && (k0 < 0 || k1 <= k0 || k1 > in->nz || down || spacing > 0)) {
+        fprintf(stderr, "head_variant: --slices %ld,%ld: want 0 <= K0 < K1 <= %lld, alone\n", k0, k1,
+                (long long)in->nz);
+        return 2;
+    }
     int64_t nx = down ? in->nx / 2 : in->nx, ny = down ? in->ny / 2 : in->ny, nz = down ? in->nz / 2 : in->nz;
+    if (k1 >= 0)
+        nz = k1 - k0;
     double mm[3], f[3] = {1, 1, 1}; /* --spacing: old voxels per new voxel, per axis */
     for (int a = 0; a < 3; a++)
         mm[a] = in->voxel_mm[a] * (down ? 2 : 1) * scale;
@@ -95,6 +107,9 @@ int main(int argc, char **argv)
                 g[r][c] *= 2.0;
         }
     }
+    /* --slices: new slice 0 is old slice K0 */
+    for (int r = 0; k1 >= 0 && r < 3; r++)
+        g[r][3] += in->vox2ras[r][2] * (double)k0;
     /* --spacing: new voxel I's centre is old continuous index (I + 0.5) f - 0.5 */
     for (int r = 0; spacing > 0 && r < 3; r++)
         for (int a = 0; a < 3; a++) {
@@ -136,7 +151,7 @@ int main(int argc, char **argv)
                         }
                         v = volume_get_stored(in, o[0] + in->nx * (o[1] + in->ny * o[2]));
                     } else {
-                        v = volume_get_stored(in, i + nx * (j + ny * k));
+                        v = volume_get_stored(in, i + nx * (j + ny * (k + (k1 >= 0 ? k0 : 0))));
                     }
                     volume_set_stored(out, t * n3 + i + nx * (j + ny * k), v + (double)t);
                 }
