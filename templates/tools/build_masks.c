@@ -126,8 +126,17 @@ static double ramp(double x, double a, double b)
 static double shell_mm(double ax, double y, double z)
 {
     double mm = 0.0;
-    if (in_upper_face(ax, y, z))
-        mm = (8.0 + 10.0 * ramp(z, -4.0, -16.0)) * ramp(ax, 60.0, 40.0) * ramp(z, 20.0, 2.0) * ramp(y, 50.0, 60.0);
+    if (in_upper_face(ax, y, z)) {
+        /* The band ends along an oval around the eyes and brows, not along
+         * lines of constant height and width: a straight brow line and
+         * straight temple edges met in corners the render showed as a box
+         * cut into the forehead. The oval (centre 44 mm under the eyes' level
+         * z = 0, 66 mm wide and 64 mm high) keeps the old fades on the midline
+         * (full to z = 2, none from z = 20) and at eye level (full to about
+         * 40 mm out, none from 60), and rounds the corners between them. */
+        double e = sqrt((ax / 66.0) * (ax / 66.0) + ((z + 44.0) / 64.0) * ((z + 44.0) / 64.0));
+        mm = (8.0 + 10.0 * ramp(z, -4.0, -16.0)) * ramp(e, 1.0, 0.72) * ramp(y, 50.0, 60.0);
+    }
     if (in_lower_face(ax, y, z))
     {
         double yfront = z > -60.0 ? 20.0 : (z > -80.0 ? 20.0 + (z + 60.0) : 0.0);
