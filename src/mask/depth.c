@@ -274,31 +274,58 @@ int64_t mask_depth_block(const mask_depth *d, int64_t i, int64_t j, int64_t k)
     return i / d->f[0] + d->dim[0] * (j / d->f[1] + d->dim[1] * (k / d->f[2]));
 }
 
+/* Linear interpolation between block centres along axis a at subject index
+ * s: blocks *lo and *hi with weight 1 - *t and *t (block b's centre is at
+ * subject index b * f + (f - 1) / 2; clamped at the grid's ends). */
+static void axis_weights(const mask_depth *d, int a, int64_t s, int64_t *lo, int64_t *hi, double *t)
+{
+    double x = ((double)s - 0.5 * (d->f[a] - 1)) / d->f[a];
+    x = x < 0 ? 0 : x > (double)(d->dim[a] - 1) ? (double)(d->dim[a] - 1) : x;
+    int64_t c0 = (int64_t)floor(x);
+    if (c0 > d->dim[a] - 2)
+        c0 = d->dim[a] >= 2 ? d->dim[a] - 2 : 0;
+    *lo = c0;
+    *hi = c0 + (d->dim[a] >= 2);
+    *t = d->dim[a] >= 2 ? x - (double)c0 : 0.0;
+}
+
 double mask_depth_at(const mask_depth *d, int64_t i, int64_t j, int64_t k)
 {
-    /* block b's centre is at subject index b * f + (f - 1) / 2 */
-    const int64_t s[3] = {i, j, k};
-    int64_t c0[3];
+    int64_t lo[3], hi[3];
     double t[3];
-    for (int a = 0; a < 3; a++) {
-        double x = ((double)s[a] - 0.5 * (d->f[a] - 1)) / d->f[a];
-        x = x < 0 ? 0 : x > (double)(d->dim[a] - 1) ? (double)(d->dim[a] - 1) : x;
-        c0[a] = (int64_t)floor(x);
-        if (c0[a] > d->dim[a] - 2)
-            c0[a] = d->dim[a] >= 2 ? d->dim[a] - 2 : 0;
-        t[a] = d->dim[a] >= 2 ? x - (double)c0[a] : 0.0;
-    }
+    const int64_t s[3] = {i, j, k};
+    for (int a = 0; a < 3; a++)
+        axis_weights(d, a, s[a], &lo[a], &hi[a], &t[a]);
     double v = 0;
     for (int n = 0; n < 8; n++) {
         int64_t q[3];
         double w = 1;
         for (int a = 0; a < 3; a++) {
             int up = (n >> a) & 1;
-            q[a] = c0[a] + (up && d->dim[a] >= 2);
+            q[a] = up ? hi[a] : lo[a];
             w *= up ? t[a] : 1.0 - t[a];
         }
         if (w != 0.0)
             v += w * d->depth[q[0] + d->dim[0] * (q[1] + d->dim[1] * q[2])];
     }
     return v / MASK_DEPTH_UNITS_PER_MM;
+}
+
+void mask_depth_row(const mask_depth *d, int64_t j, int64_t k, int64_t nx, double *col, float *out)
+{
+    int64_t y0, y1, z0, z1;
+    double ty, tz;
+    axis_weights(d, 1, j, &y0, &y1, &ty);
+    axis_weights(d, 2, k, &z0, &z1, &tz);
+    const int64_t n0 = d->dim[0], r00 = n0 * (y0 + d->dim[1] * z0), r10 = n0 * (y1 + d->dim[1] * z0),
+                  r01 = n0 * (y0 + d->dim[1] * z1), r11 = n0 * (y1 + d->dim[1] * z1);
+    for (int64_t b = 0; b < n0; b++)
+        col[b] = (1.0 - tz) * ((1.0 - ty) * d->depth[r00 + b] + ty * d->depth[r10 + b]) +
+                 tz * ((1.0 - ty) * d->depth[r01 + b] + ty * d->depth[r11 + b]);
+    for (int64_t i = 0; i < nx; i++) {
+        int64_t x0, x1;
+        double tx;
+        axis_weights(d, 0, i, &x0, &x1, &tx);
+        out[i] = (float)(((1.0 - tx) * col[x0] + tx * col[x1]) / MASK_DEPTH_UNITS_PER_MM);
+    }
 }

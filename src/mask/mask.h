@@ -118,12 +118,15 @@ void mask_depth_free(mask_depth *d);
 int64_t mask_depth_block(const mask_depth *d, int64_t i, int64_t j, int64_t k);
 /* Depth (mm) at subject voxel (i, j, k): trilinear between block centres. */
 double mask_depth_at(const mask_depth *d, int64_t i, int64_t j, int64_t k);
+/* The same for the whole row (j, k) of nx voxels into out, interpolated
+ * across the row's block columns once (col: d->dim[0] doubles of work). */
+void mask_depth_row(const mask_depth *d, int64_t j, int64_t k, int64_t nx, double *col, float *out);
 
 /* Keeps of the MASK_FACE voxels those the template's depth limit allows
  * (surface.c): where tpl->face_depth gives L mm (255 = no limit), a voxel
  * stays in the face/ear mask when its depth below the skin is at most L or
  * it belongs to a protrusion; the others lose MASK_FACE. Returns the number
- * of voxels dropped, or -1 for a singular affine. */
+ * of voxels dropped, -1 for a singular affine, -2 out of memory. */
 int64_t mask_limit_by_depth(const faceless_volume *subj, const template_image *face_depth,
                             const double tpl2subj[4][4], const mask_depth *d, uint8_t *flags, int threads);
 

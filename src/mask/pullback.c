@@ -360,6 +360,9 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         if (dropped < 0) {
             mask_depth_free(&d);
             mask_result_free(&r);
+            if (dropped == -2)
+                return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the head surface",
+                                subj->path ? subj->path : "subject");
             return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
                             subj->path ? subj->path : "subject");
         }

@@ -47,28 +47,48 @@ int64_t mask_limit_by_depth(const faceless_volume *subj, const template_image *f
     mask_affine_mul(ras2vox, m, m);
     const int64_t nx = subj->nx, ny = subj->ny, nz = subj->nz;
     int64_t dropped = 0;
+    int ok = 1;
     /* slices are independent and the count an integer sum: the same for any
      * thread count */
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) reduction(+ : dropped)
-    for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++) {
-            uint8_t *row = flags + nx * (j + ny * k);
-            for (int64_t i = 0; i < nx; i++) {
-                if ((row[i] & (MASK_FACE | MASK_GUARD)) != MASK_FACE)
-                    continue;
-                double c[3];
-                for (int r = 0; r < 3; r++)
-                    c[r] = m[r][0] * (double)i + m[r][1] * (double)j + m[r][2] * (double)k + m[r][3];
-                double limit = level_at(face_depth, c);
-                if (limit >= 254.5)
-                    continue; /* no limit here */
-                if (d->protrusion[mask_depth_block(d, i, j, k)])
-                    continue;
-                if (mask_depth_at(d, i, j, k) <= limit)
-                    continue;
-                row[i] = (uint8_t)(row[i] & ~MASK_FACE);
-                dropped++;
+#pragma omp parallel num_threads(threads) reduction(+ : dropped)
+    {
+        /* the depth of a row, interpolated once for all its voxels */
+        double *col = malloc((size_t)d->dim[0] * sizeof *col);
+        float *depth = malloc((size_t)nx * sizeof *depth);
+        const int mine = col && depth;
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t k = 0; k < nz; k++)
+            for (int64_t j = 0; mine && j < ny; j++) {
+                uint8_t *row = flags + nx * (j + ny * k);
+                const uint8_t *prow = d->protrusion + d->dim[0] * (j / d->f[1] + d->dim[1] * (k / d->f[2]));
+                int have_depth = 0;
+                for (int64_t i = 0; i < nx; i++) {
+                    if ((row[i] & (MASK_FACE | MASK_GUARD)) != MASK_FACE)
+                        continue;
+                    double c[3];
+                    for (int r = 0; r < 3; r++)
+                        c[r] = m[r][0] * (double)i + m[r][1] * (double)j + m[r][2] * (double)k + m[r][3];
+                    double limit = level_at(face_depth, c);
+                    if (limit >= 254.5)
+                        continue; /* no limit here */
+                    if (prow[i / d->f[0]])
+                        continue;
+                    if (!have_depth) {
+                        mask_depth_row(d, j, k, nx, col, depth);
+                        have_depth = 1;
+                    }
+                    if (depth[i] <= limit)
+                        continue;
+                    row[i] = (uint8_t)(row[i] & ~MASK_FACE);
+                    dropped++;
+                }
             }
-        }
+#pragma omp atomic
+        ok &= mine;
+        free(col);
+        free(depth);
+    }
+    if (!ok)
+        return -2;
     return dropped;
 }
