@@ -166,7 +166,12 @@ function parseCsv(text) {
     await sleep(300);
     const rows = parseCsv(fs.readFileSync(csvPath, 'utf8'));
     check(rows.length === names.length + 1, `CSV has a header and ${names.length} rows (got ${rows.length})`);
-    check(rows[0].join(',') === 'subject,folder,decision,note,verdict,trust,voxels_changed', `CSV header: ${rows[0]}`);
+    check(rows[0].join(',') === 'subject,folder,decision,note,verdict,trust,voxels_changed,decided_at', `CSV header: ${rows[0]}`);
+    // decided_at: when the reviewer clicked (faceless qc apply records it), none while pending
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    check(iso.test(rows[1][7]) && iso.test(rows[2][7]) && Math.abs(Date.parse(rows[1][7]) - Date.now()) < 600000,
+      `CSV decided_at of the decided rows: ${rows[1][7]}, ${rows[2][7]}`);
+    check(rows.slice(3).every((r) => r[7] === ''), 'CSV decided_at empty while pending');
     check(rows[1][0] === names[0] && rows[1][2] === 'approved' && rows[1][3] === note0,
       `CSV row 1: ${JSON.stringify(rows[1])}`);
     check(rows[2][0] === names[1] && rows[2][2] === 'rejected', `CSV row 2: ${JSON.stringify(rows[2])}`);
