@@ -70,6 +70,9 @@ faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, 
         snprintf(e->json_error, sizeof e->json_error, "not JSON");
     const json_value *out = r && r->type == JSON_OBJECT ? json_get(r, "render_out") : NULL;
     e->has_render_out = out != NULL;
+    const char *output = r ? json_path_string(r, "images.0.output", NULL) : NULL;
+    if (output && !(e->output = strdup(output)))
+        s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
     if (out && out->type == JSON_STRING && *file_name(out->string)) {
         e->render_wanted = strdup(file_name(out->string));
         char *render = e->render_wanted ? io_path_join(e->folder, e->render_wanted) : NULL;
@@ -121,6 +124,7 @@ void qc_entry_free(qc_entry *e)
     free(e->json_name);
     free(e->json.data);
     free(e->render_wanted);
+    free(e->output);
     free(e->view3d.data);
     free(e->view3d_note);
     for (size_t k = 0; k < e->n_images; k++) {

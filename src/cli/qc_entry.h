@@ -21,6 +21,7 @@ typedef struct qc_entry {
     char json_error[160]; /* why it is not JSON; "" when it is */
     int has_render_out;   /* the report has a render_out field (null or not): a deface report */
     char *render_wanted;  /* the file name render_out names; NULL: none */
+    char *output;         /* the de-faced image the report names (images[0].output); NULL: none */
     size_t n_images;      /* renders shown, in order */
     char **image_names;   /* file names */
     uint8_t **images;     /* PNG bytes */
