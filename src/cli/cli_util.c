@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_fail(const faceless_ctx *ctx, faceless_status st)
@@ -63,4 +64,15 @@ faceless_ctx *cli_ctx_new(int verbosity)
     if (verbosity > 0)
         faceless_ctx_set_log(ctx, cli_log_stderr, NULL, verbosity >= 2 ? FACELESS_LOG_INFO : FACELESS_LOG_WARN);
     return ctx;
+}
+
+char *cli_default_qc_dir(const char *out_root)
+{
+    size_t n = strlen(out_root);
+    while (n > 1 && out_root[n - 1] == '/')
+        n--;
+    char *s = malloc(n + 4);
+    if (s)
+        snprintf(s, n + 4, "%.*s_qc", (int)n, out_root);
+    return s;
 }

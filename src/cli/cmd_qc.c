@@ -47,17 +47,37 @@ static void usage(FILE *f)
                "            5 a move or a report could not be written (rerun to complete), 7 out of memory\n");
 }
 
-/* OUT_ROOT without trailing slashes, and QC_DIR (default OUT_ROOT_qc). */
-static int folders(const char *out_arg, const char *qc_arg, char **out_root, char **qc_dir)
+/* What both subcommands hold: the context, OUT_ROOT without trailing
+ * slashes and QC_DIR (default OUT_ROOT_qc). */
+typedef struct qc_run {
+    faceless_ctx *ctx;
+    char *out_root, *qc_dir;
+} qc_run;
+
+static void run_close(qc_run *r)
 {
+    faceless_ctx_free(r->ctx);
+    free(r->out_root);
+    free(r->qc_dir);
+}
+
+/* 0, or the exit code: usage (args_ok 0: the usage printed) or memory. */
+static int run_open(qc_run *r, int args_ok, const char *out_arg, const char *qc_arg)
+{
+    if (!args_ok) {
+        usage(stderr);
+        return FACELESS_ERR_USAGE;
+    }
     size_t n = strlen(out_arg);
     while (n > 1 && out_arg[n - 1] == '/')
         n--;
-    *out_root = strndup(out_arg, n);
-    *qc_dir = qc_arg ? strdup(qc_arg) : malloc(n + 4);
-    if (*qc_dir && !qc_arg)
-        snprintf(*qc_dir, n + 4, "%.*s_qc", (int)n, out_arg);
-    return *out_root && *qc_dir ? 0 : -1;
+    r->ctx = cli_ctx_new(1);
+    r->out_root = strndup(out_arg, n);
+    r->qc_dir = qc_arg ? strdup(qc_arg) : cli_default_qc_dir(out_arg);
+    if (r->ctx && r->out_root && r->qc_dir)
+        return 0;
+    run_close(r);
+    return FACELESS_ERR_MEMORY;
 }
 
 /* One move of a plan: a path relative to both roots, from one to the other. */
@@ -118,6 +138,15 @@ static faceless_status plan_one(faceless_ctx *ctx, qc_plan *p, const char *from,
         free(paths[i]);
     free(paths);
     return st;
+}
+
+/* The first decision of the file about subject. */
+static const qc_decision *first_decision(const qc_decisions *d, const char *subject)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->items[i].subject, subject))
+            return &d->items[i];
+    return NULL;
 }
 
 /* An image's final decision: this file's, else the one recorded before. */
@@ -184,24 +213,18 @@ static int qc_apply(int argc, char **argv)
             return FACELESS_ERR_USAGE;
         }
     }
-    if (!file || !out_arg) {
-        usage(stderr);
-        return FACELESS_ERR_USAGE;
-    }
-    faceless_ctx *ctx = cli_ctx_new(1);
-    char *out_root = NULL, *qc_dir = NULL;
-    if (!ctx || folders(out_arg, qc_arg, &out_root, &qc_dir)) {
-        faceless_ctx_free(ctx);
-        free(out_root);
-        free(qc_dir);
-        return FACELESS_ERR_MEMORY;
-    }
+    qc_run run = {0};
+    int rc = run_open(&run, file && out_arg, out_arg, qc_arg);
+    if (rc)
+        return rc;
+    faceless_ctx *ctx = run.ctx;
+    const char *qc_dir = run.qc_dir;
     qc_decisions d = {0};
     qc_set s = {0};
     qc_plan p = {0};
     faceless_status st = qc_decisions_read(ctx, file, &d);
     if (st == FACELESS_OK)
-        st = qc_set_read(ctx, out_root, qc_dir, &s);
+        st = qc_set_read(ctx, run.out_root, qc_dir, &s);
     /* every name must be an image of this QC folder before anything moves */
     for (size_t i = 0; st == FACELESS_OK && i < d.n; i++)
         if (!qc_set_find(&s, d.items[i].subject))
@@ -220,6 +243,8 @@ static int qc_apply(int argc, char **argv)
     for (size_t i = 0; st == FACELESS_OK && i < d.n; i++) {
         const qc_decision *q = &d.items[i];
         qc_image *im = qc_set_find(&s, q->subject);
+        if (first_decision(&d, q->subject) != q)
+            continue; /* a subject given twice (with the same decision): once */
         counts[q->decision]++;
         if (q->decision == QC_PENDING ||
             (im->recorded == q->decision && same(im->note, q->note) && same(im->decided_at, q->decided_at)))
@@ -230,13 +255,11 @@ static int qc_apply(int argc, char **argv)
     if (st == FACELESS_OK && !quiet)
         printf("faceless qc: %zu approved, %zu rejected, %zu pending in %s; %zu files moved, %zu decisions recorded\n",
                counts[QC_APPROVED], counts[QC_REJECTED], counts[QC_PENDING], base, p.n, recorded);
-    int rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
+    rc = st == FACELESS_OK ? 0 : cli_fail(ctx, st);
     plan_free(&p);
     qc_set_free(&s);
     qc_decisions_free(&d);
-    free(out_root);
-    free(qc_dir);
-    faceless_ctx_free(ctx);
+    run_close(&run);
     return rc;
 }
 
@@ -336,23 +359,14 @@ static int qc_status(int argc, char **argv)
         } else
             out_arg = argv[i];
     }
-    if (!out_arg) {
-        usage(stderr);
-        return FACELESS_ERR_USAGE;
-    }
-    faceless_ctx *ctx = cli_ctx_new(1);
-    char *out_root = NULL, *qc_dir = NULL;
-    if (!ctx || folders(out_arg, qc_arg, &out_root, &qc_dir)) {
-        faceless_ctx_free(ctx);
-        free(out_root);
-        free(qc_dir);
-        return FACELESS_ERR_MEMORY;
-    }
+    qc_run run = {0};
+    int rc = run_open(&run, out_arg != NULL, out_arg, qc_arg);
+    if (rc)
+        return rc;
     qc_set s = {0};
-    faceless_status st = qc_set_read(ctx, out_root, qc_dir, &s);
-    int rc;
+    faceless_status st = qc_set_read(run.ctx, run.out_root, run.qc_dir, &s);
     if (st != FACELESS_OK) {
-        rc = cli_fail(ctx, st);
+        rc = cli_fail(run.ctx, st);
     } else {
         int ready = s.n_unreviewed == 0;
         for (size_t i = 0; i < s.n; i++)
@@ -364,9 +378,7 @@ static int qc_status(int argc, char **argv)
         rc = ready ? 0 : QC_EXIT_NOT_READY;
     }
     qc_set_free(&s);
-    free(out_root);
-    free(qc_dir);
-    faceless_ctx_free(ctx);
+    run_close(&run);
     return rc;
 }
 

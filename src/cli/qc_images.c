@@ -147,32 +147,48 @@ static faceless_status add_report(faceless_ctx *ctx, qc_set *s, const char *dir,
     return FACELESS_OK;
 }
 
-/* Walks QC_DIR/dir ("" the top) for reports; the top's rejected/ is the
- * rejected images, not reports. */
-static faceless_status walk_reports(faceless_ctx *ctx, qc_set *s, const char *dir)
+/* Calls visit for every entry of root/dir ("" the top) but hidden ones, and
+ * goes into a folder when visit leaves *descend set. sub is the entry's
+ * path below root. */
+typedef faceless_status (*walk_fn)(faceless_ctx *ctx, qc_set *s, const char *dir, const char *name, const char *sub,
+                                   int is_dir, int *descend);
+static faceless_status walk(faceless_ctx *ctx, qc_set *s, const char *root, const char *dir, walk_fn visit)
 {
-    char *path = *dir ? join3(s->qc_dir, "/", dir) : strdup(s->qc_dir);
+    char *path = *dir ? join3(root, "/", dir) : strdup(root);
     char **names = NULL;
     size_t n = 0;
     faceless_status st =
         path ? io_dir_list(ctx, path, &names, &n) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     for (size_t i = 0; st == FACELESS_OK && i < n; i++) {
-        if (names[i][0] == '.' || (!*dir && !strcmp(names[i], QC_REJECTED_DIR)))
+        if (names[i][0] == '.')
             continue;
         char *full = io_path_join(path, names[i]);
         char *sub = *dir ? join3(dir, "/", names[i]) : strdup(names[i]);
+        int is_dir = full && io_path_kind_of(full) == IO_PATH_DIR, descend = is_dir;
         if (!full || !sub)
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
-        else if (io_path_kind_of(full) == IO_PATH_DIR)
-            st = walk_reports(ctx, s, sub);
         else
-            st = add_report(ctx, s, dir, names[i]);
+            st = visit(ctx, s, dir, names[i], sub, is_dir, &descend);
+        if (st == FACELESS_OK && is_dir && descend)
+            st = walk(ctx, s, root, sub, visit);
         free(full);
         free(sub);
     }
     io_dir_free(names, n);
     free(path);
     return st;
+}
+
+/* QC_DIR's reports; its top-level rejected/ holds rejected images, not reports. */
+static faceless_status visit_report(faceless_ctx *ctx, qc_set *s, const char *dir, const char *name, const char *sub,
+                                    int is_dir, int *descend)
+{
+    (void)sub;
+    if (is_dir) {
+        *descend = *dir || strcmp(name, QC_REJECTED_DIR);
+        return FACELESS_OK;
+    }
+    return add_report(ctx, s, dir, name);
 }
 
 /* The --apply-to images: rows of QC_DIR's summaries (faceless_summary*.tsv:
@@ -244,34 +260,18 @@ static int covered(const qc_set *s, const char *rel)
     return 0;
 }
 
-/* NIfTI images in OUT_ROOT/dir that no report covers (a QC folder of
- * another run, images added by hand): nobody approved them. */
-static faceless_status walk_unreviewed(faceless_ctx *ctx, qc_set *s, const char *dir)
+/* NIfTI images in OUT_ROOT that no report covers (a QC folder of another
+ * run, images added by hand): nobody approved them. A de-faced DICOM folder
+ * is covered whole. */
+static faceless_status visit_unreviewed(faceless_ctx *ctx, qc_set *s, const char *dir, const char *name,
+                                        const char *sub, int is_dir, int *descend)
 {
-    char *path = *dir ? join3(s->out_root, "/", dir) : strdup(s->out_root);
-    char **names = NULL;
-    size_t n = 0;
-    faceless_status st =
-        path ? io_dir_list(ctx, path, &names, &n) : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-    for (size_t i = 0; st == FACELESS_OK && i < n; i++) {
-        if (names[i][0] == '.')
-            continue;
-        char *full = io_path_join(path, names[i]);
-        char *sub = *dir ? join3(dir, "/", names[i]) : strdup(names[i]);
-        if (!full || !sub)
-            st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
-        else if (covered(s, sub))
-            ; /* a de-faced DICOM folder is covered whole */
-        else if (io_path_kind_of(full) == IO_PATH_DIR)
-            st = walk_unreviewed(ctx, s, sub);
-        else if (is_nifti_image(names[i]) && push(&s->unreviewed, &s->n_unreviewed, sub))
-            st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
-        free(full);
-        free(sub);
-    }
-    io_dir_free(names, n);
-    free(path);
-    return st;
+    (void)dir;
+    if (covered(s, sub))
+        *descend = 0;
+    else if (!is_dir && is_nifti_image(name) && push(&s->unreviewed, &s->n_unreviewed, sub))
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", s->out_root);
+    return FACELESS_OK;
 }
 
 static int cmp_image(const void *a, const void *b)
@@ -294,14 +294,14 @@ faceless_status qc_set_read(faceless_ctx *ctx, const char *out_root, const char 
     if (!s.out_root || !s.qc_dir || !s.rejected_dir)
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     if (st == FACELESS_OK)
-        st = walk_reports(ctx, &s, "");
+        st = walk(ctx, &s, s.qc_dir, "", visit_report);
     if (st == FACELESS_OK && s.n == 0)
         st = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: no image reports (*.report.json): not a faceless batch's QC folder",
                       qc_dir);
     if (st == FACELESS_OK)
         st = read_apply_to(ctx, &s);
     if (st == FACELESS_OK)
-        st = walk_unreviewed(ctx, &s, "");
+        st = walk(ctx, &s, s.out_root, "", visit_unreviewed);
     if (st != FACELESS_OK) {
         qc_set_free(&s);
         return st;
