@@ -232,8 +232,13 @@ static int qc_apply(int argc, char **argv)
                           d.items[i].line, d.items[i].subject, qc_dir);
     if (st == FACELESS_OK)
         st = plan_moves(ctx, &s, &d, &p);
-    for (size_t i = 0; st == FACELESS_OK && i < p.n; i++)
+    for (size_t i = 0; st == FACELESS_OK && i < p.n; i++) {
         st = io_move_noreplace(ctx, p.moves[i].from, p.moves[i].to);
+        if (st == FACELESS_OK) /* a rejected subject leaves no empty folder behind */
+            io_remove_empty_parents(p.moves[i].from, strncmp(p.moves[i].from, s.rejected_dir, strlen(s.rejected_dir))
+                                                         ? s.out_root
+                                                         : s.rejected_dir);
+    }
     /* then the records: a crash before them leaves the moves done, and the
      * rerun plans no move and writes them */
     char now[32];

@@ -83,3 +83,17 @@ faceless_status io_move_noreplace(faceless_ctx *ctx, const char *from, const cha
     sync_parent(from);
     return FACELESS_OK;
 }
+
+void io_remove_empty_parents(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    char *p = strdup(path);
+    char *slash;
+    /* rmdir only removes an empty folder: a folder with anything left stays */
+    while (p && (slash = strrchr(p, '/')) != NULL && (size_t)(slash - p) > n && !strncmp(p, root, n) && p[n] == '/') {
+        *slash = '\0';
+        if (rmdir(p) != 0)
+            break;
+    }
+    free(p);
+}

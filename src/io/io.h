@@ -116,4 +116,9 @@ int io_make_parent_dirs(const char *path);
  * delete would not be atomic (file_move.c). */
 faceless_status io_move_noreplace(faceless_ctx *ctx, const char *from, const char *to);
 
+/* Removes the folders of path that are empty, from its own folder up to
+ * (not including) root, stopping at the first that is not; path must lie
+ * below root. After a move out, so no empty subject folder is left. */
+void io_remove_empty_parents(const char *path, const char *root);
+
 #endif

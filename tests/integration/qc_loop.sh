@@ -65,6 +65,7 @@ for f in sub-02/anat/sub-02_T1w.nii.gz sub-02/anat/sub-02_T1w.json sub-02/anat/s
   [ ! -e "$out/$f" ] && [ -f "$qc/rejected/$f" ] && ok || bad "$f not moved to QC_DIR/rejected/"
 done
 [ -f "$out/$I1" ] && [ -f "$out/sub-01/anat/sub-01_T1w.json" ] && [ -f "$out/$I3" ] && ok || bad "an approved or pending image moved"
+[ ! -e "$out/sub-02" ] && ok || bad "the rejected subject left an empty folder in OUT_ROOT: $(find "$out/sub-02")"
 python3 - "$qc/$I1.report.json" "$qc/$I2.report.json" "$note1" <<'PY' && ok || bad "decisions not recorded in the reports"
 import json, sys
 a = json.load(open(sys.argv[1]))["qc_review"]
