@@ -15,7 +15,9 @@ set(page_dir ${CMAKE_CURRENT_SOURCE_DIR}/src/report/qc_page)
 set(page_files ${page_dir}/page.html ${page_dir}/subject.html ${page_dir}/page.css ${page_dir}/page.js
                ${page_dir}/view3d.js)
 if(FACELESS_NIIVUE AND EXISTS ${FACELESS_NIIVUE_JS})
-  list(APPEND page_files ${FACELESS_NIIVUE_JS})
+  # its licence goes into every page that carries it, and beside faceless's
+  list(APPEND page_files ${FACELESS_NIIVUE_JS} ${page_dir}/LICENSE-niivue.txt)
+  install(FILES ${page_dir}/LICENSE-niivue.txt DESTINATION share/doc/faceless)
   set(FACELESS_HAVE_NIIVUE 1)
   message(STATUS "QC page 3D view: NiiVue from ${FACELESS_NIIVUE_JS}")
 else()

@@ -204,6 +204,13 @@ static faceless_status fill_viewer(faceless_ctx *ctx, sbuf *b)
     const report_page_file *nv = page_file("niivue.umd.js.gz"), *glue = page_file("view3d.js");
     if (!nv || !glue)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "report: the 3D view's scripts are not compiled in");
+    const report_page_file *licence = page_file("LICENSE-niivue.txt");
+    if (!licence || memmem(licence->bytes, licence->size, "--", 2))
+        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "report: NiiVue's licence is missing or cannot be a comment");
+    /* its BSD-2-Clause notice travels with every copy of it */
+    sb_str(b, "<!--\n");
+    sb_put(b, licence->bytes, licence->size);
+    sb_str(b, "-->\n");
     io_bytes js = {0};
     faceless_status st = io_gunzip(ctx, "niivue.umd.js.gz", nv->bytes, nv->size, NIIVUE_MAX_BYTES, &js);
     if (st == FACELESS_OK)

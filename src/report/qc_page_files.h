@@ -1,6 +1,6 @@
 /* The QC page's sources (src/report/qc_page/: page.html, subject.html,
  * page.css, page.js, view3d.js) and, in builds with NiiVue, its bundle
- * (niivue.umd.js.gz, gzip-compressed), compiled in at build time by
+ * (niivue.umd.js.gz, gzip-compressed) and its licence (LICENSE-niivue.txt), compiled in at build time by
  * cmake/embed.cmake (src/report/module.cmake). */
 #ifndef FACELESS_REPORT_QC_PAGE_FILES_H
 #define FACELESS_REPORT_QC_PAGE_FILES_H

@@ -48,6 +48,8 @@ print(f"page size: {len(h.encode()) / 1e6:.2f} MB for {len(v)} images: NiiVue {l
       f"3D data {sum(v) / 1e3:.0f} kB ({v[0] / 1e3:.0f} kB each), renders {sum(p) / 1e3:.0f} kB")
 PY
 
+grep -q "Copyright (c) 2021, Niivue" "$page" && ok || bad "the page carries NiiVue without its licence"
+
 # 1. the 3D data is the de-faced result: blocks wholly removed are empty
 #    there, though the original has tissue in them
 /usr/bin/python3 - "$page" "$CH2" "$out/sub-01/anat/sub-01_T1w.nii.gz" <<'PY' && ok || bad "the 3D view's data is not the de-faced result"
