@@ -76,3 +76,13 @@ char *cli_default_qc_dir(const char *out_root)
         snprintf(s, n + 4, "%.*s_qc", (int)n, out_root);
     return s;
 }
+
+int cli_paths_nested(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (!strcmp(a, b))
+        return 1;
+    if (na > nb && !strncmp(a, b, nb) && (a[nb] == '/' || nb == 1))
+        return 1;
+    return nb > na && !strncmp(b, a, na) && (b[na] == '/' || na == 1);
+}

@@ -21,4 +21,8 @@ faceless_ctx *cli_ctx_new(int verbosity);
  * of memory. */
 char *cli_default_qc_dir(const char *out_root);
 
+/* 1 when the real paths a and b are the same folder or one holds the other
+ * (the QC folder must be neither: batch, qc). */
+int cli_paths_nested(const char *a, const char *b);
+
 #endif

@@ -91,17 +91,6 @@ static int roots_ok(const char *in, const char *out)
     return 1;
 }
 
-/* 1 when the real paths a and b are the same folder or one holds the other. */
-static int nested(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (!strcmp(a, b))
-        return 1;
-    if (na > nb && !strncmp(a, b, nb) && (a[nb] == '/' || nb == 1))
-        return 1;
-    return nb > na && !strncmp(b, a, na) && (b[na] == '/' || na == 1);
-}
-
 /* The real path of a folder that may not exist yet: its parent's real path
  * and its own name. */
 static int real_folder_path(const char *path, char out[PATH_MAX])
@@ -131,7 +120,7 @@ static int qc_dir_ok(const char *in, const char *out, const char *qc)
     char rin[PATH_MAX], rout[PATH_MAX], rqc[PATH_MAX];
     if (!realpath(in, rin) || !realpath(out, rout) || !real_folder_path(qc, rqc))
         return 0;
-    if (nested(rqc, rin) || nested(rqc, rout))
+    if (cli_paths_nested(rqc, rin) || cli_paths_nested(rqc, rout))
         return 0;
     struct stat st;
     return (mkdir(qc, 0777) == 0 || errno == EEXIST) && stat(qc, &st) == 0 && S_ISDIR(st.st_mode);

@@ -1,4 +1,6 @@
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "cli/qc_images.h"
+#include "cli/cli_util.h"
 #include "core/context.h"
 #include "core/json.h"
 #include "deface/deface_files.h"
@@ -288,6 +290,17 @@ faceless_status qc_set_read(faceless_ctx *ctx, const char *out_root, const char 
     if (io_path_kind_of(qc_dir) != IO_PATH_DIR)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: not a folder (the batch's QC folder; --qc-dir DIR names another)",
                         qc_dir);
+    /* a QC folder in the dataset would move rejected images (and hold the
+     * faces) inside what is shared: refused, as batch refuses to make one */
+    char *real_out = realpath(out_root, NULL), *real_qc = realpath(qc_dir, NULL);
+    int nested = real_out && real_qc && cli_paths_nested(real_out, real_qc);
+    free(real_out);
+    free(real_qc);
+    if (nested)
+        return ctx_fail(ctx, FACELESS_ERR_INPUT,
+                        "%s: the QC folder is %s: it holds the original faces and the rejected images, so it must "
+                        "lie outside the dataset",
+                        qc_dir, strcmp(out_root, qc_dir) ? "inside or around OUT_ROOT" : "OUT_ROOT itself");
     s.out_root = strdup(out_root);
     s.qc_dir = strdup(qc_dir);
     s.rejected_dir = io_path_join(qc_dir, QC_REJECTED_DIR);

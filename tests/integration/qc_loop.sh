@@ -123,6 +123,11 @@ done
 expect 3 "missing OUT_ROOT"
 "$FACELESS" qc apply "$work/decisions.csv" "$out" --qc-dir "$work/nowhere_qc" 2>"$work/err"; rc=$?
 expect 3 "missing --qc-dir"
+mkdir -p "$out/inner_qc" && cp "$qc/sub-01/anat/sub-01_T1w.nii.gz.report.json" "$out/inner_qc/"
+"$FACELESS" qc status "$out" --qc-dir "$out/inner_qc" 2>"$work/err"; rc=$?
+expect 3 "a QC folder inside OUT_ROOT"
+grep -q "must lie outside the dataset" "$work/err" && ok || bad "QC folder inside OUT_ROOT: $(cat "$work/err")"
+rm -r "$out/inner_qc"
 "$FACELESS" qc 2>/dev/null; rc=$?
 expect 2 "qc without a subcommand"
 "$FACELESS" qc apply "$work/decisions.csv" 2>/dev/null; rc=$?
