@@ -99,9 +99,14 @@ faceless_status qc_entry_add_view3d(faceless_ctx *ctx, qc_entry *e, const char *
     if (s == FACELESS_OK)
         s = nifti_encode_gz(ctx, small, e->view3d_skin, 255.0, &e->view3d);
     faceless_volume_free(small);
-    if (s == FACELESS_ERR_MEMORY || s == FACELESS_OK)
+    if (s == FACELESS_OK)
         return s;
-    /* the reason names the file: the page is for the QC folder's readers */
+    /* not even running out of memory fails the page (an image too large to
+     * read again beside the batch's other work is refused by the reader's
+     * memory check): the entry keeps its renders and says why. The reason
+     * names the file: the page is for the QC folder's readers. */
+    free(e->view3d.data);
+    e->view3d = (io_bytes){0};
     e->view3d_note = strdup(faceless_ctx_error(ctx));
     ctx_clear_error(ctx);
     return e->view3d_note ? FACELESS_OK : ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);

@@ -43,9 +43,9 @@ faceless_status qc_entry_add_image(faceless_ctx *ctx, qc_entry *e, const char *p
 
 /* The 3D view of the de-faced image at path (a NIfTI file or a DICOM
  * folder; render_view3d), when this build draws 3D views
- * (report_qc_page_has_3d). An image that cannot be read or shown is not an
- * error: the entry keeps its renders and says why in view3d_note. Only
- * running out of memory is. */
+ * (report_qc_page_has_3d). An image that cannot be read or shown (or
+ * needs more memory than is left) is not an error: the entry keeps its
+ * renders and says why in view3d_note. */
 faceless_status qc_entry_add_view3d(faceless_ctx *ctx, qc_entry *e, const char *path);
 
 /* 1 if e shows a render of that file name. */

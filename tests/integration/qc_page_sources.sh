@@ -51,5 +51,17 @@ for js in "$work"/inline*.js; do
   node --check "$js" 2>"$work/err" && ok || bad "inline script $(basename "$js") does not parse: $(head -3 "$work/err")"
 done
 
+# a report whose output cannot be read for the 3D view: the page is still
+# written, that entry says why (in a build with NiiVue; without, no 3D at all)
+mkdir -p "$work/bad"
+echo "not an image" >"$work/bad/out.nii.gz"
+printf '{"verdict": "defaced", "images": [{"input": "x", "output": "%s"}]}' "$work/bad/out.nii.gz" >"$work/bad/r.json"
+"$FACELESS" report -o "$work/bad.html" "$work/bad" >/dev/null 2>"$work/err" && ok || bad "report with an unreadable output: $(cat "$work/err")"
+if grep -q 'class="view3d-data"' "$work/qc.html"; then
+  grep -q "No 3D view: .*bad/out.nii.gz" "$work/bad.html" && ok || bad "the entry does not say why it has no 3D view"
+else
+  grep -q "No 3D view" "$work/bad.html" && bad "a build without NiiVue mentions the 3D view" || ok
+fi
+
 echo "qc_page_sources: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
