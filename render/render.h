@@ -175,6 +175,19 @@ typedef int (*render_mask_fn)(const void *user, int64_t voxel);
 void render_reduce_factors(const faceless_volume *vol, int f[3]);
 faceless_status render_reduce(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, render_mask_fn in_mask,
                               const void *user, faceless_volume **out_vol, uint8_t **out_mask);
+/* The same with blocks of about target_mm (the QC page's 3D view, render_view3d.c). */
+faceless_status render_reduce_to(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, double target_mm,
+                                 render_mask_fn in_mask, const void *user, faceless_volume **out_vol,
+                                 uint8_t **out_mask);
+
+/* The QC page's 3D view of a de-faced result (render_view3d.c): frame 0
+ * reduced by block means to about RENDER_VIEW3D_MM, as 8-bit values (0 at
+ * zero, 255 at the 99.5th percentile) with everything darker than half the
+ * skin threshold set to 0 (air and noise: they only cost bytes), same world
+ * space. *skin (0..255) is the automatic skin threshold on that scale, the
+ * level a viewer draws the surface at. Caller frees *out. */
+#define RENDER_VIEW3D_MM 2.0
+faceless_status render_view3d(faceless_ctx *ctx, const faceless_volume *vol, faceless_volume **out, double *skin);
 
 /* Writes img as an 8-bit RGB PNG (temporary file + rename). */
 faceless_status render_png_write(faceless_ctx *ctx, const render_image *img, const char *png_path);

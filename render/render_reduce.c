@@ -24,8 +24,16 @@ void render_reduce_factors(const faceless_volume *v, int f[3])
 faceless_status render_reduce(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, render_mask_fn in_mask,
                               const void *user, faceless_volume **out_vol, uint8_t **out_mask)
 {
+    return render_reduce_to(ctx, vol, frame, RENDER_REDUCE_MM, in_mask, user, out_vol, out_mask);
+}
+
+faceless_status render_reduce_to(faceless_ctx *ctx, const faceless_volume *vol, int64_t frame, double target_mm,
+                                 render_mask_fn in_mask, const void *user, faceless_volume **out_vol,
+                                 uint8_t **out_mask)
+{
     int f[3];
-    render_reduce_factors(vol, f);
+    for (int a = 0; a < 3; a++)
+        f[a] = volume_block_factor(vol->voxel_mm[a], target_mm);
     /* partial blocks at the far edges keep the whole field of view */
     int64_t nx = (vol->nx + f[0] - 1) / f[0], ny = (vol->ny + f[1] - 1) / f[1], nz = (vol->nz + f[2] - 1) / f[2];
     double mm[3] = {vol->voxel_mm[0] * f[0], vol->voxel_mm[1] * f[1], vol->voxel_mm[2] * f[2]};

@@ -3,6 +3,9 @@
 #   build: compiler, CMake and the libraries; demo: + the Colin27 head (mricron-data);
 #   test: + the tools the test suite uses (with libvtk9-dev, so the tests build and check
 #   the optional VTK mesh and render paths under xvfb-run; valgrind for the memcheck test; strace to inject signals and write errors; clang and its libFuzzer runtime for the fuzz targets). A quick no-op when everything is present.
+#   demo and test also run `npm ci` in src/report/qc_page: NiiVue, pinned by its
+#   package-lock.json, for the QC page's 3D view (optional: without the npm
+#   registry the page keeps its PNG renders and the 3D test skips).
 set -euo pipefail
 set_name=${1:-test}
 
@@ -18,13 +21,39 @@ case "$set_name" in
   *) echo "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 
+# NiiVue for the QC page's 3D view (src/report/module.cmake embeds it when
+# present). Never fatal: offline, the build goes on without the 3D view.
+qc_page_modules() {
+  [ "$set_name" = build ] && return 0
+  local dir=$root/src/report/qc_page
+  [ -f "$dir/node_modules/@niivue/niivue/dist/niivue.umd.js" ] &&
+    cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.faceless" && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    # Debian's nodejs has no npm of its own (other builds of nodejs do)
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends npm >/dev/null 2>&1 || true
+  fi
+  if command -v npm >/dev/null 2>&1 &&
+    (cd "$dir" && timeout 300 npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.faceless"
+    echo "faceless: NiiVue installed for the QC page's 3D view (src/report/qc_page/node_modules)" >&2
+  else
+    echo "faceless: note: could not install NiiVue from npm (offline?); the QC page will have no 3D view" >&2
+  fi
+}
+root=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=(sudo); fi
+
 missing=()
 for p in "${wanted[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  qc_page_modules
+  exit 0
+fi
 
 echo "faceless: installing Debian packages: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -40,3 +69,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "faceless: packages installed" >&2
+qc_page_modules

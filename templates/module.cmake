@@ -2,7 +2,7 @@
 # builds the set from Colin27 (templates/build_template.sh).
 #
 # Embedding: gcc 12 has no #embed, so a CMake script turns each committed
-# templates/*.nii.gz into a C array (templates/embed.cmake) at build time. The
+# templates/*.nii.gz into a C array (cmake/embed.cmake) at build time. The
 # face, guard and depth files (masking issues) are embedded when present.
 set(FACELESS_TEMPLATE_FILES)
 foreach(part head brain face guard depth)
@@ -15,8 +15,9 @@ set(FACELESS_TEMPLATE_EMBED_C ${CMAKE_CURRENT_BINARY_DIR}/template_embedded.c)
 add_custom_command(
   OUTPUT ${FACELESS_TEMPLATE_EMBED_C}
   COMMAND ${CMAKE_COMMAND} -DOUT=${FACELESS_TEMPLATE_EMBED_C} "-DFILES=${FACELESS_TEMPLATE_FILES_ARG}"
-          -P ${CMAKE_CURRENT_SOURCE_DIR}/templates/embed.cmake
-  DEPENDS ${FACELESS_TEMPLATE_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/templates/embed.cmake
+          -DINCLUDE=templates/template_embedded.h -DTYPE=template_embedded_file -DTABLE=template_embedded_files
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake
+  DEPENDS ${FACELESS_TEMPLATE_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake
   COMMENT "Embedding template set" VERBATIM)
 target_sources(faceless_lib PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/templates/template_set.c
                                     ${FACELESS_TEMPLATE_EMBED_C})

@@ -36,26 +36,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* mkdir -p of the folder that will hold path. */
-static int make_parent_dirs(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
-
 char *batch_qc_path(const batch_options *o, const char *rel, const char *kind)
 {
     size_t n = strlen(o->qc_dir) + strlen(rel) + strlen(kind) + 32;
@@ -232,7 +212,7 @@ static int run_copy(const batch_options *o, const batch_job *j, char *err, size_
 {
     char *in = io_path_join(o->in_root, j->rel), *out = io_path_join(o->out_root, j->rel);
     int rc = -1;
-    if (in && out && make_parent_dirs(out) == 0) {
+    if (in && out && io_make_parent_dirs(out) == 0) {
         faceless_ctx *ctx = faceless_ctx_new();
         if (ctx) {
             faceless_status st = faceless_file_copy(ctx, in, out, 1);
@@ -503,7 +483,7 @@ int batch_run(const batch_options *o, const batch_plan *plan, batch_result *res)
             char *log = batch_qc_path(o, j->rel, "log");
             pid_t pid = -1;
             remove_stale_reports(o, j);
-            if (out && report && log && make_parent_dirs(out) == 0 && make_parent_dirs(report) == 0) {
+            if (out && report && log && io_make_parent_dirs(out) == 0 && io_make_parent_dirs(report) == 0) {
                 if (j->is_dicom_dir)
                     mkdir(out, 0777);
                 pid = spawn(o, j, threads, log);

@@ -1,9 +1,10 @@
 #include "cli/batch_summary.h"
-#include "deface/deface_files.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
 #include "core/json.h"
+#include "deface/deface_files.h"
 #include "io/io.h"
+#include "io/io_dir.h"
 #include "render/render.h"
 
 #include <math.h>
@@ -197,6 +198,13 @@ static faceless_status qc_entries(faceless_ctx *ctx, const batch_options *o, con
                 image_label(label, sizeof label, j->rel, own ? NULL : series[s]);
                 memset(&e[n], 0, sizeof e[n]);
                 st = qc_entry_read(ctx, &e[n++], label, own ? report : series[s]);
+                /* the 3D view of what the dataset holds now: the de-faced
+                 * output (a DICOM folder of several series: none, its
+                 * series cannot be told apart by path) */
+                char *output = own ? io_path_join(o->out_root, j->rel) : NULL;
+                if (st == FACELESS_OK && output && io_path_kind_of(output) != IO_PATH_MISSING)
+                    st = qc_entry_add_view3d(ctx, &e[n - 1], output);
+                free(output);
             }
             free(own ? NULL : series[s]);
         }

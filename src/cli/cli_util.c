@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_fail(const faceless_ctx *ctx, faceless_status st)
@@ -63,4 +64,25 @@ faceless_ctx *cli_ctx_new(int verbosity)
     if (verbosity > 0)
         faceless_ctx_set_log(ctx, cli_log_stderr, NULL, verbosity >= 2 ? FACELESS_LOG_INFO : FACELESS_LOG_WARN);
     return ctx;
+}
+
+char *cli_default_qc_dir(const char *out_root)
+{
+    size_t n = strlen(out_root);
+    while (n > 1 && out_root[n - 1] == '/')
+        n--;
+    char *s = malloc(n + 4);
+    if (s)
+        snprintf(s, n + 4, "%.*s_qc", (int)n, out_root);
+    return s;
+}
+
+int cli_paths_nested(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (!strcmp(a, b))
+        return 1;
+    if (na > nb && !strncmp(a, b, nb) && (a[nb] == '/' || nb == 1))
+        return 1;
+    return nb > na && !strncmp(b, a, na) && (b[na] == '/' || na == 1);
 }

@@ -16,4 +16,13 @@ void cli_log_stderr(void *user, faceless_log_level level, const char *message);
  * cli_fail; 1 warnings; 2 info). NULL when out of memory. */
 faceless_ctx *cli_ctx_new(int verbosity);
 
+/* The default QC folder of OUT_ROOT: OUT_ROOT (without trailing slashes)
+ * followed by "_qc", beside it (batch, bids, qc). Caller frees; NULL when out
+ * of memory. */
+char *cli_default_qc_dir(const char *out_root);
+
+/* 1 when the real paths a and b are the same folder or one holds the other
+ * (the QC folder must be neither: batch, qc). */
+int cli_paths_nested(const char *a, const char *b);
+
 #endif

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f, int bids)
 {
@@ -46,13 +46,14 @@ static void usage(FILE *f, int bids)
                "  -q, --quiet           print only failures\n"
                "De-face options, as in faceless deface (one table: the same names, ranges, defaults):\n");
     cli_deface_options_usage(f, 1);
-    fprintf(f,
-               "Outputs: OUT_ROOT holds only what can be shared: the de-faced images, the copied files\n"
+    fprintf(f, "Outputs: OUT_ROOT holds only what can be shared: the de-faced images, the copied files\n"
                "and faceless_summary.tsv (images named by their path in the dataset). QC_DIR holds\n"
                "what shows or names the original: per-image report.json (with the input paths),\n"
                "render.png (its top row is a render of the ORIGINAL FACE), mesh, log; index.html, the\n"
                "QC page; the summary with error messages. Keep QC_DIR with the people allowed to see\n"
-               "the original scans; never share it with the dataset. Progress goes\n"
+               "the original scans; never share it with the dataset. After review in the page,\n"
+               "`faceless qc apply` moves rejected images out and `faceless qc status` gates the\n"
+               "release (faceless qc --help). Progress goes\n"
                "to stderr, nothing to stdout. A rerun skips images whose report matches the input\n"
                "checksums and the fingerprint of the de-face options, template and version. Exit\n"
                "codes: 0 all done, 10 some images failed (listed at the end and in the summary),\n"
@@ -90,17 +91,6 @@ static int roots_ok(const char *in, const char *out)
     return 1;
 }
 
-/* 1 when the real paths a and b are the same folder or one holds the other. */
-static int nested(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (!strcmp(a, b))
-        return 1;
-    if (na > nb && !strncmp(a, b, nb) && (a[nb] == '/' || nb == 1))
-        return 1;
-    return nb > na && !strncmp(b, a, na) && (b[na] == '/' || na == 1);
-}
-
 /* The real path of a folder that may not exist yet: its parent's real path
  * and its own name. */
 static int real_folder_path(const char *path, char out[PATH_MAX])
@@ -130,22 +120,10 @@ static int qc_dir_ok(const char *in, const char *out, const char *qc)
     char rin[PATH_MAX], rout[PATH_MAX], rqc[PATH_MAX];
     if (!realpath(in, rin) || !realpath(out, rout) || !real_folder_path(qc, rqc))
         return 0;
-    if (nested(rqc, rin) || nested(rqc, rout))
+    if (cli_paths_nested(rqc, rin) || cli_paths_nested(rqc, rout))
         return 0;
     struct stat st;
     return (mkdir(qc, 0777) == 0 || errno == EEXIST) && stat(qc, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* OUT_ROOT without trailing slashes, then "_qc": the default QC folder. */
-static char *default_qc_dir(const char *out_root)
-{
-    size_t n = strlen(out_root);
-    while (n > 1 && out_root[n - 1] == '/')
-        n--;
-    char *s = malloc(n + 4);
-    if (s)
-        snprintf(s, n + 4, "%.*s_qc", (int)n, out_root);
-    return s;
 }
 
 static int run_with(int argc, char **argv, int bids, faceless_deface_options *d, faceless_ctx *pctx)
@@ -253,7 +231,7 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
         free(labels);
         return FACELESS_ERR_OUTPUT;
     }
-    char *qc_default = o.qc_dir ? NULL : default_qc_dir(o.out_root);
+    char *qc_default = o.qc_dir ? NULL : cli_default_qc_dir(o.out_root);
     if (!o.qc_dir)
         o.qc_dir = qc_default;
     if (!o.qc_dir || !qc_dir_ok(o.in_root, o.out_root, o.qc_dir)) {

@@ -4,12 +4,12 @@
  * `faceless deface --render-out/--report-out`). The page itself is built in
  * memory by render/qc_page.c; this command finds and reads the files. */
 #include "cli/cli_util.h"
-#include "io/out_set.h"
 #include "cli/commands.h"
 #include "cli/qc_entry.h"
 #include "core/context.h"
 #include "io/io.h"
 #include "io/io_dir.h"
+#include "io/out_set.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -139,6 +139,10 @@ static faceless_status folder_entries(faceless_ctx *ctx, const char *dir, const 
         if (st == FACELESS_OK && q->json_error[0])
             fprintf(stderr, "faceless report: warning: %s: not valid JSON (%s); the page marks it unreadable\n", path,
                     q->json_error);
+        /* the 3D view of the de-faced image the report names, where it
+         * still is (a path as deface was given it: relative to where it ran) */
+        if (st == FACELESS_OK && q->output && io_path_kind_of(q->output) != IO_PATH_MISSING)
+            st = qc_entry_add_view3d(ctx, q, q->output);
         if (st == FACELESS_OK && q->render_wanted && q->n_images == 0)
             fprintf(stderr, "faceless report: warning: %s: its render %s is not beside it; shown without one\n", path,
                     q->render_wanted);

@@ -18,6 +18,7 @@ int cmd_bids(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_qc(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 
 #endif

@@ -1,8 +1,9 @@
 #include "cli/qc_entry.h"
-#include "deface/deface_files.h"
 #include "core/context.h"
 #include "core/json.h"
+#include "deface/deface_files.h"
 #include "io/io_dir.h"
+#include "io/nifti.h"
 #include "render/render.h"
 #include "report/qc_page.h"
 
@@ -69,6 +70,9 @@ faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, 
         snprintf(e->json_error, sizeof e->json_error, "not JSON");
     const json_value *out = r && r->type == JSON_OBJECT ? json_get(r, "render_out") : NULL;
     e->has_render_out = out != NULL;
+    const char *output = r ? json_path_string(r, "images.0.output", NULL) : NULL;
+    if (output && !(e->output = strdup(output)))
+        s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
     if (out && out->type == JSON_STRING && *file_name(out->string)) {
         e->render_wanted = strdup(file_name(out->string));
         char *render = e->render_wanted ? io_path_join(e->folder, e->render_wanted) : NULL;
@@ -81,6 +85,31 @@ faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, 
     }
     json_free(r);
     return s;
+}
+
+faceless_status qc_entry_add_view3d(faceless_ctx *ctx, qc_entry *e, const char *path)
+{
+    if (!report_qc_page_has_3d())
+        return FACELESS_OK;
+    faceless_volume *v = NULL, *small = NULL;
+    faceless_status s = faceless_volume_read(ctx, path, &v);
+    if (s == FACELESS_OK)
+        s = render_view3d(ctx, v, &small, &e->view3d_skin);
+    faceless_volume_free(v);
+    if (s == FACELESS_OK)
+        s = nifti_encode_gz(ctx, small, e->view3d_skin, 255.0, &e->view3d);
+    faceless_volume_free(small);
+    if (s == FACELESS_OK)
+        return s;
+    /* not even running out of memory fails the page (an image too large to
+     * read again beside the batch's other work is refused by the reader's
+     * memory check): the entry keeps its renders and says why. The reason
+     * names the file: the page is for the QC folder's readers. */
+    free(e->view3d.data);
+    e->view3d = (io_bytes){0};
+    e->view3d_note = strdup(faceless_ctx_error(ctx));
+    ctx_clear_error(ctx);
+    return e->view3d_note ? FACELESS_OK : ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
 }
 
 int qc_entry_shows(const qc_entry *e, const char *name)
@@ -100,6 +129,9 @@ void qc_entry_free(qc_entry *e)
     free(e->json_name);
     free(e->json.data);
     free(e->render_wanted);
+    free(e->output);
+    free(e->view3d.data);
+    free(e->view3d_note);
     for (size_t k = 0; k < e->n_images; k++) {
         free(e->image_names[k]);
         free(e->images[k]);
@@ -125,6 +157,10 @@ faceless_status qc_entry_page(faceless_ctx *ctx, const qc_entry *e, size_t n, co
         subjects[k].image_names = (const char *const *)e[k].image_names;
         subjects[k].images = (const uint8_t *const *)e[k].images;
         subjects[k].image_sizes = e[k].image_sizes;
+        subjects[k].view3d = e[k].view3d.data;
+        subjects[k].view3d_size = e[k].view3d.size;
+        subjects[k].view3d_skin = e[k].view3d_skin;
+        subjects[k].view3d_note = e[k].view3d_note;
     }
     faceless_status s = report_qc_page(ctx, subjects, n, title, html, len);
     free(subjects);

@@ -21,10 +21,14 @@ typedef struct qc_entry {
     char json_error[160]; /* why it is not JSON; "" when it is */
     int has_render_out;   /* the report has a render_out field (null or not): a deface report */
     char *render_wanted;  /* the file name render_out names; NULL: none */
+    char *output;         /* the de-faced image the report names (images[0].output); NULL: none */
     size_t n_images;      /* renders shown, in order */
     char **image_names;   /* file names */
     uint8_t **images;     /* PNG bytes */
     size_t *image_sizes;
+    io_bytes view3d; /* the 3D view's .nii.gz (qc_entry_add_view3d); empty: none */
+    double view3d_skin;
+    char *view3d_note; /* why there is none, when one was asked for */
 } qc_entry;
 
 /* Reads the report at path into a zeroed e, titled name, and the render its
@@ -36,6 +40,13 @@ faceless_status qc_entry_read(faceless_ctx *ctx, qc_entry *e, const char *name, 
 
 /* Appends the PNG at path to e's renders; not a PNG is an error. */
 faceless_status qc_entry_add_image(faceless_ctx *ctx, qc_entry *e, const char *path);
+
+/* The 3D view of the de-faced image at path (a NIfTI file or a DICOM
+ * folder; render_view3d), when this build draws 3D views
+ * (report_qc_page_has_3d). An image that cannot be read or shown (or
+ * needs more memory than is left) is not an error: the entry keeps its
+ * renders and says why in view3d_note. */
+faceless_status qc_entry_add_view3d(faceless_ctx *ctx, qc_entry *e, const char *path);
 
 /* 1 if e shows a render of that file name. */
 int qc_entry_shows(const qc_entry *e, const char *file_name);

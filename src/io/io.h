@@ -107,4 +107,18 @@ void io_temp_host(char host[IO_TEMP_HOST_MAX + 1]);
  * processes and of other machines are kept. Returns the count removed. */
 int io_remove_stale_temps(const char *dir, int recursive);
 
+/* mkdir -p of the folder that will hold path; 0 on success, -1 (errno set). */
+int io_make_parent_dirs(const char *path);
+
+/* Moves the file or folder `from` to `to` (parent folders made) by one
+ * rename, never replacing an existing `to`; the folders are synced after.
+ * Another filesystem (EXDEV) is refused, FACELESS_ERR_OUTPUT: a copy and
+ * delete would not be atomic (file_move.c). */
+faceless_status io_move_noreplace(faceless_ctx *ctx, const char *from, const char *to);
+
+/* Removes the folders of path that are empty, from its own folder up to
+ * (not including) root, stopping at the first that is not; path must lie
+ * below root. After a move out, so no empty subject folder is left. */
+void io_remove_empty_parents(const char *path, const char *root);
+
 #endif

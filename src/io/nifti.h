@@ -9,6 +9,7 @@
 #define FACELESS_IO_NIFTI_H
 
 #include "core/volume.h"
+#include "io/io.h"
 
 typedef struct nifti_source {
     int version;          /* 1 or 2 */
@@ -28,5 +29,11 @@ faceless_status nifti_read(faceless_ctx *ctx, const char *path, faceless_volume 
 /* Writes v (from nifti_read, or made in memory) to path; the output kind
  * follows the name: .nii, .nii.gz, .hdr/.img(.gz). */
 faceless_status nifti_write(faceless_ctx *ctx, const faceless_volume *v, const char *path, int overwrite);
+
+/* v (made in memory) as the bytes of a .nii.gz file, with a fresh header
+ * as nifti_write gives it and the display range cal_min..cal_max; no file is
+ * touched (the QC page embeds it). Caller frees out->data. */
+faceless_status nifti_encode_gz(faceless_ctx *ctx, const faceless_volume *v, double cal_min, double cal_max,
+                                io_bytes *out);
 
 #endif

@@ -31,8 +31,8 @@ static int output_kind(const char *path, out_kind *k)
 
 static int dtype_code(faceless_dtype t)
 {
-    static const int codes[] = {NIFTI_TYPE_UINT8,  NIFTI_TYPE_INT8,   NIFTI_TYPE_UINT16, NIFTI_TYPE_INT16,
-                                NIFTI_TYPE_UINT32, NIFTI_TYPE_INT32,  NIFTI_TYPE_UINT64, NIFTI_TYPE_INT64,
+    static const int codes[] = {NIFTI_TYPE_UINT8,   NIFTI_TYPE_INT8,   NIFTI_TYPE_UINT16, NIFTI_TYPE_INT16,
+                                NIFTI_TYPE_UINT32,  NIFTI_TYPE_INT32,  NIFTI_TYPE_UINT64, NIFTI_TYPE_INT64,
                                 NIFTI_TYPE_FLOAT32, NIFTI_TYPE_FLOAT64};
     return codes[t];
 }
@@ -246,4 +246,20 @@ done:
     free(hdr_path);
     free(img_path);
     return st;
+}
+
+faceless_status nifti_encode_gz(faceless_ctx *ctx, const faceless_volume *v, double cal_min, double cal_max,
+                                io_bytes *out)
+{
+    uint8_t raw[352];
+    fresh_header(v, raw);
+    /* cal_min/cal_max (offsets 124 and 128 of nifti_1_header): the display
+     * range, which viewers (NiiVue) take as the level to draw at */
+    nifti_1_header h;
+    memcpy(&h, raw, sizeof h);
+    h.cal_min = (float)cal_min;
+    h.cal_max = (float)cal_max;
+    memcpy(raw, &h, sizeof h);
+    io_bytes parts[2] = {{raw, sizeof raw}, {v->data, (size_t)volume_voxels(v) * faceless_dtype_size(v->dtype)}};
+    return io_gzip_compress(ctx, v->path ? v->path : "volume", parts, 2, NIFTI_GZIP_LEVEL, out);
 }

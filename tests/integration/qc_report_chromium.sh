@@ -25,9 +25,9 @@ if [ ! -f "$ch2" ]; then
   exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/faceless-qc-report.XXXXXX")
-driver_pid=
+. "$FACELESS_SOURCE_DIR/tests/qc/chromedriver.sh"
 cleanup() {
-  if [ -n "$driver_pid" ]; then kill "$driver_pid" 2>/dev/null || true; wait "$driver_pid" 2>/dev/null || true; fi
+  stop_chromedriver
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -91,23 +91,7 @@ if grep -qiE '(src|href)="https?:' "$work/qc.html"; then
   exit 1
 fi
 
-# chromedriver on a free loopback port (retry a few random ports).
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  chromedriver --port="$port" --allowed-ips=127.0.0.1 >"$work/chromedriver.log" 2>&1 &
-  driver_pid=$!
-  for _ in $(seq 1 50); do
-    if node -e "fetch('http://127.0.0.1:$port/status').then(r=>r.json()).then(j=>process.exit(j.value.ready?0:1)).catch(()=>process.exit(1))" 2>/dev/null; then
-      break 2
-    fi
-    kill -0 "$driver_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$driver_pid" 2>/dev/null || true
-  wait "$driver_pid" 2>/dev/null || true
-  driver_pid=
-done
-if [ -z "$driver_pid" ]; then
+if ! start_chromedriver "$work"; then
   echo "FAIL: chromedriver did not start"; cat "$work/chromedriver.log"; exit 1
 fi
 

@@ -8,42 +8,14 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { openSession, waitFor, sleep, checker } = require('./webdriver.js');
 
 const [, , pagePath, workDir, expectPath] = process.argv;
 const expect = JSON.parse(fs.readFileSync(expectPath, 'utf8'));
-const base = `http://127.0.0.1:${expect.port}`;
 const downloads = path.join(workDir, 'downloads');
 fs.mkdirSync(downloads, { recursive: true });
-
-let failures = 0;
-function check(cond, msg) {
-  console.log(`${cond ? 'ok  ' : 'FAIL'} ${msg}`);
-  if (!cond) failures++;
-}
-
-async function wd(method, url, body) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30000),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${url}: ${JSON.stringify(json.value).slice(0, 400)}`);
-  return json.value;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const c = checker();
+const check = c.check;
 
 // Minimal RFC 4180 reader: quoted fields, doubled quotes, CRLF.
 function parseCsv(text) {
@@ -66,37 +38,11 @@ function parseCsv(text) {
 }
 
 (async () => {
-  const caps = {
-    capabilities: {
-      alwaysMatch: {
-        browserName: 'chrome',
-        'goog:chromeOptions': {
-          binary: '/usr/bin/chromium',
-          args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync',
-            '--disable-dev-shm-usage', '--window-size=1400,1000', `--user-data-dir=${path.join(workDir, 'profile')}`],
-          prefs: { 'download.default_directory': downloads, 'download.prompt_for_download': false },
-        },
-      },
-    },
-  };
-  const session = await wd('POST', '/session', caps);
-  const sid = session.sessionId;
-  const S = `/session/${sid}`;
-  const js = (script, args = []) => wd('POST', `${S}/execute/sync`, { script, args });
-  const keys = async (...ks) => {
-    const actions = [];
-    for (const k of ks) actions.push({ type: 'keyDown', value: k }, { type: 'keyUp', value: k });
-    await wd('POST', `${S}/actions`, { actions: [{ type: 'key', id: 'kb', actions }] });
-  };
+  const session = await openSession(expect.port, workDir, downloads);
+  const { wd, S, js, keys } = session;
   const current = () => js('return document.body.dataset.current;');
   try {
-    // Downloads from a headless browser need an explicit allowance.
-    await wd('POST', `${S}/goog/cdp/execute`, {
-      cmd: 'Browser.setDownloadBehavior', params: { behavior: 'allow', downloadPath: downloads },
-    });
-    await wd('POST', `${S}/url`, { url: 'file://' + path.resolve(pagePath) });
-    await waitFor(() => js('return document.readyState === "complete";'), 'the page to load');
+    await session.open(pagePath);
 
     // 1. Every image is decoded (naturalWidth > 0), and each subject has its own.
     await waitFor(() => js('return [].every.call(document.images, i => i.complete);'), 'images');
@@ -126,8 +72,10 @@ function parseCsv(text) {
     const verdicts = await js('return [].map.call(document.querySelectorAll("section.subject"), s => { const v = s.querySelector("td.verdict"); return v ? v.textContent : null; });');
     for (let i = 0; i < names.length; i++)
       check(verdicts[i] === expect.subjects[i].verdict, `"${names[i]}" verdict shown: ${verdicts[i]}, expected ${expect.subjects[i].verdict}`);
-    const injected = await js('return document.querySelectorAll("b, script:not([class=report])").length;');
-    check(injected === 1, `report text never becomes markup (${injected} script/b elements, expected the page's one script)`);
+    // the page's own scripts: page.js, and NiiVue and view3d.js when it has 3D views
+    const injected = await js('return document.querySelectorAll("b, script:not(.report):not(.view3d-data)").length;');
+    const own = (await js('return document.querySelectorAll("script.view3d-data").length;')) ? 3 : 1;
+    check(injected === own, `report text never becomes markup (${injected} script/b elements, expected the page's ${own} scripts)`);
 
     // 3. Keyboard navigation: j / k and the arrows, clamped at both ends.
     check(await current() === '0', 'starts at the first subject');
@@ -166,7 +114,12 @@ function parseCsv(text) {
     await sleep(300);
     const rows = parseCsv(fs.readFileSync(csvPath, 'utf8'));
     check(rows.length === names.length + 1, `CSV has a header and ${names.length} rows (got ${rows.length})`);
-    check(rows[0].join(',') === 'subject,folder,decision,note,verdict,trust,voxels_changed', `CSV header: ${rows[0]}`);
+    check(rows[0].join(',') === 'subject,folder,decision,note,verdict,trust,voxels_changed,decided_at', `CSV header: ${rows[0]}`);
+    // decided_at: when the reviewer clicked (faceless qc apply records it), none while pending
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    check(iso.test(rows[1][7]) && iso.test(rows[2][7]) && Math.abs(Date.parse(rows[1][7]) - Date.now()) < 600000,
+      `CSV decided_at of the decided rows: ${rows[1][7]}, ${rows[2][7]}`);
+    check(rows.slice(3).every((r) => r[7] === ''), 'CSV decided_at empty while pending');
     check(rows[1][0] === names[0] && rows[1][2] === 'approved' && rows[1][3] === note0,
       `CSV row 1: ${JSON.stringify(rows[1])}`);
     check(rows[2][0] === names[1] && rows[2][2] === 'rejected', `CSV row 2: ${JSON.stringify(rows[2])}`);
@@ -191,11 +144,10 @@ function parseCsv(text) {
     const noteBack = await js('return document.querySelector("#subject-0 textarea.note").value;');
     check(noteBack === note0, 'the note is kept across a reload');
   } catch (e) {
-    console.log(`FAIL ${e.message}`);
-    failures++;
+    check(false, e.message);
   } finally {
-    await wd('DELETE', S).catch(() => {});
+    await session.close();
   }
-  console.log(failures ? `${failures} checks failed` : 'all checks passed');
-  process.exit(failures ? 1 : 0);
+  console.log(c.failures ? `${c.failures} checks failed` : 'all checks passed');
+  process.exit(c.failures ? 1 : 0);
 })();
