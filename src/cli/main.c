@@ -21,6 +21,7 @@ static const cli_command COMMANDS[] = {
     {"register", "register the template to a head; print matrix and trust", cmd_register},
     {"report", "one static HTML page to review de-faced outputs (QC sign-off)", cmd_report},
     {"scan", "find identifying text left in headers (NIfTI, JSON sidecars, DICOM)", cmd_scan},
+    {"serve", "a DICOM node: receive series, de-face them, forward them, quarantine what fails", cmd_serve},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
