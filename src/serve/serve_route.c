@@ -16,6 +16,7 @@
 #include "deface/deface.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -253,6 +253,8 @@ void *worker_main(void *arg)
          * depend on it (faceless.h). */
         j.threads = (int)(cores > n->busy_workers ? cores / n->busy_workers : 1);
         pthread_mutex_unlock(&n->lock);
+        serve_log(n, FACELESS_LOG_INFO, "series %s (%s '%s', %u instances): complete, worker %d", s->uid,
+                  s->first.modality, s->first.series_desc, j.gen, w->idx);
 
         double t0 = serve_now();
         job_outcome out = run_job(ctx, n, &j);

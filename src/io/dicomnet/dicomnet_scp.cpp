@@ -1,6 +1,11 @@
-// dicomnet_scp.cpp: the Storage SCP of `faceless serve` (dicomnet.h), on
-// DCMTK's DcmBaseSCPPool: one listening thread, one thread per association
-// up to max_associations (one more is rejected, "local limit exceeded").
+// dicomnet_scp.cpp: the Storage SCP of `faceless serve` (dicomnet.h): one
+// listening loop (ASC_receiveAssociation, woken each second to see a stop
+// request) and one thread per association running DCMTK's DcmThreadSCP, up
+// to max_associations (one more is rejected, "local limit exceeded").
+// DCMTK's own DcmSCPPool is not used: its workers delete themselves from
+// their own thread, and under a burst of refused associations (our
+// serve_basics test, 30 in a row) the heap was corrupted within a few
+// ("malloc(): unsorted double linked list corrupted").
 //
 // Each C-STORE is received into memory, its attributes are handed to the
 // node's store() (C, src/serve/), which has write_instance() put it in a file
@@ -22,10 +27,13 @@ extern "C" {
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/dcmnet/scppool.h>
+#include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/scpthrd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -165,20 +173,12 @@ int write_instance(void *wctx, const char *path, char *why, size_t cap)
     return -1;
 }
 
-class NodePool;
-
 // One association: DCMTK's thread SCP with our C-STORE, AE checks and
-// summary.
-class NodeWorker : public DcmBaseSCPPool::DcmBaseSCPWorker, private DcmThreadSCP {
+// summary. Made, run and deleted on the association's own thread.
+class NodeWorker : public DcmThreadSCP {
   public:
-    NodeWorker(DcmBaseSCPPool &pool, dnet_scp *node) : DcmBaseSCPPool::DcmBaseSCPWorker(pool), node_(node) {}
-
-    OFCondition setSharedConfig(const DcmSharedSCPConfig &config) override
-    {
-        return DcmThreadSCP::setSharedConfig(config);
-    }
-    OFBool busy() override { return DcmThreadSCP::isConnected(); }
-    OFCondition workerListen(T_ASC_Association *const assoc) override;
+    explicit NodeWorker(dnet_scp *node) : node_(node) {}
+    OFCondition serve(T_ASC_Association *assoc);
 
   protected:
     OFBool checkCalledAETitleAccepted(const OFString &called) override;
@@ -195,41 +195,35 @@ class NodeWorker : public DcmBaseSCPPool::DcmBaseSCPWorker, private DcmThreadSCP
     dnet_assoc_summary sum_{};
 };
 
-class NodePool : public DcmBaseSCPPool {
-  public:
-    explicit NodePool(dnet_scp *node) : node_(node) {}
-
-  protected:
-    DcmBaseSCPWorker *createSCPWorker() override { return new (std::nothrow) NodeWorker(*this, node_); }
-
-  private:
-    dnet_scp *node_;
-};
-
 } // namespace
 
 struct dnet_scp {
-    explicit dnet_scp(const dnet_scp_config *c, const dnet_scp_handler *h) : handler(*h), pool(this)
+    explicit dnet_scp(const dnet_scp_config *c, const dnet_scp_handler *h) : cfg_in(*c), handler(*h)
     {
         aet = c->aet;
         for (size_t i = 0; i < c->n_allowed; i++)
             allowed.emplace_back(c->allowed[i]);
+        cfg_in.aet = nullptr;
+        cfg_in.allowed = nullptr;
     }
+    dnet_scp_config cfg_in; /* numbers only: the strings are copied above */
     std::string aet;
     std::vector<std::string> allowed;
     dnet_scp_handler handler;
-    NodePool pool;
-    std::atomic<int> active{0};
+    DcmSCPConfig config; /* presentation contexts, timeouts: shared by the associations */
+    std::mutex m;
+    std::condition_variable idle; /* active went to 0 */
+    int active = 0;               /* under m */
+    std::atomic<bool> stop{false};
     std::atomic<uint64_t> next_id{1};
 };
 
 namespace {
 
-OFCondition NodeWorker::workerListen(T_ASC_Association *const assoc)
+OFCondition NodeWorker::serve(T_ASC_Association *assoc)
 {
     sum_ = dnet_assoc_summary{};
     sum_.id = node_->next_id++;
-    node_->active++;
     auto t0 = std::chrono::steady_clock::now();
     OFCondition c = DcmThreadSCP::run(assoc);
     sum_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -237,7 +231,6 @@ OFCondition NodeWorker::workerListen(T_ASC_Association *const assoc)
         if (!sum_.why[0])
             copy(sum_.why, sizeof sum_.why, c.text());
     }
-    node_->active--;
     try {
         node_->handler.assoc_done(node_->handler.user, &sum_);
     } catch (...) {
@@ -358,6 +351,40 @@ Uint16 NodeWorker::store(T_DIMSE_C_StoreRQ &req, DcmFileFormat &ff, const DcmPre
     return node_->handler.store(node_->handler.user, &in, write_instance, &r);
 }
 
+// One association on its own thread: served, logged, counted out.
+void run_association(dnet_scp *scp, DcmSharedSCPConfig shared, T_ASC_Association *assoc)
+{
+    try {
+        NodeWorker w(scp);
+        w.setSharedConfig(shared);
+        w.serve(assoc);
+    } catch (...) {
+    }
+    std::lock_guard<std::mutex> lock(scp->m);
+    if (--scp->active == 0)
+        scp->idle.notify_all();
+}
+
+// All max_associations slots taken: rejected (transient, local limit
+// exceeded; PS3.8 9.3.4), and logged like any refusal.
+void refuse_busy(dnet_scp *scp, T_ASC_Association *assoc)
+{
+    dnet_assoc_summary sum{};
+    sum.id = scp->next_id++;
+    sum.refused = 1;
+    copy(sum.calling_aet, sizeof sum.calling_aet, assoc->params->DULparams.callingAPTitle);
+    copy(sum.called_aet, sizeof sum.called_aet, assoc->params->DULparams.calledAPTitle);
+    copy(sum.peer, sizeof sum.peer, assoc->params->DULparams.callingPresentationAddress);
+    snprintf(sum.why, sizeof sum.why, "too many associations (max-associations %d)",
+             scp->cfg_in.max_associations);
+    T_ASC_RejectParameters rej = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+                                  ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
+    ASC_rejectAssociation(assoc, &rej);
+    ASC_dropAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+    scp->handler.assoc_done(scp->handler.user, &sum);
+}
+
 } // namespace
 
 extern "C" {
@@ -374,7 +401,7 @@ faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *
 {
     try {
         dnet_scp *s = new dnet_scp(cfg, handler);
-        DcmSCPConfig &c = s->pool.getConfig();
+        DcmSCPConfig &c = s->config;
         c.setAETitle(cfg->aet);
         c.setPort((Uint16)cfg->port);
         c.setMaxReceivePDULength(cfg->max_pdu);
@@ -401,7 +428,6 @@ faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *
             delete s;
             return dicomnet_fail(ctx, FACELESS_ERR_INTERNAL, "DICOM node: %s", cond.text());
         }
-        s->pool.setMaxThreads((Uint16)cfg->max_associations);
         *out = s;
         return FACELESS_OK;
     } catch (const std::bad_alloc &) {
@@ -413,11 +439,45 @@ faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *
 
 faceless_status dicomnet_scp_run_impl(faceless_ctx *ctx, dnet_scp *scp)
 {
+    T_ASC_Network *net = nullptr;
     try {
-        OFCondition c = scp->pool.listen();
+        OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, scp->cfg_in.port, scp->cfg_in.timeout_s, &net);
         if (c.bad())
-            return dicomnet_fail(ctx, FACELESS_ERR_OUTPUT, "port %u: cannot listen: %s",
-                                 (unsigned)scp->pool.getConfig().getPort(), c.text());
+            return dicomnet_fail(ctx, FACELESS_ERR_OUTPUT, "port %d: cannot listen: %s", scp->cfg_in.port, c.text());
+        DcmSharedSCPConfig shared(scp->config);
+        while (!scp->stop) {
+            T_ASC_Association *assoc = nullptr;
+            c = ASC_receiveAssociation(net, &assoc, scp->cfg_in.max_pdu, nullptr, nullptr, OFFalse, DUL_NOBLOCK, 1);
+            if (c.bad()) { // a timeout (look at stop again) or a peer that went away
+                if (assoc) {
+                    ASC_dropAssociation(assoc);
+                    ASC_destroyAssociation(&assoc);
+                }
+                continue;
+            }
+            bool full;
+            {
+                std::lock_guard<std::mutex> lock(scp->m);
+                full = scp->active >= scp->cfg_in.max_associations;
+                if (!full)
+                    scp->active++;
+            }
+            if (!full) {
+                try {
+                    std::thread([scp, shared, assoc] { run_association(scp, shared, assoc); }).detach();
+                    continue;
+                } catch (...) {
+                    std::lock_guard<std::mutex> lock(scp->m);
+                    scp->active--;
+                }
+            }
+            refuse_busy(scp, assoc);
+        }
+        // Stopping: the associations in progress end first.
+        std::unique_lock<std::mutex> lock(scp->m);
+        scp->idle.wait(lock, [scp] { return scp->active == 0; });
+        lock.unlock();
+        ASC_dropNetwork(&net);
         return FACELESS_OK;
     } catch (const std::bad_alloc &) {
         return dicomnet_fail(ctx, FACELESS_ERR_MEMORY, "DICOM node: out of memory");
@@ -426,9 +486,13 @@ faceless_status dicomnet_scp_run_impl(faceless_ctx *ctx, dnet_scp *scp)
     }
 }
 
-void dicomnet_scp_stop_impl(dnet_scp *scp) { scp->pool.stopAfterCurrentAssociations(); }
+void dicomnet_scp_stop_impl(dnet_scp *scp) { scp->stop = true; }
 
-int dicomnet_scp_active_impl(dnet_scp *scp) { return scp->active.load(); }
+int dicomnet_scp_active_impl(dnet_scp *scp)
+{
+    std::lock_guard<std::mutex> lock(scp->m);
+    return scp->active;
+}
 
 void dicomnet_scp_free_impl(dnet_scp *scp) { delete scp; }
 
