@@ -18,6 +18,7 @@ static const cli_command COMMANDS[] = {
     {"convert", "rewrite an image in another NIfTI form, header and voxels kept", cmd_convert},
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
     {"render", "surface renders of a head, or the before/after montage, as PNG (and a mesh, with VTK)", cmd_render},
+    {"quarantine", "list, show, release or drop the series faceless serve quarantined", cmd_quarantine},
     {"register", "register the template to a head; print matrix and trust", cmd_register},
     {"report", "one static HTML page to review de-faced outputs (QC sign-off)", cmd_report},
     {"scan", "find identifying text left in headers (NIfTI, JSON sidecars, DICOM)", cmd_scan},
@@ -31,7 +32,7 @@ static void print_help(FILE *f)
             FACELESS_VERSION_STRING);
     fprintf(f, "usage: faceless COMMAND [options] ...\n       faceless COMMAND --help\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nexit codes: 0 ok, 1 findings (scan), 2 usage, 3 bad input, 4 unsupported input,\n"
                "            5 output error, 6 result not trusted, 7 out of memory, 8 internal error,\n"
                "            9 cancelled, 10 some images of a batch failed\n");

@@ -31,6 +31,7 @@
 #include "faceless.h"
 #include "io/dicomnet/dicomnet.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -149,9 +150,27 @@ void serve_node_stop(serve_node *node);
 
 void serve_node_free(serve_node *node);
 
-/* `faceless quarantine` (src/cli/cmd_quarantine.c) uses the spool's layout:
- * the quarantine folder of a spool, and putting a quarantined series back
- * to be done again (with force: de-faced even when untrusted). */
+/* `faceless quarantine` (src/cli/cmd_quarantine.c; serve_quarantine.c):
+ * SPOOL/quarantine/NAME, NAME a Series Instance UID, "-N" when quarantined
+ * again. */
+typedef struct serve_quarantined {
+    char name[96];
+    char dir[PATH_MAX + 128];
+    char reason[1024]; /* reason.txt's line */
+    char series_uid[65], modality[17], series_desc[65], calling_aet[17];
+    unsigned instances;
+    long long when; /* quarantined at (seconds since the epoch) */
+} serve_quarantined;
+
+/* The entries' names, sorted; free each and the array. */
+faceless_status serve_quarantine_names(faceless_ctx *ctx, const char *spool, char ***names, size_t *n);
+faceless_status serve_quarantine_entry(faceless_ctx *ctx, const char *spool, const char *name,
+                                       serve_quarantined *e);
+/* Back into SPOOL/series/ to be done again, by the running node (it looks
+ * every few seconds) or the next start; with force de-faced with --force
+ * whatever the routing and the trust checks say. Refused while a series of
+ * the same UID is in the spool. */
 faceless_status serve_quarantine_release(faceless_ctx *ctx, const char *spool, const char *name, int force);
+faceless_status serve_quarantine_drop(faceless_ctx *ctx, const char *spool, const char *name);
 
 #endif

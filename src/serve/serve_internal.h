@@ -84,6 +84,9 @@ uint16_t spool_store(void *user, const dnet_instance *inst, dnet_write_fn write,
 /* Moves a series out of series/ into quarantine/ with reason.txt; the
  * series must have no writers (caller holds node->lock and waited). */
 faceless_status spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, const char *reason);
+/* Series folders in SPOOL/series/ the table does not know (released from
+ * quarantine) join it; lock held. */
+void spool_adopt(serve_node *n);
 /* Removes a series from the table (and frees it); lock held. */
 void spool_forget(serve_node *n, series *s);
 /* Writes path's content atomically (temporary, fsync, rename, fsync of

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define STATUS_EVERY 2.0 /* seconds between status files */
+#define ADOPT_EVERY 3.0  /* seconds between looks for series released from quarantine */
 
 double serve_now(void)
 {
@@ -134,9 +135,13 @@ static int schedule(serve_node *n)
 static void *scheduler_main(void *arg)
 {
     serve_node *n = arg;
-    double last_status = 0;
+    double last_status = 0, last_adopt = serve_now();
     pthread_mutex_lock(&n->lock);
     while (!n->stopping) {
+        if (serve_now() - last_adopt >= ADOPT_EVERY) {
+            spool_adopt(n);
+            last_adopt = serve_now();
+        }
         if (schedule(n))
             pthread_cond_broadcast(&n->wake);
         pthread_mutex_unlock(&n->lock);

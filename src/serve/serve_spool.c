@@ -375,6 +375,22 @@ static void resume_series(serve_node *n, const char *uid)
     }
 }
 
+void spool_adopt(serve_node *n)
+{
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/series", n->cfg->spool);
+    DIR *d = opendir(sub);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.' && !find_series(n, e->d_name)) {
+            resume_series(n, e->d_name);
+            if (find_series(n, e->d_name))
+                serve_log(n, FACELESS_LOG_INFO, "series %s: released from quarantine, to be done again", e->d_name);
+        }
+    closedir(d);
+}
+
 faceless_status spool_open(faceless_ctx *ctx, serve_node *n)
 {
     const char *spool = n->cfg->spool;

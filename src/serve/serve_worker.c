@@ -32,6 +32,7 @@ typedef struct job {
     char reason[1024];  /* quarantine or retry: why */
     char verdict[64];   /* the report's verdict, or the action */
     const serve_rule *rule;
+    serve_rule forced; /* the rule of a series released with --force */
 } job;
 
 static int is_dcm(const struct dirent *e)
@@ -146,10 +147,28 @@ static job_outcome deface(faceless_ctx *ctx, serve_node *n, job *j, const char *
     return st == FACELESS_ERR_OUTPUT || st == FACELESS_ERR_MEMORY ? JOB_RETRY : JOB_QUARANTINE;
 }
 
+/* A series released from quarantine with --force (serve_quarantine.c) is
+ * de-faced with --force whatever the rules say: the operator looked. */
+static int forced(faceless_ctx *ctx, const series *s, serve_node *n, job *j)
+{
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/force", s->dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    j->forced.action = SERVE_DEFACE;
+    j->forced.text = "released with --force";
+    j->forced.options = deface_options_copy(n->cfg->deface);
+    if (!j->forced.options || faceless_deface_options_set(ctx, j->forced.options, "force", "1") != FACELESS_OK)
+        return 0;
+    j->rule = &j->forced;
+    return 1;
+}
+
 static job_outcome run_job(faceless_ctx *ctx, serve_node *n, job *j)
 {
     const dnet_instance *m = &j->s->first;
-    j->rule = serve_route(n->cfg, m);
+    if (!forced(ctx, j->s, n, j))
+        j->rule = serve_route(n->cfg, m);
     if (!j->rule) {
         snprintf(j->reason, sizeof j->reason,
                  "no route matches (Modality '%s', SeriesDescription '%s', ImageType '%s', SOPClassUID %s)",
@@ -206,6 +225,9 @@ static void finish_job(faceless_ctx *ctx, serve_node *n, job *j, job_outcome out
         out = JOB_QUARANTINE;
     }
     if (out == JOB_READY) {
+        char marker[PATH_MAX + 8];
+        snprintf(marker, sizeof marker, "%s/force", s->dir);
+        unlink(marker); /* a --force release covers the run it asked for */
         n->processed++;
         s->delivered = 0;
         s->tries = 0;
@@ -258,6 +280,8 @@ void *worker_main(void *arg)
 
         double t0 = serve_now();
         job_outcome out = run_job(ctx, n, &j);
+        faceless_deface_options_free(j.forced.options);
+        j.forced.options = NULL;
 
         pthread_mutex_lock(&n->lock);
         n->busy_workers--;

@@ -10,7 +10,8 @@
 # - re-sent, it is answered with success and nothing more is forwarded;
 # - a series the registration refuses (the same phantom without the
 #   identity transform) lands in SPOOL/quarantine/ with its reason, and
-#   nothing of it is forwarded; status.json counts it;
+#   nothing of it is forwarded; status.json counts it; `faceless quarantine`
+#   lists and shows it, and `release --force` sends it de-faced (forced);
 # - a dataset without pixel data is refused with a failure status, and
 #   garbage bytes on the port leave the node running;
 # - a config file's settings apply, a flag overrides one; SIGTERM stops the
@@ -72,10 +73,23 @@ grep -q 'refused' "$q/reason.txt" && ok || bad "no refusal in the reason: $(cat 
 grep -q '"quarantine": 1' spool/status.json || sleep 2.5
 grep -q '"quarantine": 1' spool/status.json && ok || bad "status.json: $(cat spool/status.json)"
 
+# faceless quarantine: list and show it; release --force sends it (8
+# more instances, de-faced with --force); a name that is not there is
+# refused (exit 3).
+"$FACELESS" quarantine list spool >qlist.txt && grep -q '^1.2.826.0.1.3680043.10.9.2	.*	8	MR	PHANTOM	.*refused' qlist.txt &&
+  ok || bad "quarantine list: $(cat qlist.txt)"
+"$FACELESS" quarantine show spool 1.2.826.0.1.3680043.10.9.2 | grep -q '^instances: 8$' && ok || bad "quarantine show"
+"$FACELESS" quarantine release spool 1.2.826.0.1.3680043.10.9.2 --force && ok || bad "quarantine release failed"
+wait_for 30 has_stores dest 16 && ok || bad "the released phantom did not arrive: $(tail -3 node.log)"
+grep -q 'defaced_untrusted_forced by route .released with --force' node.log && ok || bad "not de-faced with --force"
+[ "$(ls spool/quarantine | wc -l)" -eq 0 ] && ok || bad "the released series is still in quarantine"
+"$FACELESS" quarantine drop spool 1.2.826.0.1.3680043.10.9.99 2>/dev/null
+[ $? -eq 3 ] && ok || bad "dropping a missing entry: not exit 3"
+
 # A re-send: success for each, nothing forwarded again.
 storescu -aec NODE 127.0.0.1 "$nport" face/*.dcm >resend.log 2>&1 && ok || bad "re-send refused: $(tail -3 resend.log)"
 sleep 3
-[ "$(dest_stores dest)" -eq 8 ] && ok || bad "after a re-send the destination answered $(dest_stores dest) C-STOREs"
+[ "$(dest_stores dest)" -eq 16 ] && ok || bad "after a re-send the destination answered $(dest_stores dest) C-STOREs"
 
 # No pixel data: a failure status, not success.
 cp face/im0.dcm nopix.dcm
