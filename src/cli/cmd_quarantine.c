@@ -35,8 +35,7 @@ static void print_entry(const serve_quarantined *e, int full)
     }
     printf("name: %s\nquarantined: %s\nseries: %s\nmodality: %s\ndescription: %s\nfrom: %s\ninstances: %u\n"
            "reason: %s\nfolder: %s\n",
-           e->name, when, e->series_uid, e->modality, e->series_desc, e->calling_aet, e->instances, e->reason,
-           e->dir);
+           e->name, when, e->series_uid, e->modality, e->series_desc, e->calling_aet, e->instances, e->reason, e->dir);
 }
 
 int cmd_quarantine(int argc, char **argv)
@@ -48,8 +47,8 @@ int cmd_quarantine(int argc, char **argv)
     const char *verb = argc >= 2 ? argv[1] : "";
     int is_list = !strcmp(verb, "list");
     int force = argc == 5 && !strcmp(argv[4], "--force") && !strcmp(verb, "release");
-    if (!(is_list && argc == 3) && !((!strcmp(verb, "show") || !strcmp(verb, "release") || !strcmp(verb, "drop")) &&
-                                     (argc == 4 || force))) {
+    if (!(is_list && argc == 3) &&
+        !((!strcmp(verb, "show") || !strcmp(verb, "release") || !strcmp(verb, "drop")) && (argc == 4 || force))) {
         usage(stderr);
         return FACELESS_ERR_USAGE;
     }

@@ -67,10 +67,13 @@ static void *wait_signals(void *arg)
     if (sigwait(&t->set, &sig) != 0)
         return NULL;
     fprintf(stderr, "faceless serve: %s: stopping after the associations and series in progress\n",
-            sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
+            sig == SIGINT   ? "SIGINT"
+            : sig == SIGHUP ? "SIGHUP"
+                            : "SIGTERM");
     serve_node_stop(t->node);
     if (sigwait(&t->set, &sig) == 0) {
-        static const char msg[] = "faceless serve: second signal: stopped at once; the spool resumes at the next start\n";
+        static const char msg[] =
+            "faceless serve: second signal: stopped at once; the spool resumes at the next start\n";
         (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
         _exit(FACELESS_ERR_CANCELLED);
     }

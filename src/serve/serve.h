@@ -79,10 +79,10 @@ typedef struct serve_config {
     int timeout;           /* network timeout, seconds */
     serve_dest dests[SERVE_MAX_DESTS];
     int n_dests;
-    double retry_min, retry_max; /* back-off while a destination is down, seconds */
-    double keep_delivered;       /* hours a delivered series stays in the spool; 0: removed at once */
+    double retry_min, retry_max;     /* back-off while a destination is down, seconds */
+    double keep_delivered;           /* hours a delivered series stays in the spool; 0: removed at once */
     faceless_deface_options *deface; /* `deface.NAME = VALUE` settings */
-    serve_rule *rules; /* made from route_text by serve_config_finish */
+    serve_rule *rules;               /* made from route_text by serve_config_finish */
     size_t n_rules;
     /* The route settings as given, with where each came from: parsed once
      * every deface.* setting they build on is known. */
@@ -164,8 +164,7 @@ typedef struct serve_quarantined {
 
 /* The entries' names, sorted; free each and the array. */
 faceless_status serve_quarantine_names(faceless_ctx *ctx, const char *spool, char ***names, size_t *n);
-faceless_status serve_quarantine_entry(faceless_ctx *ctx, const char *spool, const char *name,
-                                       serve_quarantined *e);
+faceless_status serve_quarantine_entry(faceless_ctx *ctx, const char *spool, const char *name, serve_quarantined *e);
 /* Back into SPOOL/series/ to be done again, by the running node (it looks
  * every few seconds) or the next start; with force de-faced with --force
  * whatever the routing and the trust checks say. Refused while a series of

@@ -197,8 +197,8 @@ faceless_status serve_config_set(faceless_ctx *ctx, serve_config *c, const char 
     switch (s->kind) {
     case K_AET:
         if (!valid_aet(value))
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: %s: '%s' is not an AE title (1-16 characters)", where,
-                            name, value);
+            return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: %s: '%s' is not an AE title (1-16 characters)", where, name,
+                            value);
         snprintf(c->aet, sizeof c->aet, "%s", value);
         return FACELESS_OK;
     case K_INT:
@@ -245,8 +245,7 @@ faceless_status serve_config_set(faceless_ctx *ctx, serve_config *c, const char 
             c->n_dests = 0;
         }
         if (c->n_dests == SERVE_MAX_DESTS)
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: forward: more than %d destinations", where,
-                            SERVE_MAX_DESTS);
+            return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: forward: more than %d destinations", where, SERVE_MAX_DESTS);
         if (!parse_dest(value, &c->dests[c->n_dests]))
             return ctx_fail(ctx, FACELESS_ERR_USAGE, "%s: forward: '%s' is not AET@HOST:PORT", where, value);
         for (int i = 0; i < c->n_dests; i++)
@@ -321,7 +320,8 @@ faceless_status serve_config_finish(faceless_ctx *ctx, serve_config *c)
     if (!c->spool)
         return ctx_fail(ctx, FACELESS_ERR_USAGE, "no spool folder (--spool DIR or 'spool = DIR')");
     if (c->n_dests == 0)
-        return ctx_fail(ctx, FACELESS_ERR_USAGE, "no destination (--forward AET@HOST:PORT or 'forward = AET@HOST:PORT')");
+        return ctx_fail(ctx, FACELESS_ERR_USAGE,
+                        "no destination (--forward AET@HOST:PORT or 'forward = AET@HOST:PORT')");
     if (c->retry_max < c->retry_min)
         return ctx_fail(ctx, FACELESS_ERR_USAGE, "retry-max (%g s) is under retry-min (%g s)", c->retry_max,
                         c->retry_min);

@@ -106,8 +106,7 @@ static series *next_for(serve_node *n, int d)
 {
     series *best = NULL;
     for (series *s = n->all; s; s = s->next)
-        if (s->state == SERIES_READY && !(s->delivered & (1u << d)) &&
-            (!best || s->last_arrival < best->last_arrival))
+        if (s->state == SERIES_READY && !(s->delivered & (1u << d)) && (!best || s->last_arrival < best->last_arrival))
             best = s;
     return best;
 }
@@ -166,8 +165,8 @@ static void after_send(faceless_ctx *ctx, serve_node *n, series *s, int d, dnet_
         ds->backoff = 0;
         ds->next_try = 0;
         s->delivered |= 1u << d;
-        serve_log(n, FACELESS_LOG_INFO, "series %s: forwarded to %s: %zu sent, %.1f s", s->uid, c->dests[d].name,
-                  todo, seconds);
+        serve_log(n, FACELESS_LOG_INFO, "series %s: forwarded to %s: %zu sent, %.1f s", s->uid, c->dests[d].name, todo,
+                  seconds);
         uint32_t all = (1u << c->n_dests) - 1;
         if ((s->delivered & all) == all) {
             char marker[PATH_MAX + 16];
@@ -186,8 +185,8 @@ static void after_send(faceless_ctx *ctx, serve_node *n, series *s, int d, dnet_
                   faceless_ctx_error(ctx), ds->backoff);
     } else {
         char reason[1200];
-        snprintf(reason, sizeof reason, "%s: %s", out == DNET_REFUSED ? "refused by a destination" : "unreadable result",
-                 faceless_ctx_error(ctx));
+        snprintf(reason, sizeof reason, "%s: %s",
+                 out == DNET_REFUSED ? "refused by a destination" : "unreadable result", faceless_ctx_error(ctx));
         while (s->writers > 0)
             pthread_cond_wait(&n->moved, &n->lock);
         if (spool_quarantine(ctx, n, s, reason) == FACELESS_OK) {

@@ -26,7 +26,7 @@ typedef enum series_state {
 
 typedef struct series {
     char uid[65];
-    char dir[PATH_MAX]; /* SPOOL/series/UID */
+    char dir[PATH_MAX];  /* SPOOL/series/UID */
     dnet_instance first; /* routing attributes (the meta file) */
     series_state state;
     unsigned n_in;        /* instances in in/ */

@@ -209,8 +209,8 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
         st = spool_open(ctx, n);
     if (!st)
         st = open_journals(ctx, n);
-    dnet_scp_config sc = {c->aet, c->port, (const char *const *)c->allowed, c->n_allowed,
-                          c->max_pdu, c->max_associations, c->timeout};
+    dnet_scp_config sc = {
+        c->aet, c->port, (const char *const *)c->allowed, c->n_allowed, c->max_pdu, c->max_associations, c->timeout};
     static const dnet_scp_handler handler_template = {NULL, spool_store, assoc_done};
     dnet_scp_handler handler = handler_template;
     handler.user = n;
@@ -222,8 +222,9 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
     unsigned pending = 0;
     for (series *s = n->all; s; s = s->next)
         pending++;
-    serve_log(n, FACELESS_LOG_INFO, "listening as %s on port %d; spool %s; %d workers; %d destinations; %u series resumed",
-              c->aet, c->port, c->spool, n->n_workers, c->n_dests, pending);
+    serve_log(n, FACELESS_LOG_INFO,
+              "listening as %s on port %d; spool %s; %d workers; %d destinations; %u series resumed", c->aet, c->port,
+              c->spool, n->n_workers, c->n_dests, pending);
 
     worker_arg *args = calloc((size_t)n->n_workers, sizeof *args);
     pthread_t *workers = calloc((size_t)n->n_workers, sizeof *workers);

@@ -59,8 +59,7 @@ static void meta_value(const char *dir, const char *key, char *out, size_t cap)
     fclose(f);
 }
 
-faceless_status serve_quarantine_entry(faceless_ctx *ctx, const char *spool, const char *name,
-                                       serve_quarantined *e)
+faceless_status serve_quarantine_entry(faceless_ctx *ctx, const char *spool, const char *name, serve_quarantined *e)
 {
     if (!valid_name(name))
         return ctx_fail(ctx, FACELESS_ERR_USAGE, "'%s' is not a quarantine entry's name", name);

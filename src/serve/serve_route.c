@@ -24,12 +24,9 @@ static const struct {
     const char *name;
     serve_attr attr;
 } ATTRS[] = {
-    {"Modality", SERVE_ATTR_MODALITY},
-    {"SeriesDescription", SERVE_ATTR_SERIES_DESCRIPTION},
-    {"ImageType", SERVE_ATTR_IMAGE_TYPE},
-    {"BodyPartExamined", SERVE_ATTR_BODY_PART},
-    {"ProtocolName", SERVE_ATTR_PROTOCOL},
-    {"SOPClassUID", SERVE_ATTR_SOP_CLASS},
+    {"Modality", SERVE_ATTR_MODALITY},          {"SeriesDescription", SERVE_ATTR_SERIES_DESCRIPTION},
+    {"ImageType", SERVE_ATTR_IMAGE_TYPE},       {"BodyPartExamined", SERVE_ATTR_BODY_PART},
+    {"ProtocolName", SERVE_ATTR_PROTOCOL},      {"SOPClassUID", SERVE_ATTR_SOP_CLASS},
     {"CallingAETitle", SERVE_ATTR_CALLING_AET},
 };
 #define N_ATTRS (sizeof ATTRS / sizeof ATTRS[0])
@@ -130,20 +127,13 @@ done:
 static const char *value_of(const dnet_instance *in, serve_attr a)
 {
     switch (a) {
-    case SERVE_ATTR_MODALITY:
-        return in->modality;
-    case SERVE_ATTR_SERIES_DESCRIPTION:
-        return in->series_desc;
-    case SERVE_ATTR_IMAGE_TYPE:
-        return in->image_type;
-    case SERVE_ATTR_BODY_PART:
-        return in->body_part;
-    case SERVE_ATTR_PROTOCOL:
-        return in->protocol;
-    case SERVE_ATTR_SOP_CLASS:
-        return in->sop_class;
-    case SERVE_ATTR_CALLING_AET:
-        return in->calling_aet;
+    case SERVE_ATTR_MODALITY: return in->modality;
+    case SERVE_ATTR_SERIES_DESCRIPTION: return in->series_desc;
+    case SERVE_ATTR_IMAGE_TYPE: return in->image_type;
+    case SERVE_ATTR_BODY_PART: return in->body_part;
+    case SERVE_ATTR_PROTOCOL: return in->protocol;
+    case SERVE_ATTR_SOP_CLASS: return in->sop_class;
+    case SERVE_ATTR_CALLING_AET: return in->calling_aet;
     }
     return "";
 }

@@ -101,19 +101,19 @@ int spool_remove_tree(const char *path)
     return unlink(path);
 }
 
-static int make_dir(const char *path)
-{
-    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
+static int make_dir(const char *path) { return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1; }
 
 /* The routing attributes, one `key=value` a line. */
 static const struct {
     const char *key;
     size_t off, cap;
 } META[] = {
-#define M(field) {#field, offsetof(dnet_instance, field), sizeof(((dnet_instance *)0)->field)}
-    M(series), M(study), M(sop_class), M(modality), M(body_part), M(series_desc), M(protocol), M(image_type),
-    M(calling_aet),
+#define M(field)                                                                                                       \
+    {                                                                                                                  \
+#field, offsetof(dnet_instance, field), sizeof(((dnet_instance *)0)->field)                                    \
+    }
+    M(series),      M(study),    M(sop_class),  M(modality),    M(body_part),
+    M(series_desc), M(protocol), M(image_type), M(calling_aet),
 #undef M
 };
 #define N_META (sizeof META / sizeof META[0])
@@ -214,8 +214,7 @@ static series *create_series(serve_node *n, const dnet_instance *in)
 }
 
 /* The instance to tmp/, fsynced, renamed into in/: 0 when on disk. */
-static int store_file(const series *s, const dnet_instance *in, dnet_write_fn write, void *wctx, char *why,
-                      size_t cap)
+static int store_file(const series *s, const dnet_instance *in, dnet_write_fn write, void *wctx, char *why, size_t cap)
 {
     char tmp[PATH_MAX + 96], final[PATH_MAX + 80], in_dir[PATH_MAX + 4];
     snprintf(tmp, sizeof tmp, "%s/tmp/%s.%llu", s->dir, in->sop_instance, (unsigned long long)in->assoc_id);
@@ -252,8 +251,8 @@ uint16_t spool_store(void *user, const dnet_instance *in, dnet_write_fn write, v
     if (!s && !(s = create_series(n, in))) {
         n->store_failures++;
         pthread_mutex_unlock(&n->lock);
-        serve_log(n, FACELESS_LOG_ERROR, "spool %s: cannot make the folder of series %s: %s", n->cfg->spool,
-                  in->series, strerror(errno));
+        serve_log(n, FACELESS_LOG_ERROR, "spool %s: cannot make the folder of series %s: %s", n->cfg->spool, in->series,
+                  strerror(errno));
         return DNET_STATUS_OUT_OF_RESOURCES;
     }
     s->writers++;

@@ -43,9 +43,9 @@ void status_write(serve_node *n)
                     "  \"instances\": {\"received\": %lu, \"duplicates\": %lu, \"store_failures\": %lu},\n"
                     "  \"series\": {\"receiving\": %u, \"queued\": %u, \"processing\": %u, \"ready\": %u, "
                     "\"sending\": %u, \"delivered\": %u, \"processed\": %lu, \"quarantined\": %lu},\n",
-                    n->received, n->duplicates, n->store_failures, by_state[SERIES_RECEIVING],
-                    by_state[SERIES_QUEUED], by_state[SERIES_PROCESSING], by_state[SERIES_READY],
-                    by_state[SERIES_SENDING], by_state[SERIES_DELIVERED], n->processed, n->quarantined);
+                    n->received, n->duplicates, n->store_failures, by_state[SERIES_RECEIVING], by_state[SERIES_QUEUED],
+                    by_state[SERIES_PROCESSING], by_state[SERIES_READY], by_state[SERIES_SENDING],
+                    by_state[SERIES_DELIVERED], n->processed, n->quarantined);
     json_buf_printf(&b, "  \"quarantine\": %d,\n  \"workers\": [", count_entries(path));
     for (int w = 0; w < n->n_workers; w++) {
         json_buf_puts(&b, w ? ", " : "");

@@ -26,11 +26,11 @@
 typedef enum job_outcome { JOB_READY, JOB_QUARANTINE, JOB_RETRY } job_outcome;
 
 typedef struct job {
-    series *s;  /* uid, dir, first and n_in do not change while PROCESSING */
+    series *s; /* uid, dir, first and n_in do not change while PROCESSING */
     unsigned gen;
     int threads;
-    char reason[1024];  /* quarantine or retry: why */
-    char verdict[64];   /* the report's verdict, or the action */
+    char reason[1024]; /* quarantine or retry: why */
+    char verdict[64];  /* the report's verdict, or the action */
     const serve_rule *rule;
     serve_rule forced; /* the rule of a series released with --force */
 } job;
@@ -219,8 +219,8 @@ static void finish_job(faceless_ctx *ctx, serve_node *n, job *j, job_outcome out
 {
     series *s = j->s;
     char what[200];
-    snprintf(what, sizeof what, "series %s (%s '%s', %u instances)", s->uid, s->first.modality,
-             s->first.series_desc, j->gen);
+    snprintf(what, sizeof what, "series %s (%s '%s', %u instances)", s->uid, s->first.modality, s->first.series_desc,
+             j->gen);
     if (out == JOB_RETRY && ++s->tries >= MAX_TRIES) {
         out = JOB_QUARANTINE;
     }
@@ -237,8 +237,8 @@ static void finish_job(faceless_ctx *ctx, serve_node *n, job *j, job_outcome out
     } else if (out == JOB_RETRY) {
         s->state = SERIES_RECEIVING;
         s->not_before = serve_now() + RETRY_SECONDS;
-        serve_log(n, FACELESS_LOG_WARN, "%s: %s; tried again in %.0f s (try %d of %d)", what, j->reason,
-                  RETRY_SECONDS, s->tries, MAX_TRIES);
+        serve_log(n, FACELESS_LOG_WARN, "%s: %s; tried again in %.0f s (try %d of %d)", what, j->reason, RETRY_SECONDS,
+                  s->tries, MAX_TRIES);
     } else {
         while (s->writers > 0)
             pthread_cond_wait(&n->moved, &n->lock);

@@ -22,6 +22,13 @@ source "$FACELESS_SOURCE_DIR/tests/tools/serve_lib.sh"
 pyd_workdir serve-basics
 trap 'stop_procs; rm -rf "$work"' EXIT
 
+# Without its network module, one line and exit 4 (as a build without dcmnet).
+FACELESS_DICOMNET_MODULE=/nonexistent/faceless_dicomnet.so "$FACELESS" serve --aet N --port 1 --spool s \
+  --forward D@127.0.0.1:1 2>nomod.log
+rc=$?
+[ $rc -eq 4 ] && [ "$(wc -l <nomod.log)" -eq 1 ] && grep -q 'DICOM network module' nomod.log && ok ||
+  bad "no network module: exit $rc, $(cat nomod.log)"
+
 mk_series face 1.2.826.0.1.3680043.10.9.1 FACE_T1 || { echo "cannot make the test series"; exit 1; }
 mk_series phantom 1.2.826.0.1.3680043.10.9.2 PHANTOM || exit 1
 

@@ -56,13 +56,13 @@ typedef int (*dnet_write_fn)(void *wctx, const char *path, char *why, size_t cap
 typedef struct dnet_assoc_summary {
     uint64_t id;
     char calling_aet[17], called_aet[17], peer[64];
-    int refused;            /* rejected at association (reason in why) */
-    int aborted;            /* ended by an A-ABORT or a network error, not a release */
-    unsigned stored;        /* C-STORE answered with success */
-    unsigned failed;        /* C-STORE answered with a failure status */
-    unsigned echoes;        /* C-ECHO */
-    double seconds;         /* from the request to the end */
-    char why[160];          /* refusal or abort reason; "" otherwise */
+    int refused;     /* rejected at association (reason in why) */
+    int aborted;     /* ended by an A-ABORT or a network error, not a release */
+    unsigned stored; /* C-STORE answered with success */
+    unsigned failed; /* C-STORE answered with a failure status */
+    unsigned echoes; /* C-ECHO */
+    double seconds;  /* from the request to the end */
+    char why[160];   /* refusal or abort reason; "" otherwise */
 } dnet_assoc_summary;
 
 /* What the SCP calls. Each may run on several association threads at once:
@@ -83,9 +83,9 @@ typedef struct dnet_scp_config {
     int port;                   /* TCP port to listen on */
     const char *const *allowed; /* calling AE titles accepted; n_allowed 0: any */
     size_t n_allowed;
-    uint32_t max_pdu;           /* largest PDU we receive (bytes) */
-    int max_associations;       /* at once; one more is refused (local limit exceeded) */
-    int timeout_s;              /* ACSE and DIMSE timeout: a silent peer is dropped after it */
+    uint32_t max_pdu;     /* largest PDU we receive (bytes) */
+    int max_associations; /* at once; one more is refused (local limit exceeded) */
+    int timeout_s;        /* ACSE and DIMSE timeout: a silent peer is dropped after it */
 } dnet_scp_config;
 
 typedef struct dnet_scp dnet_scp;
@@ -120,10 +120,10 @@ typedef struct dnet_peer {
 
 /* How a send went. */
 typedef enum dnet_send_outcome {
-    DNET_SENT,     /* every file acknowledged with success (or warning), or skipped */
-    DNET_DOWN,     /* no association, or it broke: nothing after the last ack was delivered; retry later */
-    DNET_REFUSED,  /* the peer answered a failure status for one or more files (the others were sent) */
-    DNET_BAD_FILE  /* a file could not be read (message in ctx); nothing sent */
+    DNET_SENT,    /* every file acknowledged with success (or warning), or skipped */
+    DNET_DOWN,    /* no association, or it broke: nothing after the last ack was delivered; retry later */
+    DNET_REFUSED, /* the peer answered a failure status for one or more files (the others were sent) */
+    DNET_BAD_FILE /* a file could not be read (message in ctx); nothing sent */
 } dnet_send_outcome;
 
 typedef struct dnet_send_ops {

@@ -45,8 +45,19 @@ typedef struct dicomnet_module {
 
 typedef const dicomnet_module *(*dicomnet_entry_fn)(void);
 
-/* Inside the module: ctx_fail through the host table (dicomnet_scu.cpp
- * defines it; dicomnet_scp.cpp uses it). */
+/* Inside the module: the table's functions (dicomnet_scp.cpp,
+ * dicomnet_scu.cpp), and ctx_fail through the host table
+ * (dicomnet_module.cpp). */
+faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *cfg, const dnet_scp_handler *handler,
+                                      dnet_scp **out);
+faceless_status dicomnet_scp_run_impl(faceless_ctx *ctx, dnet_scp *scp);
+void dicomnet_scp_stop_impl(dnet_scp *scp);
+int dicomnet_scp_active_impl(dnet_scp *scp);
+void dicomnet_scp_free_impl(dnet_scp *scp);
+dnet_send_outcome dicomnet_send_impl(faceless_ctx *ctx, const char *calling_aet, const dnet_peer *peer,
+                                     uint32_t max_pdu, int timeout_s, const char *const *files, size_t n,
+                                     const dnet_send_ops *ops, dnet_send_result *res);
+faceless_status dicomnet_file_uid_impl(faceless_ctx *ctx, const char *path, char uid[65]);
 faceless_status dicomnet_fail(faceless_ctx *ctx, faceless_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -31,22 +31,23 @@ extern "C" {
 #include <dcmtk/dcmnet/scpthrd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 struct dnet_scp;
 
-namespace {
+namespace
+{
 
 // The storage classes issue 19 names, and the multi-frame grayscale
 // Secondary Capture ones (a converted series arrives as those).
@@ -79,10 +80,7 @@ const char *const TRANSFER_SYNTAXES[] = {
     UID_LittleEndianImplicitTransferSyntax,
 };
 
-void copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src ? src : "");
-}
+void copy(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src ? src : ""); }
 
 // An AE title without the spaces that pad it (PS3.5 6.2: not significant).
 std::string trimmed(const OFString &s)
@@ -175,7 +173,8 @@ int write_instance(void *wctx, const char *path, char *why, size_t cap)
 
 // One association: DCMTK's thread SCP with our C-STORE, AE checks and
 // summary. Made, run and deleted on the association's own thread.
-class NodeWorker : public DcmThreadSCP {
+class NodeWorker : public DcmThreadSCP
+{
   public:
     explicit NodeWorker(dnet_scp *node) : node_(node) {}
     OFCondition serve(T_ASC_Association *assoc);
@@ -218,7 +217,8 @@ struct dnet_scp {
     std::atomic<uint64_t> next_id{1};
 };
 
-namespace {
+namespace
+{
 
 OFCondition NodeWorker::serve(T_ASC_Association *assoc)
 {
@@ -238,10 +238,7 @@ OFCondition NodeWorker::serve(T_ASC_Association *assoc)
     return c;
 }
 
-OFBool NodeWorker::checkCalledAETitleAccepted(const OFString &called)
-{
-    return trimmed(called) == node_->aet;
-}
+OFBool NodeWorker::checkCalledAETitleAccepted(const OFString &called) { return trimmed(called) == node_->aet; }
 
 // An empty list accepts any caller; otherwise only the listed titles (exact,
 // as AE titles are case-sensitive: PS3.5 6.2).
@@ -335,8 +332,8 @@ Uint16 NodeWorker::store(T_DIMSE_C_StoreRQ &req, DcmFileFormat &ff, const DcmPre
     get(ds, DCM_SeriesDescription, in.series_desc, sizeof in.series_desc);
     get(ds, DCM_ProtocolName, in.protocol, sizeof in.protocol);
     get(ds, DCM_ImageType, in.image_type, sizeof in.image_type);
-    in.has_pixels = ds->tagExists(DCM_PixelData) || ds->tagExists(DCM_FloatPixelData) ||
-                    ds->tagExists(DCM_DoubleFloatPixelData);
+    in.has_pixels =
+        ds->tagExists(DCM_PixelData) || ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData);
     // The dataset must be the instance the command names (PS3.7 9.1.1.1.2).
     if (strcmp(in.sop_instance, req.AffectedSOPInstanceUID) || strcmp(in.sop_class, req.AffectedSOPClassUID))
         return DNET_STATUS_DATASET_MISMATCH;
@@ -375,8 +372,7 @@ void refuse_busy(dnet_scp *scp, T_ASC_Association *assoc)
     copy(sum.calling_aet, sizeof sum.calling_aet, assoc->params->DULparams.callingAPTitle);
     copy(sum.called_aet, sizeof sum.called_aet, assoc->params->DULparams.calledAPTitle);
     copy(sum.peer, sizeof sum.peer, assoc->params->DULparams.callingPresentationAddress);
-    snprintf(sum.why, sizeof sum.why, "too many associations (max-associations %d)",
-             scp->cfg_in.max_associations);
+    snprintf(sum.why, sizeof sum.why, "too many associations (max-associations %d)", scp->cfg_in.max_associations);
     T_ASC_RejectParameters rej = {ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                                   ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED};
     ASC_rejectAssociation(assoc, &rej);
@@ -389,15 +385,8 @@ void refuse_busy(dnet_scp *scp, T_ASC_Association *assoc)
 
 extern "C" {
 
-faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *cfg,
-                                      const dnet_scp_handler *handler, dnet_scp **out);
-faceless_status dicomnet_scp_run_impl(faceless_ctx *ctx, dnet_scp *scp);
-void dicomnet_scp_stop_impl(dnet_scp *scp);
-int dicomnet_scp_active_impl(dnet_scp *scp);
-void dicomnet_scp_free_impl(dnet_scp *scp);
-
-faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *cfg,
-                                      const dnet_scp_handler *handler, dnet_scp **out)
+faceless_status dicomnet_scp_new_impl(faceless_ctx *ctx, const dnet_scp_config *cfg, const dnet_scp_handler *handler,
+                                      dnet_scp **out)
 {
     try {
         dnet_scp *s = new dnet_scp(cfg, handler);

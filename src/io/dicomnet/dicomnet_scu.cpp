@@ -23,7 +23,8 @@ extern "C" {
 #include <utility>
 #include <vector>
 
-namespace {
+namespace
+{
 
 struct Item {
     const char *path;
@@ -35,8 +36,8 @@ struct Item {
 bool read_item(faceless_ctx *ctx, const char *path, Item &it)
 {
     DcmFileFormat ff;
-    OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly,
-                                        DCM_PixelData);
+    OFCondition c =
+        ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly, DCM_PixelData);
     OFString uid, cls, ts;
     if (c.good() && ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid).good() &&
         ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, cls).good() &&
@@ -55,10 +56,6 @@ bool read_item(faceless_ctx *ctx, const char *path, Item &it)
 } // namespace
 
 extern "C" {
-
-dnet_send_outcome dicomnet_send_impl(faceless_ctx *ctx, const char *calling_aet, const dnet_peer *peer,
-                                     uint32_t max_pdu, int timeout_s, const char *const *files, size_t n,
-                                     const dnet_send_ops *ops, dnet_send_result *res);
 
 dnet_send_outcome dicomnet_send_impl(faceless_ctx *ctx, const char *calling_aet, const dnet_peer *peer,
                                      uint32_t max_pdu, int timeout_s, const char *const *files, size_t n,
@@ -157,8 +154,6 @@ dnet_send_outcome dicomnet_send_impl(faceless_ctx *ctx, const char *calling_aet,
     }
     return DNET_DOWN;
 }
-
-faceless_status dicomnet_file_uid_impl(faceless_ctx *ctx, const char *path, char uid[65]);
 
 faceless_status dicomnet_file_uid_impl(faceless_ctx *ctx, const char *path, char uid[65])
 {
