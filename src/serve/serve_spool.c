@@ -213,7 +213,9 @@ static series *create_series(serve_node *n, const dnet_instance *in)
     return s;
 }
 
-/* The instance to tmp/, fsynced, renamed into in/: 0 when on disk. */
+/* The instance to tmp/, fsynced, linked into in/: 0 when on disk, 1 when
+ * another association stored the same instance meanwhile (link refuses to
+ * replace, so it is counted once), -1 on failure. */
 static int store_file(const series *s, const dnet_instance *in, dnet_write_fn write, void *wctx, char *why, size_t cap)
 {
     char tmp[PATH_MAX + 96], final[PATH_MAX + 80], in_dir[PATH_MAX + 4];
@@ -223,11 +225,21 @@ static int store_file(const series *s, const dnet_instance *in, dnet_write_fn wr
     unlink(tmp);
     if (write(wctx, tmp, why, cap) != 0)
         goto fail;
-    if (sync_file(tmp) != 0 || rename(tmp, final) != 0 || spool_sync_dir(in_dir) != 0) {
+    if (sync_file(tmp) != 0) {
         snprintf(why, cap, "cannot write: %s", strerror(errno));
         goto fail;
     }
-    return 0;
+    int raced = link(tmp, final) != 0;
+    if (raced && errno != EEXIST) {
+        snprintf(why, cap, "cannot write: %s", strerror(errno));
+        goto fail;
+    }
+    unlink(tmp);
+    if (spool_sync_dir(in_dir) != 0) {
+        snprintf(why, cap, "cannot write: %s", strerror(errno));
+        return -1;
+    }
+    return raced;
 fail:
     unlink(tmp);
     return -1;
@@ -262,8 +274,12 @@ uint16_t spool_store(void *user, const dnet_instance *in, dnet_write_fn write, v
     snprintf(final, sizeof final, "%s/in/%s.dcm", s->dir, in->sop_instance);
     /* The same SOP Instance UID is the same instance (PS3.3 C.12.1.1.1): a
      * re-send is answered with success and not stored again. */
-    int dup = access(final, F_OK) == 0;
-    int bad = !dup && store_file(s, in, write, wctx, why, sizeof why) != 0;
+    int dup = access(final, F_OK) == 0, bad = 0;
+    if (!dup) {
+        int rc = store_file(s, in, write, wctx, why, sizeof why);
+        bad = rc < 0;
+        dup = rc == 1;
+    }
 
     pthread_mutex_lock(&n->lock);
     if (--s->writers == 0)
