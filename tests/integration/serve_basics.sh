@@ -13,7 +13,8 @@
 #   nothing of it is forwarded; status.json counts it; `faceless quarantine`
 #   lists and shows it, and `release --force` sends it de-faced (forced);
 # - a dataset without pixel data is refused with a failure status, and
-#   garbage bytes on the port leave the node running;
+#   garbage bytes on the port and an unsupported SOP class (its context
+#   rejected) leave the node running;
 # - a config file's settings apply, a flag overrides one; SIGTERM stops the
 #   node with exit 0.
 source "$FACELESS_SOURCE_DIR/tests/tools/dicom_lib.sh"
@@ -108,6 +109,13 @@ head -c 4096 /dev/urandom >/dev/tcp/127.0.0.1/"$nport" 2>/dev/null
 printf '\x01\x00\xff\xff\xff\xff\x00\x01' >/dev/tcp/127.0.0.1/"$nport" 2>/dev/null
 sleep 0.5
 kill -0 "$node_pid" 2>/dev/null && wait_echo NODE "$nport" 5 && ok || bad "the node did not survive hostile bytes"
+
+# An unsupported storage class (RT Dose): its presentation context is
+# rejected (storescu then aborts the association), the node goes on.
+storescu -aec NODE 127.0.0.1 "$nport" "$PYD/rtdose.dcm" >rt.log 2>&1 && bad "RT Dose was accepted" || ok
+grep -q 'No presentation context for: (RD)' rt.log && ok || bad "RT Dose: $(cat rt.log)"
+grep -q '0 stored, 0 failed, 0 echo, .*aborted by the peer' node.log && ok || bad "abort not logged: $(tail -2 node.log)"
+wait_echo NODE "$nport" 5 && ok || bad "the node did not survive an unsupported SOP class"
 
 kill -TERM "$node_pid"
 wait "$node_pid"
