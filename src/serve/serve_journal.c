@@ -111,10 +111,13 @@ faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out)
         journal_close(j);
         return st;
     }
-    /* A line cut by a crash is ended here, so the next one starts clean. */
-    off_t end = lseek(j->fd, 0, SEEK_END);
-    char last = '\n';
-    if (end > 0 && pread(j->fd, &last, 1, end - 1) == 1 && last != '\n' && write(j->fd, "\n", 1) != 1) {
+    /* A line cut by a crash is cut off, so the next one starts clean and
+     * the cut part never reads as a UID. */
+    off_t end = lseek(j->fd, 0, SEEK_END), keep = end;
+    char c = '\n';
+    while (keep > 0 && pread(j->fd, &c, 1, keep - 1) == 1 && c != '\n')
+        keep--;
+    if (keep < end && (ftruncate(j->fd, keep) != 0 || fdatasync(j->fd) != 0)) {
         faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot write: %s", path, strerror(errno));
         journal_close(j);
         return st;
