@@ -113,7 +113,7 @@ faceless_status serve_config_read(faceless_ctx *ctx, serve_config *c, const char
  * adds the default rules when none was given. */
 faceless_status serve_config_finish(faceless_ctx *ctx, serve_config *c);
 
-/* 1 when name is a setting that takes no value (none yet) or is known. */
+/* 1 when name is a setting (or deface.OPTION): the CLI's flags are these. */
 int serve_config_known(const char *name);
 
 /* Prints the settings, one per line, for --help. */

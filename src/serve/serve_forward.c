@@ -87,13 +87,13 @@ typedef struct send_user {
 static int skip_sent(void *user, const char *uid)
 {
     send_user *u = user;
-    return journal_has(u->n->dests[u->d].journal, uid);
+    return serve_journal_has(u->n->dests[u->d].journal, uid);
 }
 
 static int record_ack(void *user, const char *uid)
 {
     send_user *u = user;
-    if (journal_add(u->n->dests[u->d].journal, uid) != 0)
+    if (serve_journal_add(u->n->dests[u->d].journal, uid) != 0)
         return -1;
     pthread_mutex_lock(&u->n->lock);
     u->n->dests[u->d].sent++;
@@ -131,7 +131,7 @@ static dnet_send_outcome send_series(faceless_ctx *ctx, serve_node *n, series *s
     size_t k = 0;
     pthread_mutex_lock(&n->lock);
     for (size_t i = 0; i < m.n; i++) {
-        if (journal_has(n->dests[d].journal, m.uids[i]))
+        if (serve_journal_has(n->dests[d].journal, m.uids[i]))
             n->dests[d].skipped++;
         else
             files[k++] = m.files[i];
@@ -171,7 +171,7 @@ static void after_send(faceless_ctx *ctx, serve_node *n, series *s, int d, dnet_
         if ((s->delivered & all) == all) {
             char marker[PATH_MAX + 16];
             snprintf(marker, sizeof marker, "%s/delivered", s->dir);
-            if (spool_write_file(marker, "delivered\n") != 0)
+            if (serve_spool_write_file(marker, "delivered\n") != 0)
                 serve_log(n, FACELESS_LOG_WARN, "%s: cannot write: %s", marker, strerror(errno));
             s->state = SERIES_DELIVERED;
             s->delivered_at = serve_now();
@@ -189,9 +189,9 @@ static void after_send(faceless_ctx *ctx, serve_node *n, series *s, int d, dnet_
                  out == DNET_REFUSED ? "refused by a destination" : "unreadable result", faceless_ctx_error(ctx));
         while (s->writers > 0)
             pthread_cond_wait(&n->moved, &n->lock);
-        if (spool_quarantine(ctx, n, s, reason) == FACELESS_OK) {
+        if (serve_spool_quarantine(ctx, n, s, reason) == FACELESS_OK) {
             serve_log(n, FACELESS_LOG_WARN, "series %s: quarantined (%s)", s->uid, reason);
-            spool_forget(n, s);
+            serve_spool_forget(n, s);
             return;
         }
         serve_log(n, FACELESS_LOG_ERROR, "series %s: %s", s->uid, faceless_ctx_error(ctx));
@@ -215,7 +215,7 @@ static void wait_until(serve_node *n, double deadline)
     pthread_cond_timedwait(&n->wake, &n->lock, &ts);
 }
 
-void *forward_main(void *arg)
+void *serve_forward_main(void *arg)
 {
     serve_node *n = arg;
     faceless_ctx *ctx = faceless_ctx_new();

@@ -48,7 +48,7 @@ typedef struct dest_state {
     char last_error[256];
     unsigned long sent, skipped;
     /* The journal of what this destination acknowledged (serve_journal.c). */
-    struct journal *journal;
+    struct serve_journal *journal;
 } dest_state;
 
 struct serve_node {
@@ -78,46 +78,46 @@ void serve_log(serve_node *n, faceless_log_level level, const char *fmt, ...) __
 /* Creates SPOOL's folders and resumes what a previous run left: removes
  * half-written files and results, and puts every series in the table in the
  * state its files show. */
-faceless_status spool_open(faceless_ctx *ctx, serve_node *n);
+faceless_status serve_spool_open(faceless_ctx *ctx, serve_node *n);
 /* The SCP's store callback (dnet_scp_handler.store); user is the node. */
-uint16_t spool_store(void *user, const dnet_instance *inst, dnet_write_fn write, void *wctx);
+uint16_t serve_spool_store(void *user, const dnet_instance *inst, dnet_write_fn write, void *wctx);
 /* Moves a series out of series/ into quarantine/ with reason.txt; the
  * series must have no writers (caller holds node->lock and waited). */
-faceless_status spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, const char *reason);
+faceless_status serve_spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, const char *reason);
 /* Series folders in SPOOL/series/ the table does not know (released from
  * quarantine) join it; lock held. */
-void spool_adopt(serve_node *n);
+void serve_spool_adopt(serve_node *n);
 /* Removes a series from the table (and frees it); lock held. */
-void spool_forget(serve_node *n, series *s);
+void serve_spool_forget(serve_node *n, series *s);
 /* Writes path's content atomically (temporary, fsync, rename, fsync of
  * the folder). */
-int spool_write_file(const char *path, const char *text);
+int serve_spool_write_file(const char *path, const char *text);
 /* rm -rf path; 0 when it is gone. */
-int spool_remove_tree(const char *path);
+int serve_spool_remove_tree(const char *path);
 /* fsync of a folder, so a rename into it survives a power loss. */
-int spool_sync_dir(const char *dir);
+int serve_spool_sync_dir(const char *dir);
 
 /* serve_journal.c */
-typedef struct journal journal;
-faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out);
-int journal_has(const journal *j, const char *uid);
+typedef struct serve_journal serve_journal;
+faceless_status serve_journal_open(faceless_ctx *ctx, const char *path, serve_journal **out);
+int serve_journal_has(const serve_journal *j, const char *uid);
 /* Appends uid and fdatasyncs: 0 when it is on disk. */
-int journal_add(journal *j, const char *uid);
-size_t journal_count(const journal *j);
-void journal_close(journal *j);
+int serve_journal_add(serve_journal *j, const char *uid);
+size_t serve_journal_count(const serve_journal *j);
+void serve_journal_close(serve_journal *j);
 
 /* serve_worker.c: a worker thread's loop. */
-typedef struct worker_arg {
+typedef struct serve_worker_arg {
     serve_node *n;
     int idx; /* its slot in n->working_on */
-} worker_arg;
-void *worker_main(void *arg);
+} serve_worker_arg;
+void *serve_worker_main(void *arg);
 
 /* serve_forward.c: the forwarder thread's loop (arg: the node). */
-void *forward_main(void *arg);
+void *serve_forward_main(void *arg);
 
 /* serve_status.c: writes SPOOL/status.json; takes the lock to read the
  * state, writes without it. */
-void status_write(serve_node *n);
+void serve_status_write(serve_node *n);
 
 #endif

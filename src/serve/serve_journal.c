@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct journal {
+struct serve_journal {
     int fd;
     char **slots; /* open addressing; NULL: empty */
     size_t cap, count;
@@ -36,7 +36,7 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static int grow(journal *j)
+static int grow(serve_journal *j)
 {
     size_t cap = j->cap ? j->cap * 2 : 1024;
     char **slots = calloc(cap, sizeof *slots);
@@ -55,7 +55,7 @@ static int grow(journal *j)
     return 0;
 }
 
-int journal_has(const journal *j, const char *uid)
+int serve_journal_has(const serve_journal *j, const char *uid)
 {
     if (!j->cap)
         return 0;
@@ -66,9 +66,9 @@ int journal_has(const journal *j, const char *uid)
 }
 
 /* Into memory only. */
-static int remember(journal *j, const char *uid)
+static int remember(serve_journal *j, const char *uid)
 {
-    if (journal_has(j, uid))
+    if (serve_journal_has(j, uid))
         return 0;
     if ((j->count + 1) * 2 > j->cap && grow(j) != 0)
         return -1;
@@ -83,9 +83,9 @@ static int remember(journal *j, const char *uid)
     return 0;
 }
 
-faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out)
+faceless_status serve_journal_open(faceless_ctx *ctx, const char *path, serve_journal **out)
 {
-    journal *j = calloc(1, sizeof *j);
+    serve_journal *j = calloc(1, sizeof *j);
     if (!j)
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     j->fd = -1;
@@ -99,7 +99,7 @@ faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out)
             line[len - 1] = '\0';
             if (remember(j, line) != 0) {
                 fclose(f);
-                journal_close(j);
+                serve_journal_close(j);
                 return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", path);
             }
         }
@@ -108,7 +108,7 @@ faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out)
     j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (j->fd < 0) {
         faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot open: %s", path, strerror(errno));
-        journal_close(j);
+        serve_journal_close(j);
         return st;
     }
     /* A line cut by a crash is cut off, so the next one starts clean and
@@ -119,14 +119,14 @@ faceless_status journal_open(faceless_ctx *ctx, const char *path, journal **out)
         keep--;
     if (keep < end && (ftruncate(j->fd, keep) != 0 || fdatasync(j->fd) != 0)) {
         faceless_status st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot write: %s", path, strerror(errno));
-        journal_close(j);
+        serve_journal_close(j);
         return st;
     }
     *out = j;
     return FACELESS_OK;
 }
 
-int journal_add(journal *j, const char *uid)
+int serve_journal_add(serve_journal *j, const char *uid)
 {
     char line[80];
     int len = snprintf(line, sizeof line, "%s\n", uid);
@@ -138,9 +138,9 @@ int journal_add(journal *j, const char *uid)
     return remember(j, uid);
 }
 
-size_t journal_count(const journal *j) { return j ? j->count : 0; }
+size_t serve_journal_count(const serve_journal *j) { return j ? j->count : 0; }
 
-void journal_close(journal *j)
+void serve_journal_close(serve_journal *j)
 {
     if (!j)
         return;

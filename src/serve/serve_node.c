@@ -90,7 +90,7 @@ void serve_node_free(serve_node *n)
         free(s);
     }
     for (int d = 0; d < SERVE_MAX_DESTS; d++)
-        journal_close(n->dests[d].journal);
+        serve_journal_close(n->dests[d].journal);
     dicomnet_scp_free(n->scp);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->wake);
@@ -125,8 +125,8 @@ static int schedule(serve_node *n)
             /* Kept until now so a re-send finds its instances and is known
              * as a duplicate; a later re-send is de-faced again and its
              * output UIDs, the same, are found in the journals. */
-            spool_remove_tree(s->dir);
-            spool_forget(n, s);
+            serve_spool_remove_tree(s->dir);
+            serve_spool_forget(n, s);
         }
     }
     return queued;
@@ -139,14 +139,14 @@ static void *scheduler_main(void *arg)
     pthread_mutex_lock(&n->lock);
     while (!n->stopping) {
         if (serve_now() - last_adopt >= ADOPT_EVERY) {
-            spool_adopt(n);
+            serve_spool_adopt(n);
             last_adopt = serve_now();
         }
         if (schedule(n))
             pthread_cond_broadcast(&n->wake);
         pthread_mutex_unlock(&n->lock);
         if (serve_now() - last_status >= STATUS_EVERY) {
-            status_write(n);
+            serve_status_write(n);
             last_status = serve_now();
         }
         struct timespec ts = {0, 100 * 1000 * 1000};
@@ -193,7 +193,7 @@ static faceless_status open_journals(faceless_ctx *ctx, serve_node *n)
                   *p == '-'))
                 *p = '_';
         snprintf(path, sizeof path, "%s/sent/%s.log", c->spool, name);
-        faceless_status st = journal_open(ctx, path, &n->dests[d].journal);
+        faceless_status st = serve_journal_open(ctx, path, &n->dests[d].journal);
         if (st)
             return st;
     }
@@ -206,12 +206,12 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
     n->started = serve_now();
     faceless_status st = check_port(ctx, c->port);
     if (!st)
-        st = spool_open(ctx, n);
+        st = serve_spool_open(ctx, n);
     if (!st)
         st = open_journals(ctx, n);
     dnet_scp_config sc = {
         c->aet, c->port, (const char *const *)c->allowed, c->n_allowed, c->max_pdu, c->max_associations, c->timeout};
-    static const dnet_scp_handler handler_template = {NULL, spool_store, assoc_done};
+    static const dnet_scp_handler handler_template = {NULL, serve_spool_store, assoc_done};
     dnet_scp_handler handler = handler_template;
     handler.user = n;
     if (!st)
@@ -226,7 +226,7 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
               "listening as %s on port %d; spool %s; %d workers; %d destinations; %u series resumed", c->aet, c->port,
               c->spool, n->n_workers, c->n_dests, pending);
 
-    worker_arg *args = calloc((size_t)n->n_workers, sizeof *args);
+    serve_worker_arg *args = calloc((size_t)n->n_workers, sizeof *args);
     pthread_t *workers = calloc((size_t)n->n_workers, sizeof *workers);
     pthread_t forwarder, scheduler;
     int started = 0, fwd = 0, sched = 0;
@@ -234,11 +234,11 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
         st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
     } else {
         for (; started < n->n_workers; started++) {
-            args[started] = (worker_arg){n, started};
-            if (pthread_create(&workers[started], NULL, worker_main, &args[started]) != 0)
+            args[started] = (serve_worker_arg){n, started};
+            if (pthread_create(&workers[started], NULL, serve_worker_main, &args[started]) != 0)
                 break;
         }
-        fwd = pthread_create(&forwarder, NULL, forward_main, n) == 0;
+        fwd = pthread_create(&forwarder, NULL, serve_forward_main, n) == 0;
         sched = pthread_create(&scheduler, NULL, scheduler_main, n) == 0;
         if (started < n->n_workers || !fwd || !sched)
             st = ctx_fail(ctx, FACELESS_ERR_MEMORY, "cannot start the node's threads: %s", strerror(errno));
@@ -260,7 +260,7 @@ faceless_status serve_node_run(faceless_ctx *ctx, serve_node *n)
         pthread_join(scheduler, NULL);
     free(args);
     free(workers);
-    status_write(n);
+    serve_status_write(n);
     if (!st)
         serve_log(n, FACELESS_LOG_INFO, "stopped");
     return st;

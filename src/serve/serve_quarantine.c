@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A quarantine entry's name: what spool_quarantine makes (a UID, maybe
+/* A quarantine entry's name: what serve_spool_quarantine makes (a UID, maybe
  * "-N"), never a path. */
 static int valid_name(const char *s)
 {
@@ -136,19 +136,19 @@ faceless_status serve_quarantine_release(faceless_ctx *ctx, const char *spool, c
     const char *const drop[] = {"reason.txt", "work", "out", "out.old", "delivered"};
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", e.dir, drop[i]);
-        spool_remove_tree(path);
+        serve_spool_remove_tree(path);
     }
     /* The operator's --force: de-faced whatever the routing and the trust
      * checks say (serve_worker.c reads it). */
     snprintf(path, sizeof path, "%s/force", e.dir);
-    if (force && spool_write_file(path, "released with --force\n") != 0)
+    if (force && serve_spool_write_file(path, "released with --force\n") != 0)
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot write: %s", path, strerror(errno));
     if (!force)
         unlink(path);
     if (rename(e.dir, dst) != 0)
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot move to %s: %s", e.dir, dst, strerror(errno));
     snprintf(parent, sizeof parent, "%s/series", spool);
-    spool_sync_dir(parent);
+    serve_spool_sync_dir(parent);
     return FACELESS_OK;
 }
 
@@ -158,7 +158,7 @@ faceless_status serve_quarantine_drop(faceless_ctx *ctx, const char *spool, cons
     faceless_status st = serve_quarantine_entry(ctx, spool, name, &e);
     if (st)
         return st;
-    if (spool_remove_tree(e.dir) != 0)
+    if (serve_spool_remove_tree(e.dir) != 0)
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot remove: %s", e.dir, strerror(errno));
     return FACELESS_OK;
 }

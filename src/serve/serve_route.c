@@ -4,8 +4,8 @@
  *
  * ACTION is deface, pass or quarantine; ATTR one of the names below (the
  * DICOM keywords); GLOB a shell pattern matched without regard to case,
- * alternatives split by '|', '?' standing for a space (the value has no
- * quoting); --OPTION a `faceless deface` option for the series this rule
+ * alternatives split by '|', '?' any one character (so it can stand
+ * for a space: a value has no quoting); --OPTION a `faceless deface` option for the series this rule
  * de-faces, on top of the node's deface.* settings. Rules are tried in
  * order, on the attributes of a series' first instance; the first whose
  * every condition matches decides. A series no rule matches is quarantined. */

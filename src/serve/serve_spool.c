@@ -29,7 +29,7 @@ static int valid_uid(const char *u)
     return 1;
 }
 
-int spool_sync_dir(const char *dir)
+int serve_spool_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -59,7 +59,7 @@ static void dir_of(const char *path, char *dir, size_t cap)
         *slash = '\0';
 }
 
-int spool_write_file(const char *path, const char *text)
+int serve_spool_write_file(const char *path, const char *text)
 {
     char tmp[PATH_MAX + 16], dir[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -75,10 +75,10 @@ int spool_write_file(const char *path, const char *text)
         return -1;
     }
     dir_of(path, dir, sizeof dir);
-    return spool_sync_dir(dir);
+    return serve_spool_sync_dir(dir);
 }
 
-int spool_remove_tree(const char *path)
+int serve_spool_remove_tree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -93,7 +93,7 @@ int spool_remove_tree(const char *path)
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
                 continue;
             snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            spool_remove_tree(sub);
+            serve_spool_remove_tree(sub);
         }
         closedir(d);
         return rmdir(path);
@@ -132,7 +132,7 @@ static int write_meta(const char *dir, const dnet_instance *in)
         text[len < sizeof text ? len : sizeof text - 1] = '\0';
     }
     snprintf(path, sizeof path, "%s/meta", dir);
-    return spool_write_file(path, text);
+    return serve_spool_write_file(path, text);
 }
 
 static int read_meta(const char *dir, dnet_instance *in)
@@ -178,7 +178,7 @@ static series *add_series(serve_node *n, const char *uid, const dnet_instance *f
     return s;
 }
 
-void spool_forget(serve_node *n, series *s)
+void serve_spool_forget(serve_node *n, series *s)
 {
     for (series **p = &n->all; *p; p = &(*p)->next)
         if (*p == s) {
@@ -203,9 +203,9 @@ static series *create_series(serve_node *n, const dnet_instance *in)
     snprintf(sub, sizeof sub, "%s/tmp", s->dir);
     bad |= make_dir(sub);
     bad |= write_meta(s->dir, in);
-    bad |= spool_sync_dir(parent);
+    bad |= serve_spool_sync_dir(parent);
     if (bad) {
-        spool_forget(n, s);
+        serve_spool_forget(n, s);
         return NULL;
     }
     s->state = SERIES_RECEIVING;
@@ -235,7 +235,7 @@ static int store_file(const series *s, const dnet_instance *in, dnet_write_fn wr
         goto fail;
     }
     unlink(tmp);
-    if (spool_sync_dir(in_dir) != 0) {
+    if (serve_spool_sync_dir(in_dir) != 0) {
         snprintf(why, cap, "cannot write: %s", strerror(errno));
         return -1;
     }
@@ -245,7 +245,7 @@ fail:
     return -1;
 }
 
-uint16_t spool_store(void *user, const dnet_instance *in, dnet_write_fn write, void *wctx)
+uint16_t serve_spool_store(void *user, const dnet_instance *in, dnet_write_fn write, void *wctx)
 {
     serve_node *n = user;
     if (!valid_uid(in->series) || !valid_uid(in->sop_instance)) {
@@ -352,18 +352,18 @@ static void resume_series(serve_node *n, const char *uid)
     if (!valid_uid(uid) || read_meta(dir, &meta) != 0) {
         /* Killed between the folder and its meta: no instance was answered
          * with success into it (meta comes first). */
-        spool_remove_tree(dir);
+        serve_spool_remove_tree(dir);
         return;
     }
     /* Half-made results and half-written instances: never answered, never
      * committed. */
     snprintf(sub, sizeof sub, "%s/tmp", dir);
-    spool_remove_tree(sub);
+    serve_spool_remove_tree(sub);
     make_dir(sub);
     snprintf(sub, sizeof sub, "%s/work", dir);
-    spool_remove_tree(sub);
+    serve_spool_remove_tree(sub);
     snprintf(sub, sizeof sub, "%s/out.old", dir);
-    spool_remove_tree(sub);
+    serve_spool_remove_tree(sub);
     series *s = add_series(n, uid, &meta);
     if (!s)
         return;
@@ -390,7 +390,7 @@ static void resume_series(serve_node *n, const char *uid)
     }
 }
 
-void spool_adopt(serve_node *n)
+void serve_spool_adopt(serve_node *n)
 {
     char sub[PATH_MAX];
     snprintf(sub, sizeof sub, "%s/series", n->cfg->spool);
@@ -406,7 +406,7 @@ void spool_adopt(serve_node *n)
     closedir(d);
 }
 
-faceless_status spool_open(faceless_ctx *ctx, serve_node *n)
+faceless_status serve_spool_open(faceless_ctx *ctx, serve_node *n)
 {
     const char *spool = n->cfg->spool;
     char sub[PATH_MAX];
@@ -428,7 +428,7 @@ faceless_status spool_open(faceless_ctx *ctx, serve_node *n)
     return FACELESS_OK;
 }
 
-faceless_status spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, const char *reason)
+faceless_status serve_spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, const char *reason)
 {
     char dst[PATH_MAX + 96], qdir[PATH_MAX], parent[PATH_MAX], path[PATH_MAX + 16];
     snprintf(qdir, sizeof qdir, "%s/quarantine", n->cfg->spool);
@@ -440,11 +440,11 @@ faceless_status spool_quarantine(faceless_ctx *ctx, serve_node *n, series *s, co
     char text[1200];
     snprintf(text, sizeof text, "%s\n", reason);
     snprintf(path, sizeof path, "%s/reason.txt", s->dir);
-    if (spool_write_file(path, text) != 0 || rename(s->dir, dst) != 0)
+    if (serve_spool_write_file(path, text) != 0 || rename(s->dir, dst) != 0)
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot move to %s: %s", s->dir, dst, strerror(errno));
     snprintf(parent, sizeof parent, "%s/series", n->cfg->spool);
-    spool_sync_dir(parent);
-    spool_sync_dir(qdir);
+    serve_spool_sync_dir(parent);
+    serve_spool_sync_dir(qdir);
     n->quarantined++;
     return FACELESS_OK;
 }

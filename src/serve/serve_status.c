@@ -23,7 +23,7 @@ static int count_entries(const char *dir)
     return k;
 }
 
-void status_write(serve_node *n)
+void serve_status_write(serve_node *n)
 {
     const serve_config *c = n->cfg;
     pthread_mutex_lock(&n->lock);
@@ -67,14 +67,14 @@ void status_write(serve_node *n)
                         ", \"state\": \"%s\", \"next_try_in_s\": %.0f, \"pending_series\": %u, "
                         "\"acknowledged\": %zu, \"sent\": %lu, \"skipped\": %lu, \"last_error\": ",
                         ds->down ? "down" : "up", ds->next_try > now ? ds->next_try - now : 0.0, pending,
-                        journal_count(ds->journal), ds->sent, ds->skipped);
+                        serve_journal_count(ds->journal), ds->sent, ds->skipped);
         json_buf_string(&b, ds->last_error);
         json_buf_puts(&b, "}");
     }
     json_buf_puts(&b, "\n  ]\n}\n");
     pthread_mutex_unlock(&n->lock);
     snprintf(path, sizeof path, "%s/status.json", c->spool);
-    if (!b.failed && spool_write_file(path, b.text) != 0)
+    if (!b.failed && serve_spool_write_file(path, b.text) != 0)
         serve_log(n, FACELESS_LOG_WARN, "%s: cannot write", path);
     free(b.text);
 }

@@ -85,7 +85,7 @@ static faceless_status write_manifest(faceless_ctx *ctx, const char *work, const
     }
     free(names);
     snprintf(path, sizeof path, "%s/MANIFEST", work);
-    if (!st && spool_write_file(path, text) != 0)
+    if (!st && serve_spool_write_file(path, text) != 0)
         st = ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot write: %s", path, strerror(errno));
     free(text);
     return st;
@@ -99,10 +99,10 @@ static faceless_status commit(faceless_ctx *ctx, const char *dir)
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(old, sizeof old, "%s/out.old", dir);
     snprintf(marker, sizeof marker, "%s/delivered", dir);
-    spool_remove_tree(old);
-    if ((access(out, F_OK) == 0 && rename(out, old) != 0) || rename(work, out) != 0 || spool_sync_dir(dir) != 0)
+    serve_spool_remove_tree(old);
+    if ((access(out, F_OK) == 0 && rename(out, old) != 0) || rename(work, out) != 0 || serve_spool_sync_dir(dir) != 0)
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: cannot commit the result: %s", dir, strerror(errno));
-    spool_remove_tree(old);
+    serve_spool_remove_tree(old);
     unlink(marker);
     return FACELESS_OK;
 }
@@ -136,7 +136,7 @@ static job_outcome deface(faceless_ctx *ctx, serve_node *n, job *j, const char *
     if (report) {
         char path[PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/report.json", j->s->dir);
-        if (spool_write_file(path, report) != 0)
+        if (serve_spool_write_file(path, report) != 0)
             serve_log(n, FACELESS_LOG_WARN, "%s: cannot write: %s", path, strerror(errno));
     }
     faceless_free(report);
@@ -184,7 +184,7 @@ static job_outcome run_job(faceless_ctx *ctx, serve_node *n, job *j)
     char in_dir[PATH_MAX + 4], work[PATH_MAX + 8];
     snprintf(in_dir, sizeof in_dir, "%s/in", j->s->dir);
     snprintf(work, sizeof work, "%s/work", j->s->dir);
-    spool_remove_tree(work);
+    serve_spool_remove_tree(work);
     job_outcome out;
     if (j->rule->action == SERVE_PASS) {
         snprintf(j->verdict, sizeof j->verdict, "passed");
@@ -200,7 +200,7 @@ static job_outcome run_job(faceless_ctx *ctx, serve_node *n, job *j)
         out = st == FACELESS_ERR_OUTPUT || st == FACELESS_ERR_MEMORY ? JOB_RETRY : JOB_QUARANTINE;
     }
     if (out != JOB_READY)
-        spool_remove_tree(work);
+        serve_spool_remove_tree(work);
     return out;
 }
 
@@ -242,20 +242,20 @@ static void finish_job(faceless_ctx *ctx, serve_node *n, job *j, job_outcome out
     } else {
         while (s->writers > 0)
             pthread_cond_wait(&n->moved, &n->lock);
-        if (spool_quarantine(ctx, n, s, j->reason) != FACELESS_OK) {
+        if (serve_spool_quarantine(ctx, n, s, j->reason) != FACELESS_OK) {
             s->state = SERIES_RECEIVING;
             s->not_before = serve_now() + RETRY_SECONDS;
             serve_log(n, FACELESS_LOG_ERROR, "%s: %s", what, faceless_ctx_error(ctx));
             return;
         }
         serve_log(n, FACELESS_LOG_WARN, "%s: quarantined (%s), %.1f s", what, j->reason, seconds);
-        spool_forget(n, s);
+        serve_spool_forget(n, s);
     }
 }
 
-void *worker_main(void *arg)
+void *serve_worker_main(void *arg)
 {
-    worker_arg *w = arg;
+    serve_worker_arg *w = arg;
     serve_node *n = w->n;
     faceless_ctx *ctx = faceless_ctx_new();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -102,21 +102,21 @@ static void test_journal(void)
     const char text[] = "2.25.1\n2.25.22\n2.25.33";
     CHECK(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
     close(fd);
-    journal *j = NULL;
-    CHECK(journal_open(ctx, path, &j) == FACELESS_OK);
-    CHECK(journal_has(j, "2.25.1") && journal_has(j, "2.25.22"));
-    CHECK(!journal_has(j, "2.25.33") && !journal_has(j, "2.25.3"));
-    CHECK(journal_count(j) == 2);
+    serve_journal *j = NULL;
+    CHECK(serve_journal_open(ctx, path, &j) == FACELESS_OK);
+    CHECK(serve_journal_has(j, "2.25.1") && serve_journal_has(j, "2.25.22"));
+    CHECK(!serve_journal_has(j, "2.25.33") && !serve_journal_has(j, "2.25.3"));
+    CHECK(serve_journal_count(j) == 2);
     for (int i = 0; i < 700; i++) { /* past the first resize (1024 slots, half full) */
         char uid[40];
         snprintf(uid, sizeof uid, "2.25.9%d", i);
-        CHECK(journal_add(j, uid) == 0);
+        CHECK(serve_journal_add(j, uid) == 0);
     }
-    journal_close(j);
-    CHECK(journal_open(ctx, path, &j) == FACELESS_OK);
-    CHECK(journal_count(j) == 702);
-    CHECK(journal_has(j, "2.25.9699") && !journal_has(j, "2.25.33"));
-    journal_close(j);
+    serve_journal_close(j);
+    CHECK(serve_journal_open(ctx, path, &j) == FACELESS_OK);
+    CHECK(serve_journal_count(j) == 702);
+    CHECK(serve_journal_has(j, "2.25.9699") && !serve_journal_has(j, "2.25.33"));
+    serve_journal_close(j);
     unlink(path);
     faceless_ctx_free(ctx);
 }
