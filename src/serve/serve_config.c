@@ -345,7 +345,8 @@ void serve_config_usage(void *file)
     FILE *f = file;
     for (size_t i = 0; i < N_SETTINGS; i++)
         fprintf(f, "  --%-17s %-14s %s\n", SETTINGS[i].name, SETTINGS[i].arg, SETTINGS[i].help);
-    fprintf(f, "  --deface.OPTION    VALUE          a `faceless deface` option for every series (deface.mode noise)\n");
+    fprintf(f, "  --%-17s %-14s %s\n", "deface.OPTION", "VALUE",
+            "a `faceless deface` option for every de-faced series (--deface.mode noise)");
 }
 
 static void free_routes(serve_config *c)
