@@ -97,6 +97,7 @@ static int record_ack(void *user, const char *uid)
         return -1;
     pthread_mutex_lock(&u->n->lock);
     u->n->dests[u->d].sent++;
+    u->n->dests[u->d].acknowledged++;
     pthread_mutex_unlock(&u->n->lock);
     return 0;
 }

@@ -47,7 +47,9 @@ typedef struct dest_state {
     int down;        /* the last try failed */
     char last_error[256];
     unsigned long sent, skipped;
-    /* The journal of what this destination acknowledged (serve_journal.c). */
+    size_t acknowledged; /* the journal's count, kept under the lock for the status file */
+    /* The journal of what this destination acknowledged (serve_journal.c):
+     * the forwarder's alone, no lock. */
     struct serve_journal *journal;
 } dest_state;
 

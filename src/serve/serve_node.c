@@ -196,6 +196,7 @@ static faceless_status open_journals(faceless_ctx *ctx, serve_node *n)
         faceless_status st = serve_journal_open(ctx, path, &n->dests[d].journal);
         if (st)
             return st;
+        n->dests[d].acknowledged = serve_journal_count(n->dests[d].journal);
     }
     return FACELESS_OK;
 }

@@ -67,7 +67,7 @@ void serve_status_write(serve_node *n)
                         ", \"state\": \"%s\", \"next_try_in_s\": %.0f, \"pending_series\": %u, "
                         "\"acknowledged\": %zu, \"sent\": %lu, \"skipped\": %lu, \"last_error\": ",
                         ds->down ? "down" : "up", ds->next_try > now ? ds->next_try - now : 0.0, pending,
-                        serve_journal_count(ds->journal), ds->sent, ds->skipped);
+                        ds->acknowledged, ds->sent, ds->skipped);
         json_buf_string(&b, ds->last_error);
         json_buf_puts(&b, "}");
     }
