@@ -305,23 +305,16 @@ uint16_t serve_spool_store(void *user, const dnet_instance *in, dnet_write_fn wr
     return DNET_STATUS_SUCCESS;
 }
 
-/* Instances in dir (*.dcm) and the newest one's modification time. */
-static unsigned count_dcm(const char *dir, time_t *newest)
+/* Instances in dir (*.dcm). */
+static unsigned count_dcm(const char *dir)
 {
     DIR *d = opendir(dir);
     unsigned k = 0;
-    *newest = 0;
     if (!d)
         return 0;
-    struct dirent *e;
-    struct stat st;
-    while ((e = readdir(d))) {
+    for (struct dirent *e; (e = readdir(d));) {
         size_t len = strlen(e->d_name);
-        if (len > 4 && !strcmp(e->d_name + len - 4, ".dcm") && !fstatat(dirfd(d), e->d_name, &st, 0)) {
-            k++;
-            if (st.st_mtime > *newest)
-                *newest = st.st_mtime;
-        }
+        k += len > 4 && !strcmp(e->d_name + len - 4, ".dcm");
     }
     closedir(d);
     return k;
@@ -367,12 +360,9 @@ static void resume_series(serve_node *n, const char *uid)
     series *s = add_series(n, uid, &meta);
     if (!s)
         return;
-    time_t newest;
     snprintf(sub, sizeof sub, "%s/in", dir);
-    s->n_in = count_dcm(sub, &newest);
-    double now = serve_now(), age = difftime(time(NULL), newest);
-    if (age < 0)
-        age = 0;
+    s->n_in = count_dcm(sub);
+    double now = serve_now();
     if (result_gen(dir) == (long)s->n_in && s->n_in > 0) {
         struct stat st;
         snprintf(sub, sizeof sub, "%s/delivered", dir);
@@ -385,8 +375,14 @@ static void resume_series(serve_node *n, const char *uid)
             s->state = SERIES_READY;
         }
     } else {
+        /* Complete-after counts from now, not from the newest file: while
+         * the node was down no sender could go on, and one whose association
+         * broke sends again once it is back. Counting from the file made a
+         * series killed mid-association "complete" at once, de-faced and
+         * forwarded in part, then again whole (serve_crash, sanitizer run:
+         * 10 instances at the destination for 8). */
         s->state = SERIES_RECEIVING;
-        s->last_arrival = now - (age < n->cfg->complete_after ? age : n->cfg->complete_after);
+        s->last_arrival = now;
     }
 }
 
