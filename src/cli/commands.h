@@ -20,5 +20,7 @@ int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_qc(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 #endif

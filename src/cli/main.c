@@ -19,9 +19,11 @@ static const cli_command COMMANDS[] = {
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
     {"render", "surface renders of a head, or the before/after montage, as PNG (and a mesh, with VTK)", cmd_render},
     {"qc", "act on the QC page's decisions (qc apply) and gate a release on them (qc status)", cmd_qc},
+    {"quarantine", "list, show, release or drop the series faceless serve quarantined", cmd_quarantine},
     {"register", "register the template to a head; print matrix and trust", cmd_register},
     {"report", "one static HTML page to review de-faced outputs (QC sign-off)", cmd_report},
     {"scan", "find identifying text left in headers (NIfTI, JSON sidecars, DICOM)", cmd_scan},
+    {"serve", "a DICOM node: receive series, de-face them, forward them, quarantine what fails", cmd_serve},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -31,7 +33,7 @@ static void print_help(FILE *f)
             FACELESS_VERSION_STRING);
     fprintf(f, "usage: faceless COMMAND [options] ...\n       faceless COMMAND --help\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nexit codes: 0 ok, 1 findings (scan), 2 usage, 3 bad input, 4 unsupported input,\n"
                "            5 output error, 6 result not trusted, 7 out of memory, 8 internal error,\n"
                "            9 cancelled, 10 some images of a batch failed; qc status: 1 not every image approved\n");
