@@ -19,5 +19,7 @@ int cmd_render(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -39,8 +39,13 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
                                             mask_scramble_stats *st)
 {
     const int threads = ctx_omp_threads(r->ctx);
+    /* the face archive keeps what the scramble is about to overwrite */
+    const int archive = r->a->archive_out && v == r->vol && !r->in_memory;
+    faceless_status s = archive ? archive_capture_begin(r->ctx, v, m, &r->capture) : FACELESS_OK;
+    if (s != FACELESS_OK)
+        return s;
     uint64_t h = mask_protected_hash(v, m, threads);
-    faceless_status s = mask_scramble_in_place(r->ctx, v, m, r->a->mode, r->a->seed, st);
+    s = mask_scramble_in_place(r->ctx, v, m, r->a->mode, r->a->seed, st);
     if (s == FACELESS_OK)
         s = mask_check_invariant(r->ctx, v, m, h);
     if (s != FACELESS_OK)
@@ -55,6 +60,15 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
         return FACELESS_OK; /* faceless_deface_volume: the caller takes v */
     if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
         nifti_scrub_text((nifti_source *)v->source);
+    if (archive) {
+        /* after the scrub: the archive keeps the header only if it changed */
+        s = archive_capture_finish(r->ctx, r->a->archive_out, r->capture, v, m, &r->archive_payload,
+                                   r->mask_sha256);
+        archive_capture_free(r->capture);
+        r->capture = NULL;
+        if (s != FACELESS_OK)
+            return s;
+    }
     faceless_write_options wo = {r->a->force || r->a->overwrite};
     s = faceless_volume_write(r->ctx, v, out, &wo);
     if (s == FACELESS_OK)

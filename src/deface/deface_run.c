@@ -62,7 +62,7 @@ static faceless_status check_output_names(const deface_run *r)
 {
     const faceless_deface_options *a = r->a;
     faceless_ctx *ctx = r->ctx;
-    const char *outs[5 + RUN_REPORT_MAX_APPLY];
+    const char *outs[6 + RUN_REPORT_MAX_APPLY];
     int nouts = 0;
     outs[nouts++] = r->output;
     if (a->mask_out)
@@ -71,6 +71,8 @@ static faceless_status check_output_names(const deface_run *r)
         outs[nouts++] = a->report_out;
     if (a->mesh_out)
         outs[nouts++] = a->mesh_out;
+    if (a->archive_out)
+        outs[nouts++] = a->archive_out;
     for (int k = 0; k < a->n_apply; k++)
         outs[nouts++] = r->apply_out[k];
     for (int i = 0; i < nouts; i++)
@@ -143,6 +145,8 @@ faceless_status deface_run_pipeline(deface_run *r)
     faceless_status s;
     if (!r->in_memory && (s = check_output_names(r)) != FACELESS_OK)
         return s;
+    if ((s = deface_archive_prepare(r)) != FACELESS_OK)
+        return s;
 
     /* --series picks one series of a DICOM folder; without it a folder of
      * several is refused with their list */
@@ -161,6 +165,11 @@ faceless_status deface_run_pipeline(deface_run *r)
     }
     if (s != FACELESS_OK)
         return s;
+    if (a->archive_out && r->vol->source_kind == VOLUME_SOURCE_DICOM)
+        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
+                        "%s: --archive-out: a face archive of a DICOM series is not supported by this version "
+                        "(NIfTI only); nothing written",
+                        r->input);
     deface_describe_image(&rep->images[0], r->vol, r->input, r->output);
     rep->n_images = 1;
     if (r->in_memory || deface_file_sha256(r->input, rep->images[0].input_sha256) != 0)
@@ -326,6 +335,8 @@ faceless_status deface_run_pipeline(deface_run *r)
         return FACELESS_OK; /* the caller takes the image and the mask */
     if (deface_output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
+    if (a->archive_out && (s = deface_archive_write(r)) != FACELESS_OK)
+        return s;
     if (a->mask_out) {
         if ((s = deface_write_mask(r)) != FACELESS_OK || (s = deface_stage_done(r, "mask_out")) != FACELESS_OK)
             return s;
@@ -381,6 +392,8 @@ char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t f
 
 static void run_free(deface_run *r)
 {
+    archive_capture_free(r->capture);
+    free(r->archive_payload.data);
     mask_result_free(&r->mask);
     template_set_free(r->tpl);
     faceless_volume_free(r->vol);

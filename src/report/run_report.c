@@ -238,6 +238,24 @@ char *run_report_json(const run_report *r)
     jb_str(&b, r->render_out); /* null when NULL */
     jb_key(&b, &f, 1, "mesh_out");
     jb_str(&b, r->mesh_out); /* null when NULL */
+    jb_key(&b, &f, 1, "archive");
+    if (r->archive_out) {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "path");
+        jb_str(&b, r->archive_out);
+        jb_key(&b, &g, 2, "recipients");
+        jb_put(&b, "[", 1);
+        for (int i = 0; i < r->n_archive_fpr; i++) {
+            if (i)
+                jb_put(&b, ", ", 2);
+            jb_str(&b, r->archive_fpr[i]);
+        }
+        jb_put(&b, "]", 1);
+        jb_end(&b, 1, '}');
+    } else {
+        jb_put(&b, "null", 4);
+    }
 
     jb_key(&b, &f, 1, "timings_seconds");
     {
