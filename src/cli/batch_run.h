@@ -32,6 +32,8 @@ typedef struct batch_options {
     int force;           /* redo every image, replace outputs */
     int quiet;
     int render;          /* write a before/after montage per image */
+    int archive;         /* a face archive per image, QC_DIR/REL.archive (issue 20); the
+                            recipients are the de-face options' */
     const char *mesh;    /* "vtp", "ply" or "stl": the result's skin mesh per image
                             (QC_DIR/REL.mesh.EXT, beside the render); NULL: none */
 } batch_options;

@@ -9,9 +9,11 @@
 
 #include "core/context.h"
 #include "core/volume.h"
+#include "deface/deface_files.h"
 #include "io/out_set.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +34,22 @@ faceless_status deface_archive_prepare(deface_run *r)
         return ctx_fail(ctx, FACELESS_ERR_USAGE,
                         "%s: --archive-out needs at least one --recipient KEY.pub (faceless keygen makes one)",
                         a->archive_out);
-    /* One archive restores one output: the --apply-to images would each
-     * need their own. */
-    if (a->n_apply)
-        return ctx_fail(ctx, FACELESS_ERR_USAGE,
-                        "%s: --archive-out covers one image; de-face each --apply-to image in its own run",
-                        a->archive_out);
-    faceless_status s = archive_crypto_init(ctx);
+    /* One archive restores one output: each --apply-to image gets its own,
+     * beside ARCHIVE, named after its output (batch: QC_DIR/REL.archive for
+     * every image alike). */
+    char *dir = deface_dirname(a->archive_out);
+    faceless_status s = dir ? FACELESS_OK : ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+    for (int k = 0; s == FACELESS_OK && k < a->n_apply; k++) {
+        const char *slash = strrchr(r->apply_out[k], '/'), *base = slash ? slash + 1 : r->apply_out[k];
+        size_t n = strlen(dir) + strlen(base) + 16;
+        if (!(r->apply_archive[k] = malloc(n)))
+            s = ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+        else
+            snprintf(r->apply_archive[k], n, "%s/%s.archive", dir, base);
+    }
+    free(dir);
+    if (s == FACELESS_OK)
+        s = archive_crypto_init(ctx);
     for (int k = 0; s == FACELESS_OK && k < a->n_recipients; k++) {
         s = archive_read_public(ctx, a->recipients[k], &r->recipients[k]);
         for (int j = 0; s == FACELESS_OK && j < k; j++)
@@ -48,13 +59,24 @@ faceless_status deface_archive_prepare(deface_run *r)
     return s;
 }
 
-faceless_status deface_archive_write(deface_run *r)
+faceless_status deface_archive_supported(deface_run *r, const faceless_volume *v, const char *name)
+{
+    /* A DICOM series would need its original UIDs and attributes back too,
+     * which the DICOM writer cannot yet be told. */
+    if (v->source_kind == VOLUME_SOURCE_DICOM)
+        return ctx_fail(r->ctx, FACELESS_ERR_UNSUPPORTED,
+                        "%s: --archive-out: a face archive of a DICOM series is not supported by this version "
+                        "(NIfTI only); nothing written",
+                        name);
+    return FACELESS_OK;
+}
+
+faceless_status deface_archive_write(deface_run *r, const char *path, run_report_image *im)
 {
     faceless_ctx *ctx = r->ctx;
-    const char *path = r->a->archive_out;
     uint8_t out_sha[32];
     size_t got = 0;
-    const char *hex = r->rep.images[0].output_sha256;
+    const char *hex = im->output_sha256;
     if (!r->archive_payload.data || sodium_hex2bin(out_sha, sizeof out_sha, hex, strlen(hex), NULL, &got, NULL) ||
         got != sizeof out_sha)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: the output's checksum is missing for the archive", path);
@@ -64,11 +86,14 @@ faceless_status deface_archive_write(deface_run *r)
     if (s == FACELESS_OK)
         s = io_write_atomic(ctx, path, &sealed, 1);
     free(sealed.data);
+    free(r->archive_payload.data);
+    r->archive_payload.data = NULL;
     if (s != FACELESS_OK)
         return s;
-    r->rep.archive_out = path;
+    im->archive_out = path;
+    r->rep.archive_out = r->a->archive_out;
     r->rep.n_archive_fpr = r->a->n_recipients;
     for (int k = 0; k < r->a->n_recipients; k++)
         memcpy(r->rep.archive_fpr[k], r->recipients[k].fpr_hex, sizeof r->rep.archive_fpr[k]);
-    return deface_stage_done(r, "archive");
+    return deface_stage_done(r, im == &r->rep.images[0] ? "archive" : "apply_archive");
 }

@@ -40,8 +40,10 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
 {
     const int threads = ctx_omp_threads(r->ctx);
     /* the face archive keeps what the scramble is about to overwrite */
-    const int archive = r->a->archive_out && v == r->vol && !r->in_memory;
-    faceless_status s = archive ? archive_capture_begin(r->ctx, v, m, &r->capture) : FACELESS_OK;
+    const char *archive = r->in_memory ? NULL : r->archive_target;
+    faceless_status s = archive ? deface_archive_supported(r, v, out) : FACELESS_OK;
+    if (s == FACELESS_OK && archive)
+        s = archive_capture_begin(r->ctx, v, m, &r->capture);
     if (s != FACELESS_OK)
         return s;
     uint64_t h = mask_protected_hash(v, m, threads);
@@ -62,7 +64,7 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
         nifti_scrub_text((nifti_source *)v->source);
     if (archive) {
         /* after the scrub: the archive keeps the header only if it changed */
-        s = archive_capture_finish(r->ctx, r->a->archive_out, r->capture, v, m, &r->archive_payload,
+        s = archive_capture_finish(r->ctx, archive, r->capture, v, m, &r->archive_payload,
                                    r->mask_sha256);
         archive_capture_free(r->capture);
         r->capture = NULL;
@@ -155,11 +157,14 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
         return s;
     }
     mask_scramble_stats st;
+    r->archive_target = r->a->archive_out ? r->apply_archive[k] : NULL;
     s = deface_scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
         if (deface_output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
+        if (r->a->archive_out)
+            s = deface_archive_write(r, r->apply_archive[k], im);
     }
     mask_result_free(&own);
     faceless_volume_free(v);

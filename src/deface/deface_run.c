@@ -62,7 +62,7 @@ static faceless_status check_output_names(const deface_run *r)
 {
     const faceless_deface_options *a = r->a;
     faceless_ctx *ctx = r->ctx;
-    const char *outs[6 + RUN_REPORT_MAX_APPLY];
+    const char *outs[6 + 2 * RUN_REPORT_MAX_APPLY];
     int nouts = 0;
     outs[nouts++] = r->output;
     if (a->mask_out)
@@ -75,6 +75,8 @@ static faceless_status check_output_names(const deface_run *r)
         outs[nouts++] = a->archive_out;
     for (int k = 0; k < a->n_apply; k++)
         outs[nouts++] = r->apply_out[k];
+    for (int k = 0; k < a->n_apply && a->archive_out; k++)
+        outs[nouts++] = r->apply_archive[k];
     for (int i = 0; i < nouts; i++)
         for (int j = 0; j < i; j++)
             if (!strcmp(outs[i], outs[j]))
@@ -143,9 +145,10 @@ faceless_status deface_run_pipeline(deface_run *r)
     faceless_ctx *ctx = r->ctx;
     run_report *rep = &r->rep;
     faceless_status s;
-    if (!r->in_memory && (s = check_output_names(r)) != FACELESS_OK)
-        return s;
+    /* the archives' names first: they are outputs to check too */
     if ((s = deface_archive_prepare(r)) != FACELESS_OK)
+        return s;
+    if (!r->in_memory && (s = check_output_names(r)) != FACELESS_OK)
         return s;
 
     /* --series picks one series of a DICOM folder; without it a folder of
@@ -165,11 +168,9 @@ faceless_status deface_run_pipeline(deface_run *r)
     }
     if (s != FACELESS_OK)
         return s;
-    if (a->archive_out && r->vol->source_kind == VOLUME_SOURCE_DICOM)
-        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
-                        "%s: --archive-out: a face archive of a DICOM series is not supported by this version "
-                        "(NIfTI only); nothing written",
-                        r->input);
+    /* before the registration: an archive this input cannot have costs nothing */
+    if (a->archive_out && (s = deface_archive_supported(r, r->vol, r->input)) != FACELESS_OK)
+        return s;
     deface_describe_image(&rep->images[0], r->vol, r->input, r->output);
     rep->n_images = 1;
     if (r->in_memory || deface_file_sha256(r->input, rep->images[0].input_sha256) != 0)
@@ -307,6 +308,7 @@ faceless_status deface_run_pipeline(deface_run *r)
             return s;
     }
     mask_scramble_stats st;
+    r->archive_target = a->archive_out;
     s = deface_scramble_check_write(r, r->vol, &r->mask, r->output, &st);
     if (s == FACELESS_OK && before) {
         uint8_t *changed = NULL;
@@ -335,7 +337,7 @@ faceless_status deface_run_pipeline(deface_run *r)
         return FACELESS_OK; /* the caller takes the image and the mask */
     if (deface_output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
-    if (a->archive_out && (s = deface_archive_write(r)) != FACELESS_OK)
+    if (a->archive_out && (s = deface_archive_write(r, a->archive_out, &rep->images[0])) != FACELESS_OK)
         return s;
     if (a->mask_out) {
         if ((s = deface_write_mask(r)) != FACELESS_OK || (s = deface_stage_done(r, "mask_out")) != FACELESS_OK)
@@ -399,8 +401,10 @@ static void run_free(deface_run *r)
     faceless_volume_free(r->vol);
     faceless_volume_free(r->brain_mask);
     free(r->output);
-    for (int k = 0; k < r->a->n_apply; k++)
+    for (int k = 0; k < r->a->n_apply; k++) {
         free(r->apply_out[k]);
+        free(r->apply_archive[k]);
+    }
 }
 
 /* Every error is one line `faceless: FILE: reason` (README); an

@@ -27,6 +27,8 @@ typedef struct deface_run {
      * original values captured before the scramble, the sealed payload
      * once the output is written */
     archive_pubkey recipients[RUN_REPORT_MAX_RECIPIENTS];
+    char *apply_archive[RUN_REPORT_MAX_APPLY]; /* owned: each --apply-to output's archive */
+    const char *archive_target; /* the archive of the image being scrambled; NULL: none */
     archive_capture *capture;
     io_bytes archive_payload;
     uint8_t mask_sha256[32];
@@ -55,11 +57,14 @@ int deface_output_sha256(const deface_run *r, const char *path, char hex[65]);
  * out of memory. */
 faceless_volume *deface_mask_volume(const deface_run *r);
 
-/* --archive-out: checks the archive options and reads the recipients' keys
- * (before any work); then seals and stages the archive once the output is
- * staged (deface_archive.c). */
+/* --archive-out: checks the archive options, names the --apply-to images'
+ * archives and reads the recipients' keys (before any work). Then, once an
+ * image's output is staged, seals the payload captured for it into its
+ * archive `path` and stages that (deface_archive.c). */
 faceless_status deface_archive_prepare(deface_run *r);
-faceless_status deface_archive_write(deface_run *r);
+/* FACELESS_ERR_UNSUPPORTED (naming name) when v's kind has no archive yet. */
+faceless_status deface_archive_supported(deface_run *r, const faceless_volume *v, const char *name);
+faceless_status deface_archive_write(deface_run *r, const char *path, run_report_image *im);
 
 /* --mask-out, --mesh-out and one --apply-to image. */
 faceless_status deface_write_mask(deface_run *r);

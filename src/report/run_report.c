@@ -66,6 +66,8 @@ static void write_image(jbuf *b, const run_report_image *im, int indent, int wit
     }
     jb_key(b, &f, indent + 1, "voxels_changed");
     jb_printf(b, "%lld", (long long)im->voxels_changed);
+    jb_key(b, &f, indent + 1, "archive");
+    jb_str(b, im->archive_out); /* null when NULL */
     jb_end(b, indent, '}');
 }
 

@@ -30,6 +30,7 @@ typedef struct run_report_image {
     char orientation[4];
     int same_grid;               /* apply-to: 1 when its grid equals the reference grid */
     int64_t voxels_changed;      /* over all frames */
+    const char *archive_out;     /* its face archive (issue 20); NULL when none */
 } run_report_image;
 
 typedef struct run_report {
