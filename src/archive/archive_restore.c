@@ -52,8 +52,8 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
             s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read", defaced);
         else if (strcmp(want, have) != 0)
             s = ctx_fail(ctx, FACELESS_ERR_ARCHIVE,
-                         "%s: not the archive of %s (it belongs to an output with SHA-256 %.16s..., this one has "
-                         "%.16s...: another image's archive, or the output was changed); nothing written",
+                         "%s: not the archive of %s (it belongs to an output with SHA-256 %s, this one has "
+                         "%s: another image's archive, or the output was changed); nothing written",
                          archive, defaced, want, have);
     }
     if (s == FACELESS_OK)
