@@ -77,11 +77,22 @@ faceless_status archive_capture_finish(faceless_ctx *ctx, const char *name, cons
 
 void archive_capture_free(archive_capture *c);
 
-/* Puts the original values (and header) of payload back into v, the
- * de-faced volume read from its file. A payload for another grid or type is
- * refused (FACELESS_ERR_ARCHIVE); name starts the messages. */
+/* A DICOM series' original attributes, per file of the de-faced volume. */
+typedef struct archive_originals {
+    size_t n;        /* 0 for NIfTI */
+    uint8_t **attrs; /* attrs[i], sizes[i]: file i's (dicom_dcmtk_header) */
+    size_t *sizes;
+} archive_originals;
+
+void archive_originals_free(archive_originals *o);
+
+/* Puts the original values (and NIfTI header) of payload back into v, the
+ * de-faced volume read from its file or folder, and for DICOM returns each
+ * file's original attributes in *orig (free with archive_originals_free;
+ * set empty on failure). A payload for another grid, type or set of files
+ * is refused (FACELESS_ERR_ARCHIVE); name starts the messages. */
 faceless_status archive_payload_apply(faceless_ctx *ctx, const char *name, const io_bytes *payload,
-                                      faceless_volume *v);
+                                      faceless_volume *v, archive_originals *orig);
 
 /* ---- the sealed container (archive_seal.c) ------------------------------ */
 

@@ -11,7 +11,12 @@
  *   values: n_changed x bytes per voxel, the original stored bytes in that
  *     order (little-endian),
  *   header: has 4, size 8, vox_offset 8, bytes (has 0: the output's header
- *     is the original's).
+ *     is the original's),
+ *   files: n 4 (0 for NIfTI), then per DICOM file its path in the series
+ *     (length 4, bytes) and its original attributes without pixel data
+ *     (length 8, bytes: dicom_dcmtk_header), so restore puts back the
+ *     original UIDs, ImageType, de-identification attributes and everything
+ *     else the de-face changed, whatever it was.
  *
  * Compressed form: raw size 8, then the zlib stream (libdeflate level 9).
  *
@@ -22,6 +27,7 @@
 #include "archive/archive.h"
 
 #include "core/sha256.h"
+#include "io/dicom/dicom.h"
 #include "io/nifti.h"
 
 #include <libdeflate.h>
@@ -40,7 +46,24 @@ struct archive_capture {
     uint8_t *header;  /* the NIfTI header as read; NULL for other sources */
     size_t header_size;
     uint64_t vox_offset;
+    size_t n_files;   /* DICOM: the files' original attributes */
+    uint8_t **attrs;
+    size_t *attrs_size;
 };
+
+/* DICOM: every file's attributes as read, before anything is written. */
+static faceless_status capture_files(faceless_ctx *ctx, archive_capture *c, const faceless_volume *v)
+{
+    c->n_files = dicom_volume_n_files(v);
+    c->attrs = calloc(c->n_files ? c->n_files : 1, sizeof *c->attrs);
+    c->attrs_size = calloc(c->n_files ? c->n_files : 1, sizeof *c->attrs_size);
+    if (!c->attrs || !c->attrs_size)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory for the archive");
+    faceless_status s = FACELESS_OK;
+    for (size_t i = 0; i < c->n_files && s == FACELESS_OK; i++)
+        s = dicom_volume_file_header(ctx, v, i, &c->attrs[i], &c->attrs_size[i]);
+    return s;
+}
 
 /* Byte order: the volume holds native values, the payload little-endian. */
 static int host_big_endian(void)
@@ -83,6 +106,11 @@ faceless_status archive_capture_begin(faceless_ctx *ctx, const faceless_volume *
         archive_capture_free(c);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory for the archive");
     }
+    faceless_status s = v->source_kind == VOLUME_SOURCE_DICOM ? capture_files(ctx, c, v) : FACELESS_OK;
+    if (s != FACELESS_OK) {
+        archive_capture_free(c);
+        return s;
+    }
     const uint8_t *d = v->data;
     uint8_t *o = c->orig;
     for (int64_t t = 0; t < c->nt; t++)
@@ -101,6 +129,10 @@ void archive_capture_free(archive_capture *c)
         return;
     free(c->orig);
     free(c->header);
+    for (size_t i = 0; c->attrs && i < c->n_files; i++)
+        free(c->attrs[i]);
+    free(c->attrs);
+    free(c->attrs_size);
     free(c);
 }
 
@@ -232,6 +264,14 @@ faceless_status archive_capture_finish(faceless_ctx *ctx, const char *name, cons
     put_u(&raw, changed_header ? c->vox_offset : 0, 8);
     if (changed_header)
         put(&raw, c->header, c->header_size);
+    put_u(&raw, c->n_files, 4);
+    for (size_t i = 0; i < c->n_files; i++) {
+        const char *rel = dicom_volume_relpath(v, i);
+        put_u(&raw, strlen(rel), 4);
+        put(&raw, rel, strlen(rel));
+        put_u(&raw, c->attrs_size[i], 8);
+        put(&raw, c->attrs[i], c->attrs_size[i]);
+    }
     free(runs.p);
     free(vals.p);
     if (!runs.ok || !vals.ok || !raw.ok) {
@@ -300,9 +340,58 @@ static faceless_status bad(faceless_ctx *ctx, const char *name, const char *why)
     return ctx_fail(ctx, FACELESS_ERR_ARCHIVE, "%s: %s; nothing written", name, why);
 }
 
-faceless_status archive_payload_apply(faceless_ctx *ctx, const char *name, const io_bytes *payload,
-                                      faceless_volume *v)
+/* The files section: for each of v's files (a DICOM series) its original
+ * attributes, found by its path in the series, into attrs/sizes (copies). */
+static faceless_status read_files(faceless_ctx *ctx, const char *name, rd *r, const faceless_volume *v,
+                                  archive_originals *orig)
 {
+    const uint64_t n = get_u(r, 4);
+    const size_t want = dicom_volume_n_files(v);
+    if (!r->ok || n != want)
+        return bad(ctx, name, "the archive is of a series of other files");
+    orig->n = want;
+    if (!want)
+        return FACELESS_OK;
+    orig->attrs = calloc(want, sizeof *orig->attrs);
+    orig->sizes = calloc(want, sizeof *orig->sizes);
+    if (!orig->attrs || !orig->sizes)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", name);
+    for (uint64_t k = 0; k < n; k++) {
+        const uint64_t len = get_u(r, 4);
+        if (!r->ok || len > r->n - r->at)
+            return bad(ctx, name, "damaged archive payload (files)");
+        const char *rel = (const char *)r->p + r->at;
+        r->at += (size_t)len;
+        const uint64_t size = get_u(r, 8);
+        if (!r->ok || size > r->n - r->at)
+            return bad(ctx, name, "damaged archive payload (files)");
+        size_t i = 0;
+        while (i < want && (strlen(dicom_volume_relpath(v, i)) != len || memcmp(dicom_volume_relpath(v, i), rel, len)))
+            i++;
+        if (i == want || orig->attrs[i])
+            return bad(ctx, name, "the archive is of a series of other files");
+        if (!(orig->attrs[i] = malloc(size ? (size_t)size : 1)))
+            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", name);
+        memcpy(orig->attrs[i], r->p + r->at, (size_t)size);
+        orig->sizes[i] = (size_t)size;
+        r->at += (size_t)size;
+    }
+    return FACELESS_OK;
+}
+
+void archive_originals_free(archive_originals *o)
+{
+    for (size_t i = 0; o->attrs && i < o->n; i++)
+        free(o->attrs[i]);
+    free(o->attrs);
+    free(o->sizes);
+    memset(o, 0, sizeof *o);
+}
+
+faceless_status archive_payload_apply(faceless_ctx *ctx, const char *name, const io_bytes *payload,
+                                      faceless_volume *v, archive_originals *orig)
+{
+    memset(orig, 0, sizeof *orig);
     if (payload->size < 8)
         return bad(ctx, name, "damaged archive payload");
     uint64_t raw_n = 0;
@@ -366,11 +455,22 @@ faceless_status archive_payload_apply(faceless_ctx *ctx, const char *name, const
     const uint64_t has_header = get_u(&r, 4), hsize = get_u(&r, 8), vox_offset = get_u(&r, 8);
     nifti_source *src = v->source_kind == VOLUME_SOURCE_NIFTI ? v->source : NULL;
     uint8_t *header = NULL;
-    if (!r.ok || has_header > 1 || hsize > r.n - r.at || r.n - r.at != hsize || (has_header && !src)) {
+    if (!r.ok || has_header > 1 || hsize > r.n - r.at || (has_header && !src)) {
         free(raw);
         return bad(ctx, name, "damaged archive payload (header)");
     }
+    const size_t header_at = r.at;
+    r.at += (size_t)hsize;
+    s = read_files(ctx, name, &r, v, orig);
+    if (s == FACELESS_OK && r.at != r.n)
+        s = bad(ctx, name, "damaged archive payload (trailing bytes)");
+    if (s != FACELESS_OK) {
+        archive_originals_free(orig);
+        free(raw);
+        return s;
+    }
     if (has_header && !(header = malloc(hsize ? (size_t)hsize : 1))) {
+        archive_originals_free(orig);
         free(raw);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", name);
     }
@@ -384,7 +484,7 @@ faceless_status archive_payload_apply(faceless_ctx *ctx, const char *name, const
             copy_le(d + pos * bpv, vals, (size_t)bpv, swap);
     }
     if (header) {
-        memcpy(header, raw + r.at, (size_t)hsize);
+        memcpy(header, raw + header_at, (size_t)hsize);
         free(src->header);
         src->header = header;
         src->header_size = (size_t)hsize;

@@ -8,6 +8,7 @@
 
 #include "core/sha256.h"
 #include "deface/deface_files.h"
+#include "io/dicom/dicom.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -20,6 +21,23 @@ static int same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The checksum the archive names: the file's SHA-256, or for a DICOM series
+ * (a folder) the digest of its files; *v is read for the folder. */
+static faceless_status output_checksum(faceless_ctx *ctx, const char *defaced, int folder, faceless_volume **v,
+                                       char hex[65])
+{
+    uint8_t d[32];
+    if (!folder)
+        return deface_file_sha256(defaced, hex) == 0 ? FACELESS_OK
+                                                     : ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read", defaced);
+    faceless_status s = faceless_volume_read(ctx, defaced, v);
+    if (s == FACELESS_OK && dicom_volume_digest(*v, defaced, d) != 0)
+        s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read every file of the series", defaced);
+    if (s == FACELESS_OK)
+        sha256_hex(d, hex);
+    return s;
+}
+
 faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const char *archive, const char *key_path,
                                 const char *out, int overwrite)
 {
@@ -27,12 +45,11 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
     if (s != FACELESS_OK)
         return s;
     struct stat st;
-    if (stat(defaced, &st) == 0 && S_ISDIR(st.st_mode))
-        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED,
-                        "%s: restoring a DICOM series is not supported by this version (NIfTI only)", defaced);
-    if (same_file(out, archive) || same_file(out, key_path))
+    /* a DICOM series is a folder, written as a folder */
+    const int folder = stat(defaced, &st) == 0 && S_ISDIR(st.st_mode);
+    if (same_file(out, archive) || same_file(out, key_path) || (folder && same_file(out, defaced)))
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output would overwrite an input", out);
-    if ((s = io_check_output_path(ctx, defaced, out, overwrite)) != FACELESS_OK)
+    if (!folder && (s = io_check_output_path(ctx, defaced, out, overwrite)) != FACELESS_OK)
         return s;
 
     uint8_t sk[ARCHIVE_KEY_BYTES];
@@ -42,15 +59,16 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
     io_bytes a = {0}, payload = {0};
     faceless_volume *v = NULL;
     archive_header h;
+    archive_originals orig = {0};
     char want[65], have[65];
     s = io_read_whole(ctx, archive, io_physical_memory(), &a);
     if (s == FACELESS_OK)
         s = archive_parse_header(ctx, archive, &a, &h);
+    if (s == FACELESS_OK)
+        s = output_checksum(ctx, defaced, folder, &v, have);
     if (s == FACELESS_OK) {
         sha256_hex(h.output_sha256, want);
-        if (deface_file_sha256(defaced, have) != 0)
-            s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read", defaced);
-        else if (strcmp(want, have) != 0)
+        if (strcmp(want, have) != 0)
             s = ctx_fail(ctx, FACELESS_ERR_ARCHIVE,
                          "%s: not the archive of %s (it belongs to an output with SHA-256 %s, this one has "
                          "%s: another image's archive, or the output was changed); nothing written",
@@ -59,14 +77,18 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
     if (s == FACELESS_OK)
         s = archive_open(ctx, archive, &a, sk, &me, &payload);
     sodium_memzero(sk, sizeof sk);
-    if (s == FACELESS_OK)
+    if (s == FACELESS_OK && !v)
         s = faceless_volume_read(ctx, defaced, &v);
     if (s == FACELESS_OK)
-        s = archive_payload_apply(ctx, archive, &payload, v);
-    if (s == FACELESS_OK) {
+        s = archive_payload_apply(ctx, archive, &payload, v, &orig);
+    if (s == FACELESS_OK && v->source_kind == VOLUME_SOURCE_DICOM) {
+        faceless_write_options wo = {overwrite};
+        s = dicom_series_write_original(ctx, v, out, &wo, (const uint8_t *const *)orig.attrs, orig.sizes);
+    } else if (s == FACELESS_OK) {
         faceless_write_options wo = {overwrite};
         s = faceless_volume_write(ctx, v, out, &wo);
     }
+    archive_originals_free(&orig);
     faceless_volume_free(v);
     free(payload.data);
     free(a.data);

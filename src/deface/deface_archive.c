@@ -10,6 +10,7 @@
 #include "core/context.h"
 #include "core/volume.h"
 #include "deface/deface_files.h"
+#include "io/dicom/dicom.h"
 #include "io/out_set.h"
 
 #include <sodium.h>
@@ -59,26 +60,26 @@ faceless_status deface_archive_prepare(deface_run *r)
     return s;
 }
 
-faceless_status deface_archive_supported(deface_run *r, const faceless_volume *v, const char *name)
+/* The checksum an archive names its output by: a file's SHA-256 (the
+ * report's), or for a DICOM series, written as a folder, the digest of its
+ * files (dicom_volume_digest). */
+static int output_checksum(const deface_run *r, const faceless_volume *v, const run_report_image *im,
+                           uint8_t sha[32])
 {
-    /* A DICOM series would need its original UIDs and attributes back too,
-     * which the DICOM writer cannot yet be told. */
     if (v->source_kind == VOLUME_SOURCE_DICOM)
-        return ctx_fail(r->ctx, FACELESS_ERR_UNSUPPORTED,
-                        "%s: --archive-out: a face archive of a DICOM series is not supported by this version "
-                        "(NIfTI only); nothing written",
-                        name);
-    return FACELESS_OK;
+        return dicom_volume_digest(v, im->output, sha);
+    size_t got = 0;
+    const char *hex = im->output_sha256;
+    (void)r;
+    return sodium_hex2bin(sha, 32, hex, strlen(hex), NULL, &got, NULL) || got != 32 ? -1 : 0;
 }
 
-faceless_status deface_archive_write(deface_run *r, const char *path, run_report_image *im)
+faceless_status deface_archive_write(deface_run *r, const faceless_volume *v, const char *path,
+                                     run_report_image *im)
 {
     faceless_ctx *ctx = r->ctx;
     uint8_t out_sha[32];
-    size_t got = 0;
-    const char *hex = im->output_sha256;
-    if (!r->archive_payload.data || sodium_hex2bin(out_sha, sizeof out_sha, hex, strlen(hex), NULL, &got, NULL) ||
-        got != sizeof out_sha)
+    if (!r->archive_payload.data || output_checksum(r, v, im, out_sha) != 0)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: the output's checksum is missing for the archive", path);
     io_bytes sealed = {0};
     faceless_status s = archive_seal(ctx, path, &r->archive_payload, out_sha, r->mask_sha256, r->recipients,

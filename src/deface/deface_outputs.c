@@ -41,8 +41,8 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
     const int threads = ctx_omp_threads(r->ctx);
     /* the face archive keeps what the scramble is about to overwrite */
     const char *archive = r->in_memory ? NULL : r->archive_target;
-    faceless_status s = archive ? deface_archive_supported(r, v, out) : FACELESS_OK;
-    if (s == FACELESS_OK && archive)
+    faceless_status s = FACELESS_OK;
+    if (archive)
         s = archive_capture_begin(r->ctx, v, m, &r->capture);
     if (s != FACELESS_OK)
         return s;
@@ -164,7 +164,7 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
         if (deface_output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
         if (r->a->archive_out)
-            s = deface_archive_write(r, r->apply_archive[k], im);
+            s = deface_archive_write(r, v, r->apply_archive[k], im);
     }
     mask_result_free(&own);
     faceless_volume_free(v);

@@ -168,9 +168,6 @@ faceless_status deface_run_pipeline(deface_run *r)
     }
     if (s != FACELESS_OK)
         return s;
-    /* before the registration: an archive this input cannot have costs nothing */
-    if (a->archive_out && (s = deface_archive_supported(r, r->vol, r->input)) != FACELESS_OK)
-        return s;
     deface_describe_image(&rep->images[0], r->vol, r->input, r->output);
     rep->n_images = 1;
     if (r->in_memory || deface_file_sha256(r->input, rep->images[0].input_sha256) != 0)
@@ -337,7 +334,7 @@ faceless_status deface_run_pipeline(deface_run *r)
         return FACELESS_OK; /* the caller takes the image and the mask */
     if (deface_output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
-    if (a->archive_out && (s = deface_archive_write(r, a->archive_out, &rep->images[0])) != FACELESS_OK)
+    if (a->archive_out && (s = deface_archive_write(r, r->vol, a->archive_out, &rep->images[0])) != FACELESS_OK)
         return s;
     if (a->mask_out) {
         if ((s = deface_write_mask(r)) != FACELESS_OK || (s = deface_stage_done(r, "mask_out")) != FACELESS_OK)

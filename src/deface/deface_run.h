@@ -62,9 +62,8 @@ faceless_volume *deface_mask_volume(const deface_run *r);
  * image's output is staged, seals the payload captured for it into its
  * archive `path` and stages that (deface_archive.c). */
 faceless_status deface_archive_prepare(deface_run *r);
-/* FACELESS_ERR_UNSUPPORTED (naming name) when v's kind has no archive yet. */
-faceless_status deface_archive_supported(deface_run *r, const faceless_volume *v, const char *name);
-faceless_status deface_archive_write(deface_run *r, const char *path, run_report_image *im);
+faceless_status deface_archive_write(deface_run *r, const faceless_volume *v, const char *path,
+                                     run_report_image *im);
 
 /* --mask-out, --mesh-out and one --apply-to image. */
 faceless_status deface_write_mask(deface_run *r);

@@ -25,6 +25,9 @@ extern "C" {
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
@@ -785,6 +788,75 @@ faceless_status put_pixels(faceless_ctx *ctx, const dicom_file *f, DcmDataset *d
     return FACELESS_OK;
 }
 
+// Restore (issue 20): the original attributes, as header_impl serialized
+// them, with the restored pixels, in the transfer syntax of the file they
+// come from (the input's own for lossless input; lossy input was written as
+// explicit VR little endian and its lossy bytes are gone). The meta header
+// is written as read (EWM_dontUpdateMeta) but for the transfer syntax, so
+// the file carries its original SOP Instance UID and implementation.
+faceless_status write_original(faceless_ctx *ctx, const dicom_file *f, const dicom_write_attrs *attrs,
+                               const void *pixels, E_TransferSyntax out, const char *out_path)
+{
+    DcmInputBufferStream in;
+    in.setBuffer(attrs->original, (offile_off_t)attrs->original_size);
+    in.setEos();
+    DcmFileFormat ff;
+    ff.transferInit();
+    OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    ff.transferEnd();
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_ARCHIVE, f->path, "the archive's original attributes do not parse", c);
+    DcmDataset *ds = ff.getDataset();
+    faceless_status st = put_pixels(ctx, f, ds, pixels, out);
+    if (st != FACELESS_OK)
+        return st;
+    DcmMetaInfo *meta = ff.getMetaInfo();
+    if (meta)
+        meta->putAndInsertString(DCM_TransferSyntaxUID, DcmXfer(out).getXferID());
+    c = ff.saveFile(out_path, out, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_dontUpdateMeta);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_OUTPUT, out_path, "cannot write", c);
+    return FACELESS_OK;
+}
+
+// The attributes of f without its pixel data, into a malloc'd buffer:
+// values longer than 4 KiB stay on disk until written (DCMTK reads them
+// lazily), so the pixel data is never loaded.
+faceless_status header_impl(faceless_ctx *ctx, const dicom_file *f, uint8_t **out, size_t *n)
+{
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(f->path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INPUT, f->path, "cannot read", c);
+    delete ff.getDataset()->remove(DCM_PixelData);
+    std::vector<Uint8> all;
+    std::vector<Uint8> chunk(1 << 16);
+    DcmOutputBufferStream os(chunk.data(), chunk.size());
+    ff.transferInit();
+    do {
+        c = ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, NULL, EGL_recalcGL, EPD_noChange, 0, 0, 0,
+                     EWM_dontUpdateMeta);
+        if (c == EC_StreamNotifyClient || c.good()) {
+            if (c.good())
+                os.flush();
+            void *buf = NULL;
+            offile_off_t len = 0;
+            os.flushBuffer(buf, len);
+            all.insert(all.end(), (Uint8 *)buf, (Uint8 *)buf + len);
+        }
+    } while (c == EC_StreamNotifyClient);
+    ff.transferEnd();
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INTERNAL, f->path, "cannot serialize the attributes", c);
+    uint8_t *p = (uint8_t *)std::malloc(all.size() ? all.size() : 1);
+    if (!p)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", f->path);
+    std::memcpy(p, all.data(), all.size());
+    *out = p;
+    *n = all.size();
+    return FACELESS_OK;
+}
+
 faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
                            const dicom_write_attrs *attrs, const char *out_path)
 {
@@ -806,6 +878,8 @@ faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_f
     if (st != FACELESS_OK)
         return st;
     size_t changed = fn(user, orig.data(), pixels.data());
+    if (attrs->original)
+        return write_original(ctx, f, attrs, pixels.data(), out, out_path);
     if (changed > 0 || kind == DICOM_TS_LOSSY) {
         st = put_pixels(ctx, f, ds, pixels.data(), out);
         if (st != FACELESS_OK)
@@ -868,6 +942,11 @@ faceless_status module_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel
     return guarded(ctx, f->path, [&] { return write_impl(ctx, f, fn, user, attrs, out_path); });
 }
 
+faceless_status module_header(faceless_ctx *ctx, const dicom_file *f, uint8_t **out, size_t *n)
+{
+    return guarded(ctx, f->path, [&] { return header_impl(ctx, f, out, n); });
+}
+
 int module_probe(const char *path)
 {
     try {
@@ -925,6 +1004,7 @@ const dicom_module table = {
     module_write,
     module_probe,
     dicom_ts_classify,
+    module_header,
 };
 
 } // namespace
