@@ -67,6 +67,11 @@ typedef struct archive_capture archive_capture;
 faceless_status archive_capture_begin(faceless_ctx *ctx, const faceless_volume *v, const mask_result *m,
                                       archive_capture **out);
 
+/* DICOM: the attributes each file's write changed
+ * (dicom_series_write_recorded), n = the series' files; c takes the arrays
+ * and what they hold. */
+void archive_capture_take_files(archive_capture *c, uint8_t **attrs, size_t *sizes, size_t n);
+
 /* After the scramble (and any header scrub) of the same v: keeps the voxels
  * whose stored bytes changed and returns the compressed payload (caller
  * frees payload->data) and the SHA-256 of the mask (one byte 0/1 per voxel

@@ -5,6 +5,7 @@
 #include "core/context.h"
 #include "core/volume.h"
 #include "deface/deface_files.h"
+#include "io/dicom/dicom.h"
 #include "io/nifti_scrub.h"
 #include "io/out_set.h"
 #include "render/render.h"
@@ -32,6 +33,27 @@ static int same_grid(const faceless_volume *a, const faceless_volume *b)
             if (fabs(a->vox2ras[r][c] - b->vox2ras[r][c]) > 1e-3)
                 return 0;
     return 1;
+}
+
+/* A DICOM series written for a face archive: the attributes each file's
+ * write changed go to the run's capture. */
+static faceless_status write_dicom_recorded(deface_run *r, const faceless_volume *v, const char *out,
+                                            const faceless_write_options *wo)
+{
+    const size_t n = dicom_volume_n_files(v);
+    uint8_t **diffs = calloc(n ? n : 1, sizeof *diffs);
+    size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+    faceless_status s = diffs && sizes ? dicom_series_write_recorded(r->ctx, v, out, wo, diffs, sizes)
+                                       : ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", out);
+    if (s == FACELESS_OK) {
+        archive_capture_take_files(r->capture, diffs, sizes, n);
+        return s;
+    }
+    for (size_t i = 0; diffs && i < n; i++)
+        free(diffs[i]);
+    free(diffs);
+    free(sizes);
+    return s;
 }
 
 /* Scrambles v under m, checks the invariant and writes it to out. */
@@ -62,17 +84,16 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
         return FACELESS_OK; /* faceless_deface_volume: the caller takes v */
     if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
         nifti_scrub_text((nifti_source *)v->source);
-    if (archive) {
-        /* after the scrub: the archive keeps the header only if it changed */
-        s = archive_capture_finish(r->ctx, archive, r->capture, v, m, &r->archive_payload,
-                                   r->mask_sha256);
+    faceless_write_options wo = {r->a->force || r->a->overwrite};
+    s = archive && v->source_kind == VOLUME_SOURCE_DICOM ? write_dicom_recorded(r, v, out, &wo)
+                                                          : faceless_volume_write(r->ctx, v, out, &wo);
+    if (s == FACELESS_OK && archive) {
+        /* after the scrub and the write: the archive keeps the header only
+         * if it changed, and a DICOM file's attributes as the write changed them */
+        s = archive_capture_finish(r->ctx, archive, r->capture, v, m, &r->archive_payload, r->mask_sha256);
         archive_capture_free(r->capture);
         r->capture = NULL;
-        if (s != FACELESS_OK)
-            return s;
     }
-    faceless_write_options wo = {r->a->force || r->a->overwrite};
-    s = faceless_volume_write(r->ctx, v, out, &wo);
     if (s == FACELESS_OK)
         s = deface_stage_done(r, v == r->vol ? "write" : "apply_write");
     return s;

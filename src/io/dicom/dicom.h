@@ -90,18 +90,20 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
 size_t dicom_volume_n_files(const faceless_volume *v);
 const char *dicom_volume_relpath(const faceless_volume *v, size_t i);
 
-/* File i's attributes without pixel data (dicom_dcmtk_header). */
-faceless_status dicom_volume_file_header(faceless_ctx *ctx, const faceless_volume *v, size_t i, uint8_t **out,
-                                         size_t *n);
+/* dicom_series_write that also records, per file i, the attributes the
+ * write changed into diffs[i] (malloc'd, sizes[i] bytes; the caller gives
+ * arrays of dicom_volume_n_files(v) and frees what is set, also on failure). */
+faceless_status dicom_series_write_recorded(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, uint8_t **diffs, size_t *sizes);
 
 /* SHA-256 of the series written from v into dir: over the files in
  * relative-path order, each as its relative path, a NUL, and the SHA-256
  * of the file dir/relpath. 0, or -1 when a file cannot be read. */
 int dicom_volume_digest(const faceless_volume *v, const char *dir, uint8_t sha256[32]);
 
-/* dicom_series_write, putting back the original attributes of every file
- * (originals[i], sizes[i]: dicom_dcmtk_header of the file that
- * v's file i was written from) with v's pixels: `faceless restore`. */
+/* `faceless restore`: v read from a de-faced series, written with its
+ * original attributes back (originals[i], sizes[i]: what
+ * dicom_series_write_recorded recorded for v's file i) and v's pixels. */
 faceless_status dicom_series_write_original(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                             const faceless_write_options *opts, const uint8_t *const *originals,
                                             const size_t *sizes);
@@ -247,10 +249,15 @@ typedef struct dicom_write_attrs {
     char sop_instance_uid[DICOM_UID_SIZE];
     char series_uid[DICOM_UID_SIZE];
     const char *method;  /* De-identification Method text (LO, <= 64 chars) */
-    /* Restore (faceless restore, issue 20): the file's original attributes
-     * as dicom_dcmtk_header made them. When set, they are written with the
-     * new pixels instead of the input's attributes, and nothing above is
+    /* The face archive (issue 20). De-face: when diff_out is set, the
+     * attributes the write changed (the original elements it replaced or
+     * removed, the tags it added) are recorded into *diff_out (malloc'd,
+     * *diff_size_out bytes). Restore: when original is set (such a record),
+     * the file being written from is a de-faced one: its attributes are put
+     * back as the record says, with the new pixels, and nothing above is
      * used: no UID, mark or method is added. */
+    uint8_t **diff_out;
+    size_t *diff_size_out;
     const uint8_t *original;
     size_t original_size;
 } dicom_write_attrs;
@@ -267,12 +274,6 @@ typedef size_t (*dicom_pixel_fn)(void *user, const void *orig, void *dst);
  * as explicit VR little endian (lossy input). */
 faceless_status dicom_dcmtk_write(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
                                   const dicom_write_attrs *attrs, const char *out_path);
-
-/* The attributes of file f (meta header and dataset) without its pixel
- * data, serialized (explicit VR little endian) into *out (malloc'd, *n
- * bytes): what dicom_write_attrs.original takes back. Large values are not
- * read into memory beyond the pixel data's removal. */
-faceless_status dicom_dcmtk_header(faceless_ctx *ctx, const dicom_file *f, uint8_t **out, size_t *n);
 
 /* 1 if DCMTK reads path as DICOM (meta header or not). */
 int dicom_dcmtk_probe(const char *path);

@@ -1,6 +1,6 @@
 /* What the face archive (src/archive, issue 20) needs of a volume read from
- * DICOM: its files' names, their attributes without pixel data, and one
- * checksum of the series written from it (dicom.h). */
+ * DICOM: its files' names and one checksum of the series written from it
+ * (dicom.h). */
 #include "io/dicom/dicom.h"
 
 #include "core/context.h"
@@ -27,15 +27,6 @@ const char *dicom_volume_relpath(const faceless_volume *v, size_t i)
 {
     const dicom_series *s = series_of(v);
     return s && i < s->n_files ? s->files[i].relpath : NULL;
-}
-
-faceless_status dicom_volume_file_header(faceless_ctx *ctx, const faceless_volume *v, size_t i, uint8_t **out,
-                                         size_t *n)
-{
-    const dicom_series *s = series_of(v);
-    if (!s || i >= s->n_files)
-        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "no DICOM file %zu in this volume", i);
-    return dicom_dcmtk_header(ctx, &s->files[i], out, n);
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

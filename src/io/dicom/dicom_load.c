@@ -98,14 +98,6 @@ faceless_status dicom_dcmtk_write(faceless_ctx *ctx, const dicom_file *f, dicom_
     return m->write(ctx, f, fn, user, attrs, out_path);
 }
 
-faceless_status dicom_dcmtk_header(faceless_ctx *ctx, const dicom_file *f, uint8_t **out, size_t *n)
-{
-    const dicom_module *m = dicom_mod();
-    if (!m)
-        return ctx_fail(ctx, FACELESS_ERR_UNSUPPORTED, "%s: %s", f->path, load_error);
-    return m->header(ctx, f, out, n);
-}
-
 int dicom_dcmtk_probe(const char *path)
 {
     const dicom_module *m = dicom_mod();

@@ -65,7 +65,6 @@ typedef struct dicom_module {
                              const dicom_write_attrs *attrs, const char *out_path);
     int (*probe)(const char *path);
     dicom_ts_kind (*ts_classify)(const char *ts_uid);
-    faceless_status (*header)(faceless_ctx *ctx, const dicom_file *f, uint8_t **out, size_t *n);
 } dicom_module;
 
 typedef const dicom_module *(*dicom_entry_fn)(void);

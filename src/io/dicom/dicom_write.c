@@ -173,7 +173,7 @@ static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v,
  * dicom_series_write_original. */
 static faceless_status write_series(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                     const faceless_write_options *opts, const uint8_t *const *originals,
-                                    const size_t *sizes)
+                                    const size_t *sizes, uint8_t **diffs, size_t *diff_sizes)
 {
     if (!v || v->source_kind != VOLUME_SOURCE_DICOM || !v->source)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: not a volume read from DICOM", out_dir);
@@ -241,6 +241,8 @@ static faceless_status write_series(faceless_ctx *ctx, const faceless_volume *v,
         dicom_uid_derive(f->sop_instance_uid, digest, attrs.sop_instance_uid);
         attrs.original = originals ? originals[i] : NULL;
         attrs.original_size = originals ? sizes[i] : 0;
+        attrs.diff_out = diffs ? &diffs[i] : NULL;
+        attrs.diff_size_out = diffs ? &diff_sizes[i] : NULL;
         const char *slash = strrchr(tmp[i], '/');
         /* Files of one folder come together: create each folder once. */
         if (slash && (i == 0 || strncmp(tmp[i], tmp[i - 1], (size_t)(slash - tmp[i] + 1)) != 0 ||
@@ -281,7 +283,13 @@ done:
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts)
 {
-    return write_series(ctx, v, out_dir, opts, NULL, NULL);
+    return write_series(ctx, v, out_dir, opts, NULL, NULL, NULL, NULL);
+}
+
+faceless_status dicom_series_write_recorded(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, uint8_t **diffs, size_t *sizes)
+{
+    return write_series(ctx, v, out_dir, opts, NULL, NULL, diffs, sizes);
 }
 
 faceless_status dicom_series_write_original(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
@@ -290,5 +298,5 @@ faceless_status dicom_series_write_original(faceless_ctx *ctx, const faceless_vo
 {
     if (!originals || !sizes)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: no original attributes to write", out_dir);
-    return write_series(ctx, v, out_dir, opts, originals, sizes);
+    return write_series(ctx, v, out_dir, opts, originals, sizes, NULL, NULL);
 }
