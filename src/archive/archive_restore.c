@@ -21,20 +21,42 @@ static int same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* The checksum the archive names: the file's SHA-256, or for a DICOM series
- * (a folder) the digest of its files; *v is read for the folder. */
-static faceless_status output_checksum(faceless_ctx *ctx, const char *defaced, int folder, faceless_volume **v,
-                                       char hex[65])
+/* The checksum the archive names (want): the file's SHA-256, or for a
+ * DICOM series (a folder) the digest of its files, *v read for it. A folder
+ * of several series (`deface` writes them into one) is searched for the
+ * series whose digest is want; without one, *hex is the first's. */
+static faceless_status output_checksum(faceless_ctx *ctx, const char *defaced, int folder, const char *want,
+                                       faceless_volume **v, char hex[65])
 {
     uint8_t d[32];
     if (!folder)
         return deface_file_sha256(defaced, hex) == 0 ? FACELESS_OK
                                                      : ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read", defaced);
-    faceless_status s = faceless_volume_read(ctx, defaced, v);
-    if (s == FACELESS_OK && dicom_volume_digest(*v, defaced, d) != 0)
-        s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read every file of the series", defaced);
-    if (s == FACELESS_OK)
-        sha256_hex(d, hex);
+    dicom_series_summary *list = NULL;
+    size_t n = 0;
+    faceless_status s = dicom_list_series(ctx, defaced, &list, &n);
+    for (size_t i = 0; s == FACELESS_OK && i < n; i++) {
+        faceless_volume *one = NULL;
+        s = dicom_series_read(ctx, defaced, list[i].uid, &one);
+        if (s == FACELESS_OK && dicom_volume_digest(one, defaced, d) != 0)
+            s = ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: cannot read every file of series %s", defaced, list[i].uid);
+        if (s != FACELESS_OK) {
+            faceless_volume_free(one);
+            break;
+        }
+        char h[65];
+        sha256_hex(d, h);
+        if (i == 0 || !strcmp(h, want)) {
+            faceless_volume_free(*v);
+            *v = one;
+            memcpy(hex, h, sizeof h);
+        } else {
+            faceless_volume_free(one);
+        }
+        if (!strcmp(h, want))
+            break;
+    }
+    free(list);
     return s;
 }
 
@@ -64,10 +86,11 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
     s = io_read_whole(ctx, archive, io_physical_memory(), &a);
     if (s == FACELESS_OK)
         s = archive_parse_header(ctx, archive, &a, &h);
-    if (s == FACELESS_OK)
-        s = output_checksum(ctx, defaced, folder, &v, have);
     if (s == FACELESS_OK) {
         sha256_hex(h.output_sha256, want);
+        s = output_checksum(ctx, defaced, folder, want, &v, have);
+    }
+    if (s == FACELESS_OK) {
         if (strcmp(want, have) != 0)
             s = ctx_fail(ctx, FACELESS_ERR_ARCHIVE,
                          "%s: not the archive of %s (it belongs to an output with SHA-256 %s, this one has "

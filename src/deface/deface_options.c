@@ -65,7 +65,7 @@ static const deface_option TABLE[] = {
      "DICOM input holding several series: de-face this one alone"
      "\n(its SeriesInstanceUID; `faceless info DIR` lists them)."
      "\nWithout it each series is de-faced in turn into OUTPUT,"
-     "\nwith reports, masks and renders named NAME_series-N.EXT;"
+     "\nwith reports, masks, renders, archives named NAME_series-N.EXT;"
      "\nthe exit code is the first failing series' code"},
     {"transform", DEFACE_OPT_TEXT, 0, 0, DEFACE_OPT_FINGERPRINT, "FILE",
      "skip registration: template-to-subject affine (4x4 text,"
