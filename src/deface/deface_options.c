@@ -226,6 +226,19 @@ int deface_parse_number(const char *s, double lo, double hi, double *out)
     return 1;
 }
 
+/* A copy of value at the end of list (*n of at most max): --apply-to,
+ * --recipient. */
+static faceless_status append_path(faceless_ctx *ctx, char **list, int *n, int max, const char *name,
+                                   const char *value)
+{
+    if (*n == max)
+        return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s values", max, name);
+    if (!(list[*n] = strdup(value)))
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+    ++*n;
+    return FACELESS_OK;
+}
+
 /* The messages are those of the command line, which is where most values
  * come from ("faceless deface: --brain-margin 200: ..."). */
 faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_options *o, const char *name,
@@ -282,19 +295,9 @@ faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_o
         return FACELESS_OK;
     }
     case DEFACE_OPT_LIST:
-        if (o->n_apply == RUN_REPORT_MAX_APPLY)
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s images", RUN_REPORT_MAX_APPLY, e->name);
-        if (!(o->apply_to[o->n_apply] = strdup(value)))
-            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-        o->n_apply++;
-        return FACELESS_OK;
+        return append_path(ctx, o->apply_to, &o->n_apply, RUN_REPORT_MAX_APPLY, e->name, value);
     case DEFACE_OPT_MULTI:
-        if (o->n_recipients == RUN_REPORT_MAX_RECIPIENTS)
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s keys", RUN_REPORT_MAX_RECIPIENTS, e->name);
-        if (!(o->recipients[o->n_recipients] = strdup(value)))
-            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-        o->n_recipients++;
-        return FACELESS_OK;
+        return append_path(ctx, o->recipients, &o->n_recipients, RUN_REPORT_MAX_RECIPIENTS, e->name, value);
     }
     return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "--%s: option of no known kind", e->name);
 }

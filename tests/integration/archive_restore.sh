@@ -124,6 +124,8 @@ if [ -d "$DICOM" ] && command -v dcmdump >/dev/null; then
     for f in $(cd "$DICOM" && find . -name '*.dcm' | sort); do
         cmp -s "dcm_out/$f" "dcm_plain/$f" || { bad "DICOM $f: output differs with the archive"; break; }
     done
+    find "$DICOM" -name '*.dcm' | sort | xargs cat >dcm_orig.bin
+    "$T/archive_check" no-runs dcm.archive "$DICOM" dcm_out dcm_orig.bin || bad "DICOM: face bytes in the archive"
     "$FACELESS" restore dcm_out dcm.archive --key bob.key -o dcm_back || bad "DICOM restore"
     files=0 differ=0
     for f in $(cd "$DICOM" && find . -name '*.dcm' | sort); do
