@@ -71,8 +71,11 @@ faceless_status archive_restore(faceless_ctx *ctx, const char *defaced, const ch
     const int folder = stat(defaced, &st) == 0 && S_ISDIR(st.st_mode);
     if (same_file(out, archive) || same_file(out, key_path) || (folder && same_file(out, defaced)))
         return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: output would overwrite an input", out);
-    if (!folder && (s = io_check_output_path(ctx, defaced, out, overwrite)) != FACELESS_OK)
-        return s;
+    if (!folder && (s = io_check_output_path(ctx, defaced, out, 1)) != FACELESS_OK)
+        return s; /* the input itself, or a folder */
+    struct stat os;
+    if (!folder && !overwrite && stat(out, &os) == 0)
+        return ctx_fail(ctx, FACELESS_ERR_OUTPUT, "%s: exists (use --overwrite to replace it)", out);
 
     uint8_t sk[ARCHIVE_KEY_BYTES];
     archive_pubkey me;
