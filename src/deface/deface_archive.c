@@ -11,6 +11,7 @@
 #include "core/volume.h"
 #include "deface/deface_files.h"
 #include "io/dicom/dicom.h"
+#include "io/nifti.h"
 #include "io/out_set.h"
 
 #include <sodium.h>
@@ -66,7 +67,7 @@ faceless_status deface_archive_prepare(deface_run *r)
 static int output_checksum(const deface_run *r, const faceless_volume *v, const run_report_image *im,
                            uint8_t sha[32])
 {
-    if (v->source_kind == VOLUME_SOURCE_DICOM)
+    if (v->source_kind == VOLUME_SOURCE_DICOM && !nifti_is_nifti_name(im->output))
         return dicom_volume_digest(v, im->output, sha);
     size_t got = 0;
     const char *hex = im->output_sha256;

@@ -6,6 +6,7 @@
 #include "core/volume.h"
 #include "deface/deface_files.h"
 #include "io/dicom/dicom.h"
+#include "io/nifti.h"
 #include "io/nifti_scrub.h"
 #include "io/out_set.h"
 #include "render/render.h"
@@ -85,8 +86,10 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
     if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
         nifti_scrub_text((nifti_source *)v->source);
     faceless_write_options wo = {r->a->force || r->a->overwrite};
-    s = archive && v->source_kind == VOLUME_SOURCE_DICOM ? write_dicom_recorded(r, v, out, &wo)
-                                                          : faceless_volume_write(r->ctx, v, out, &wo);
+    /* a DICOM series written as DICOM (not as a NIfTI file) records what
+     * each file's write changed */
+    const int dicom_out = v->source_kind == VOLUME_SOURCE_DICOM && !nifti_is_nifti_name(out);
+    s = archive && dicom_out ? write_dicom_recorded(r, v, out, &wo) : faceless_volume_write(r->ctx, v, out, &wo);
     if (s == FACELESS_OK && archive) {
         /* after the scrub and the write: the archive keeps the header only
          * if it changed, and a DICOM file's attributes as the write changed them */

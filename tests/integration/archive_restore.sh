@@ -18,7 +18,8 @@
 #    archive; restore gives every file back byte for byte, and dcmdump
 #    (pixel data included) the same elements, with the original SOP
 #    Instance, MediaStorage and Series UIDs the de-face had replaced;
-#    another key or another output's archive refused.
+#    another key or another output's archive refused; the same series
+#    de-faced into a NIfTI file restores to what `faceless convert` makes.
 set -u
 : "${FACELESS:?}"
 : "${FACELESS_BUILD_DIR:?}"
@@ -150,6 +151,13 @@ if [ -d "$DICOM" ] && command -v dcmdump >/dev/null; then
     cmp -s <(dcmdump +L +P 7fe0,0010 "$DICOM/$(cd "$DICOM" && find . -name '*.dcm' | sort | sed -n 96p)") \
         <(dcmdump +L +P 7fe0,0010 "dcm_out/$(cd "$DICOM" && find . -name '*.dcm' | sort | sed -n 96p)") &&
         bad "DICOM: the de-face did not change the pixel data of the middle file"
+    # a DICOM series de-faced into a NIfTI file: the archive restores the
+    # volume faceless read, as `faceless convert` writes it
+    "$FACELESS" deface "$DICOM" -o dcm.d.nii --archive-out dcm_nii.archive --recipient alice.pub 2>/dev/null ||
+        bad "DICOM to NIfTI with an archive"
+    "$FACELESS" convert "$DICOM" dcm.orig.nii 2>/dev/null || bad "convert DICOM to NIfTI"
+    "$FACELESS" restore dcm.d.nii dcm_nii.archive --key alice.key -o dcm.back.nii || bad "restore of DICOM as NIfTI"
+    cmp -s dcm.orig.nii dcm.back.nii || bad "DICOM as NIfTI: the restore differs from the converted original"
     mkdir -p refused_dir
     refused "DICOM, another key" refused_dir/x dcm_out dcm.archive --key carol.key
     refused "DICOM, a NIfTI's archive" refused_dir/x dcm_out ch2.archive --key alice.key
