@@ -12,6 +12,9 @@
 #    another key, a flipped byte anywhere (clear header, sealed key,
 #    ciphertext), a cut archive, another image's archive, a de-faced
 #    output changed since; a key others can read;
+#  - batch --archive: each image's archive (the T2w's through --apply-to)
+#    in the QC folder, none in OUT_ROOT, restores; a rerun skips, and redoes
+#    an image whose archive is gone;
 #  - the report names the archive and both keys by fingerprint, and no key
 #    appears in a report, a log or a message;
 #  - the child MPRAGE DICOM series: output identical with and without an
@@ -115,6 +118,27 @@ grep -aq "Doe^Jane" planted.d.nii && bad "the scrubbed output still holds the pl
 "$FACELESS" restore planted.d.nii planted.archive --key alice.key -o planted.back.nii || bad "restore of scrubbed"
 cmp -s planted.nii planted.back.nii || bad "restore of a scrubbed output differs from the original"
 grep -aq "Doe^Jane" planted.archive && bad "the archive holds the header text in clear"
+
+echo "== batch --archive: one archive per image, in the QC folder"
+mkdir -p bids/sub-01/anat
+echo '{"Name": "archive test", "BIDSVersion": "1.8.0"}' >bids/dataset_description.json
+cp "$CH2" bids/sub-01/anat/sub-01_T1w.nii.gz
+cp "$CH2" bids/sub-01/anat/sub-01_T2w.nii.gz # de-faced with the T1w's mask (--apply-to)
+"$FACELESS" batch bids bout --archive --recipient alice.pub --no-render -q 2>batch.log || bad "batch: $(cat batch.log)"
+for img in T1w T2w; do
+    a=bout_qc/sub-01/anat/sub-01_$img.nii.gz.archive
+    [ -f "$a" ] || { bad "batch: no $a"; continue; }
+    "$FACELESS" restore bout/sub-01/anat/sub-01_$img.nii.gz "$a" --key alice.key -o batch_$img.nii ||
+        bad "batch: restore $img"
+    cmp -s <(gzip -dc "$CH2") batch_$img.nii || bad "batch: $img restore differs from the original"
+done
+find bout -name '*.archive' | grep -q . && bad "batch: an archive in OUT_ROOT"
+keys_absent bout_qc/sub-01/anat/sub-01_T1w.nii.gz.report.json bout_qc/sub-01/anat/sub-01_T1w.nii.gz.log
+"$FACELESS" batch bids bout --archive --recipient alice.pub --no-render 2>batch.log || bad "batch rerun"
+grep -q "skipped (already done)" batch.log || bad "batch rerun did not skip: $(cat batch.log)"
+rm bout_qc/sub-01/anat/sub-01_T2w.nii.gz.archive
+"$FACELESS" batch bids bout --archive --recipient alice.pub --no-render 2>batch.log || bad "batch rerun 2"
+[ -f bout_qc/sub-01/anat/sub-01_T2w.nii.gz.archive ] || bad "batch: a missing archive was not redone"
 
 if [ -d "$DICOM" ] && command -v dcmdump >/dev/null; then
     echo "== DICOM series (the child MPRAGE)"
