@@ -45,7 +45,7 @@ static void usage(FILE *f, int bids)
                "                        needs VTK: without it the batch stops before any work, exit 4)\n"
                "  --archive             a face archive per image (as deface --archive-out), sealed for\n"
                "                        every --recipient KEY.pub: QC_DIR/<path>.archive, beside its\n"
-               "                        report (NIfTI images; faceless restore puts the original back)\n"
+               "                        report (faceless restore puts the original back)\n"
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
                "De-face options, as in faceless deface (one table: the same names, ranges, defaults):\n");
