@@ -104,6 +104,13 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
     }
     const json_value *images = json_path(r, "images");
     ok = ok && images && images->type == JSON_ARRAY && images->count == 1 + j->n_apply;
+    if (ok && o->archive) {
+        /* sealed for the keys asked for now, in the same order */
+        const json_value *fprs = json_path(r, "archive.recipients");
+        ok = fprs && fprs->type == JSON_ARRAY && fprs->count == (size_t)o->deface->n_recipients;
+        for (size_t k = 0; ok && k < fprs->count; k++)
+            ok = fprs->items[k]->type == JSON_STRING && !strcmp(fprs->items[k]->string, o->archive_fpr[k]);
+    }
     for (size_t i = 0; ok && o->archive && i < 1 + j->n_apply; i++) {
         /* an image done without its face archive now asked for is redone */
         char key[64];

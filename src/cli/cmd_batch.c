@@ -254,6 +254,7 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
             free(labels);
             return cli_fail(pctx, ks);
         }
+        memcpy(o.archive_fpr[k], pub.fpr_hex, sizeof o.archive_fpr[k]);
     }
     /* The template is read once here for its checksum: a bad --template
      * stops the batch before any work, and every report is compared with

@@ -139,6 +139,11 @@ grep -q "skipped (already done)" batch.log || bad "batch rerun did not skip: $(c
 rm bout_qc/sub-01/anat/sub-01_T2w.nii.gz.archive
 "$FACELESS" batch bids bout --archive --recipient alice.pub --no-render 2>batch.log || bad "batch rerun 2"
 [ -f bout_qc/sub-01/anat/sub-01_T2w.nii.gz.archive ] || bad "batch: a missing archive was not redone"
+"$FACELESS" batch bids bout --archive --recipient alice.pub --recipient bob.pub --no-render 2>batch.log ||
+    bad "batch with another recipient list"
+grep -q "skipped (already done)" batch.log && bad "batch: an image archived for other keys was skipped"
+"$FACELESS" restore bout/sub-01/anat/sub-01_T1w.nii.gz bout_qc/sub-01/anat/sub-01_T1w.nii.gz.archive \
+    --key bob.key -o batch_bob.nii || bad "batch: bob cannot restore after the recipients changed"
 
 if [ -d "$DICOM" ] && command -v dcmdump >/dev/null; then
     echo "== DICOM series (the child MPRAGE)"
