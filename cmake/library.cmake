@@ -39,13 +39,13 @@ add_custom_target(faceless_static ALL DEPENDS ${FACELESS_STATIC_LIB})
 
 # What a static link needs besides libfaceless.a (faceless.pc's Libs.private
 # and the CMake package's faceless::faceless_static).
-set(FACELESS_PC_REQUIRES_PRIVATE "libdeflate nettle fftw3f libpng zlib")
+set(FACELESS_PC_REQUIRES_PRIVATE "libdeflate nettle libsodium fftw3f libpng zlib")
 set(FACELESS_PC_LIBS_PRIVATE "-lnifti2 -lznz")
 foreach(lib ${OpenMP_C_LIB_NAMES})
   string(APPEND FACELESS_PC_LIBS_PRIVATE " -l${lib}")
 endforeach()
 string(APPEND FACELESS_PC_LIBS_PRIVATE " -lm -ldl")
-set(FACELESS_STATIC_LINK_LIBS ${NIFTI2_LIB} ${ZNZ_LIB} ${DEFLATE_LINK_LIBRARIES} ${NETTLE_LINK_LIBRARIES}
+set(FACELESS_STATIC_LINK_LIBS ${NIFTI2_LIB} ${ZNZ_LIB} ${DEFLATE_LINK_LIBRARIES} ${NETTLE_LINK_LIBRARIES} ${SODIUM_LINK_LIBRARIES}
   ${FFTW3F_LINK_LIBRARIES} ${PNG_LIBRARIES} ${ZLIB_LIBRARIES} ${OpenMP_C_LIBRARIES} ${M_LIB} ${CMAKE_DL_LIBS})
 
 configure_file(${CMAKE_CURRENT_LIST_DIR}/faceless.pc.in ${CMAKE_BINARY_DIR}/faceless.pc @ONLY)

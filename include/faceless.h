@@ -47,7 +47,10 @@ typedef enum faceless_status {
     FACELESS_ERR_MEMORY = 7,      /* out of memory, or the input would need too much */
     FACELESS_ERR_INTERNAL = 8,    /* a bug: please report it */
     FACELESS_ERR_CANCELLED = 9,   /* stopped by the progress callback or a signal */
-    FACELESS_ERR_SOME_FAILED = 10 /* batch: some images failed (the others are done) */
+    FACELESS_ERR_SOME_FAILED = 10, /* batch: some images failed (the others are done) */
+    FACELESS_ERR_ARCHIVE = 11      /* restore refused: the key does not open the face archive, the archive is
+                                      not this output's, one of them was changed, or the key is readable by
+                                      others (issue 20) */
 } faceless_status;
 
 /* The library's version ("0.1.0"): FACELESS_VERSION_STRING of the library

@@ -10,7 +10,7 @@ set -euo pipefail
 set_name=${1:-test}
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libnifti2-dev libfftw3-dev libgsl-dev libdcmtk-dev
-  libpng-dev libdeflate-dev nettle-dev zlib1g-dev libopenjp2-7-dev)
+  libpng-dev libdeflate-dev nettle-dev zlib1g-dev libopenjp2-7-dev libsodium-dev)
 DEMO_PACKAGES=(mricron-data)
 TEST_PACKAGES=(python3 python3-pydicom python3-numpy python3-nibabel python3-pytest python3-nipype dcm2niix dicom3tools dcmtk gzip bc time snakemake chromium chromium-driver nodejs libvtk9-dev xvfb xauth valgrind strace clang libclang-rt-14-dev)
 

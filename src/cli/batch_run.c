@@ -84,6 +84,20 @@ static int report_done(const batch_options *o, const batch_job *j, const char *r
     }
     const json_value *images = json_path(r, "images");
     ok = ok && images && images->type == JSON_ARRAY && images->count == 1 + j->n_apply;
+    if (ok && o->archive) {
+        /* sealed for the keys asked for now, in the same order */
+        const json_value *fprs = json_path(r, "archive.recipients");
+        ok = fprs && fprs->type == JSON_ARRAY && fprs->count == (size_t)o->deface->n_recipients;
+        for (size_t k = 0; ok && k < fprs->count; k++)
+            ok = fprs->items[k]->type == JSON_STRING && !strcmp(fprs->items[k]->string, o->archive_fpr[k]);
+    }
+    for (size_t i = 0; ok && o->archive && i < 1 + j->n_apply; i++) {
+        /* an image done without its face archive now asked for is redone */
+        char key[64];
+        snprintf(key, sizeof key, "images.%zu.archive", i);
+        const char *arch = json_path_string(r, key, "");
+        ok = *arch && file_exists(arch);
+    }
     for (size_t i = 0; ok && i < 1 + j->n_apply; i++) {
         const char *rel = i == 0 ? j->rel : j->apply_rel[i - 1];
         char key[64];
@@ -287,6 +301,11 @@ static faceless_deface_options *job_options(const batch_options *o, const batch_
         char *png = batch_qc_path(o, j->rel, "render.png");
         ok = png && faceless_deface_options_set(ctx, d, "render-out", png) == FACELESS_OK;
         free(png);
+    }
+    if (ok && o->archive) {
+        char *arch = batch_qc_path(o, j->rel, "archive");
+        ok = arch && faceless_deface_options_set(ctx, d, "archive-out", arch) == FACELESS_OK;
+        free(arch);
     }
     if (ok && o->mesh) {
         char kind[32];

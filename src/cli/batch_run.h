@@ -32,6 +32,10 @@ typedef struct batch_options {
     int force;           /* redo every image, replace outputs */
     int quiet;
     int render;          /* write a before/after montage per image */
+    int archive;         /* a face archive per image, QC_DIR/REL.archive (issue 20); the
+                            recipients are the de-face options' */
+    char archive_fpr[RUN_REPORT_MAX_RECIPIENTS][33]; /* their fingerprints, in order: an
+                            image archived for other keys is redone */
     const char *mesh;    /* "vtp", "ply" or "stl": the result's skin mesh per image
                             (QC_DIR/REL.mesh.EXT, beside the render); NULL: none */
 } batch_options;

@@ -2,6 +2,7 @@
 /* faceless batch IN_ROOT OUT_ROOT and faceless bids BIDS_DIR OUT_DIR LEVEL:
  * de-face a whole dataset into a mirrored tree (see batch_plan.h for what is
  * de-faced and what is copied, batch_run.h for how). */
+#include "archive/archive.h"
 #include "cli/batch_plan.h"
 #include "cli/batch_run.h"
 #include "cli/batch_summary.h"
@@ -42,6 +43,9 @@ static void usage(FILE *f, int bids)
                "  --mesh vtp|ply|stl    also write each result's skin surface as a mesh, beside its\n"
                "                        render (QC_DIR/<path>.mesh.EXT; as deface --mesh-out,\n"
                "                        needs VTK: without it the batch stops before any work, exit 4)\n"
+               "  --archive             a face archive per image (as deface --archive-out), sealed for\n"
+               "                        every --recipient KEY.pub: QC_DIR/<path>.archive, beside its\n"
+               "                        report (faceless restore puts the original back)\n"
                "  --force               redo every image even when an earlier run finished it\n"
                "  -q, --quiet           print only failures\n"
                "De-face options, as in faceless deface (one table: the same names, ranges, defaults):\n");
@@ -175,6 +179,8 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
         } else if (!strcmp(a, "--mesh") && has &&
                    (!strcmp(argv[i + 1], "vtp") || !strcmp(argv[i + 1], "ply") || !strcmp(argv[i + 1], "stl"))) {
             o.mesh = argv[++i];
+        } else if (!strcmp(a, "--archive")) {
+            o.archive = 1;
         } else if (!strcmp(a, "--no-render")) {
             o.render = 0;
         } else if (!strcmp(a, "--force")) {
@@ -209,6 +215,24 @@ static int run_with(int argc, char **argv, int bids, faceless_deface_options *d,
         fprintf(stderr, "faceless: %s: --mesh needs VTK: %s\n", o.out_root, render_vtk_load_error());
         free(labels);
         return FACELESS_ERR_UNSUPPORTED;
+    }
+    /* The face archive's keys are read before any work: a typo in a key
+     * name would otherwise fail every image in turn. */
+    if (o.archive != (d->n_recipients > 0)) {
+        fprintf(stderr, "faceless %s: %s\n", bids ? "bids" : "batch",
+                o.archive ? "--archive needs at least one --recipient KEY.pub"
+                          : "--recipient is for the face archives: add --archive");
+        free(labels);
+        return FACELESS_ERR_USAGE;
+    }
+    for (int k = 0; k < d->n_recipients; k++) {
+        archive_pubkey pub;
+        faceless_status ks = archive_read_public(pctx, d->recipients[k], &pub);
+        if (ks != FACELESS_OK) {
+            free(labels);
+            return cli_fail(pctx, ks);
+        }
+        memcpy(o.archive_fpr[k], pub.fpr_hex, sizeof o.archive_fpr[k]);
     }
     /* The template is read once here for its checksum: a bad --template
      * stops the batch before any work, and every report is compared with

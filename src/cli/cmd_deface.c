@@ -130,7 +130,7 @@ static int deface_once(const deface_args *a)
 
 /* A DICOM folder of several series and no --series (issue 6): each series
  * in turn, into the same output folder (every file keeps its relative
- * name), each with its own report, mask, render and mesh named
+ * name), each with its own report, mask, render, mesh and archive named
  * NAME_series-N.EXT (N the SeriesNumber, or the series' place in the list
  * when numbers are missing or repeat). A series that fails does not stop the
  * others; the exit code is the first failure's. */
@@ -174,12 +174,15 @@ static int deface_each_series(const deface_args *a)
         int rc = 0;
         if (one.o) {
             one.o->output_dir_shared = i > 0;
-            char **slots[] = {&one.o->series, &one.o->report_out, &one.o->mask_out, &one.o->render_out,
-                              &one.o->mesh_out};
-            char *names[] = {strdup(list[i].uid), deface_series_name(base->report_out, tag),
-                             deface_series_name(base->mask_out, tag), deface_series_name(base->render_out, tag),
-                             deface_series_name(base->mesh_out, tag)};
-            for (int k = 0; k < 5; k++) {
+            char **slots[] = {&one.o->series,     &one.o->report_out, &one.o->mask_out,
+                              &one.o->render_out, &one.o->mesh_out,   &one.o->archive_out};
+            char *names[] = {strdup(list[i].uid),
+                             deface_series_name(base->report_out, tag),
+                             deface_series_name(base->mask_out, tag),
+                             deface_series_name(base->render_out, tag),
+                             deface_series_name(base->mesh_out, tag),
+                             deface_series_name(base->archive_out, tag)};
+            for (int k = 0; k < 6; k++) {
                 if (*slots[k] && !names[k])
                     rc = FACELESS_ERR_MEMORY;
                 free(*slots[k]);

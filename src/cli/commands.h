@@ -22,5 +22,7 @@ int cmd_qc(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const cli_command COMMANDS[] = {
     {"bids", "BIDS-App convention: faceless bids BIDS_DIR OUT_DIR participant|group", cmd_bids},
     {"deface", "remove the face and ears from a head image", cmd_deface},
     {"convert", "rewrite an image in another NIfTI form, header and voxels kept", cmd_convert},
+    {"keygen", "make a key pair for face archives (PREFIX.pub to share, PREFIX.key to keep)", cmd_keygen},
+    {"restore", "put the original face back from a de-faced image and its face archive", cmd_restore},
     {"info", "print grid, voxel size, datatype, orientation and matrices", cmd_info},
     {"render", "surface renders of a head, or the before/after montage, as PNG (and a mesh, with VTK)", cmd_render},
     {"qc", "act on the QC page's decisions (qc apply) and gate a release on them (qc status)", cmd_qc},
@@ -36,7 +38,8 @@ static void print_help(FILE *f)
         fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(f, "\nexit codes: 0 ok, 1 findings (scan), 2 usage, 3 bad input, 4 unsupported input,\n"
                "            5 output error, 6 result not trusted, 7 out of memory, 8 internal error,\n"
-               "            9 cancelled, 10 some images of a batch failed; qc status: 1 not every image approved\n");
+               "            9 cancelled, 10 some images of a batch failed, 11 restore refused;\n"
+               "            qc status: 1 not every image approved\n");
 }
 
 /* OpenMP threads that wait for work sleep instead of spinning, unless the

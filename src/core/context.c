@@ -156,6 +156,7 @@ const char *faceless_status_name(faceless_status s)
     case FACELESS_ERR_INTERNAL: return "internal error";
     case FACELESS_ERR_CANCELLED: return "cancelled";
     case FACELESS_ERR_SOME_FAILED: return "some images failed";
+    case FACELESS_ERR_ARCHIVE: return "restore refused (key, archive or output do not match)";
     }
     return "unknown status";
 }

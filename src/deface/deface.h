@@ -28,6 +28,9 @@ struct faceless_deface_options {
     char *apply_to[RUN_REPORT_MAX_APPLY];
     int n_apply;
     char *apply_suffix; /* NULL: "_defaced" */
+    char *archive_out;  /* NULL: no face archive (issue 20) */
+    char *recipients[RUN_REPORT_MAX_RECIPIENTS]; /* public key files the archive is sealed for */
+    int n_recipients;
     int force, overwrite, require_clean_headers, scrub_nifti_text;
     int memory_share; /* runs sharing the memory limit (batch -j N); <= 1: this run alone (not in the table) */
     int output_dir_shared; /* each series of a DICOM folder in turn: the output folder
@@ -40,7 +43,8 @@ typedef enum deface_option_kind {
     DEFACE_OPT_COUNT,  /* a non-negative integer (uint64) */
     DEFACE_OPT_WORD,   /* one of a fixed list (mode) */
     DEFACE_OPT_TEXT,   /* a path or a UID */
-    DEFACE_OPT_LIST    /* a path, repeatable (apply-to) */
+    DEFACE_OPT_LIST,   /* paths: every following argument that is not an option (apply-to) */
+    DEFACE_OPT_MULTI   /* a path, one per use, repeatable (recipient) */
 } deface_option_kind;
 
 enum {

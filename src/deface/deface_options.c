@@ -54,11 +54,18 @@ static const deface_option TABLE[] = {
     {"apply-to", DEFACE_OPT_LIST, 0, 0, 0, "IMG...",
      "apply the same subject mask to other images of the session;"
      "\neach is written beside OUTPUT as IMG's name + _defaced"},
+    {"archive-out", DEFACE_OPT_TEXT, 0, 0, 0, "FILE",
+     "face archive: the original values of every changed voxel (and"
+     "\nthe header fields changed), compressed and encrypted for each"
+     "\n--recipient; `faceless restore` puts the original back"},
+    {"recipient", DEFACE_OPT_MULTI, 0, 0, DEFACE_OPT_BATCH, "KEY.pub",
+     "public key (faceless keygen) the archive is sealed for;"
+     "\nrepeat it for several people"},
     {"series", DEFACE_OPT_TEXT, 0, 0, 0, "UID",
      "DICOM input holding several series: de-face this one alone"
      "\n(its SeriesInstanceUID; `faceless info DIR` lists them)."
      "\nWithout it each series is de-faced in turn into OUTPUT,"
-     "\nwith reports, masks and renders named NAME_series-N.EXT;"
+     "\nwith reports, masks, renders, archives named NAME_series-N.EXT;"
      "\nthe exit code is the first failing series' code"},
     {"transform", DEFACE_OPT_TEXT, 0, 0, DEFACE_OPT_FINGERPRINT, "FILE",
      "skip registration: template-to-subject affine (4x4 text,"
@@ -134,6 +141,8 @@ static char **text_slot(faceless_deface_options *o, const char *name)
         return &o->mesh_out;
     if (!strcmp(name, "apply-suffix"))
         return &o->apply_suffix;
+    if (!strcmp(name, "archive-out"))
+        return &o->archive_out;
     return NULL;
 }
 
@@ -163,6 +172,8 @@ void faceless_deface_options_free(faceless_deface_options *o)
     }
     for (int k = 0; k < o->n_apply; k++)
         free(o->apply_to[k]);
+    for (int k = 0; k < o->n_recipients; k++)
+        free(o->recipients[k]);
     free(o);
 }
 
@@ -183,6 +194,9 @@ faceless_deface_options *deface_options_copy(const faceless_deface_options *o)
     for (int k = 0; k < c->n_apply; k++)
         if (!(c->apply_to[k] = strdup(o->apply_to[k])))
             ok = 0;
+    for (int k = 0; k < c->n_recipients; k++)
+        if (!(c->recipients[k] = strdup(o->recipients[k])))
+            ok = 0;
     if (!ok) {
         /* the strings not copied are NULL now or still the original's: free
          * only what differs from it */
@@ -193,6 +207,8 @@ faceless_deface_options *deface_options_copy(const faceless_deface_options *o)
         }
         for (int k = 0; k < c->n_apply; k++)
             free(c->apply_to[k]);
+        for (int k = 0; k < c->n_recipients; k++)
+            free(c->recipients[k]);
         free(c);
         return NULL;
     }
@@ -208,6 +224,19 @@ int deface_parse_number(const char *s, double lo, double hi, double *out)
         return 0;
     *out = x;
     return 1;
+}
+
+/* A copy of value at the end of list (*n of at most max): --apply-to,
+ * --recipient. */
+static faceless_status append_path(faceless_ctx *ctx, char **list, int *n, int max, const char *name,
+                                   const char *value)
+{
+    if (*n == max)
+        return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s values", max, name);
+    if (!(list[*n] = strdup(value)))
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
+    ++*n;
+    return FACELESS_OK;
 }
 
 /* The messages are those of the command line, which is where most values
@@ -266,12 +295,9 @@ faceless_status faceless_deface_options_set(faceless_ctx *ctx, faceless_deface_o
         return FACELESS_OK;
     }
     case DEFACE_OPT_LIST:
-        if (o->n_apply == RUN_REPORT_MAX_APPLY)
-            return ctx_fail(ctx, FACELESS_ERR_USAGE, "at most %d --%s images", RUN_REPORT_MAX_APPLY, e->name);
-        if (!(o->apply_to[o->n_apply] = strdup(value)))
-            return ctx_fail(ctx, FACELESS_ERR_MEMORY, "out of memory");
-        o->n_apply++;
-        return FACELESS_OK;
+        return append_path(ctx, o->apply_to, &o->n_apply, RUN_REPORT_MAX_APPLY, e->name, value);
+    case DEFACE_OPT_MULTI:
+        return append_path(ctx, o->recipients, &o->n_recipients, RUN_REPORT_MAX_RECIPIENTS, e->name, value);
     }
     return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "--%s: option of no known kind", e->name);
 }

@@ -5,6 +5,8 @@
 #include "core/context.h"
 #include "core/volume.h"
 #include "deface/deface_files.h"
+#include "io/dicom/dicom.h"
+#include "io/nifti.h"
 #include "io/nifti_scrub.h"
 #include "io/out_set.h"
 #include "render/render.h"
@@ -34,13 +36,41 @@ static int same_grid(const faceless_volume *a, const faceless_volume *b)
     return 1;
 }
 
+/* A DICOM series written for a face archive: the attributes each file's
+ * write changed go to the run's capture. */
+static faceless_status write_dicom_recorded(deface_run *r, const faceless_volume *v, const char *out,
+                                            const faceless_write_options *wo)
+{
+    const size_t n = dicom_volume_n_files(v);
+    uint8_t **diffs = calloc(n ? n : 1, sizeof *diffs);
+    size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+    faceless_status s = diffs && sizes ? dicom_series_write_recorded(r->ctx, v, out, wo, diffs, sizes)
+                                       : ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", out);
+    if (s == FACELESS_OK) {
+        archive_capture_take_files(r->capture, diffs, sizes, n);
+        return s;
+    }
+    for (size_t i = 0; diffs && i < n; i++)
+        free(diffs[i]);
+    free(diffs);
+    free(sizes);
+    return s;
+}
+
 /* Scrambles v under m, checks the invariant and writes it to out. */
 faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, mask_result *m, const char *out,
                                             mask_scramble_stats *st)
 {
     const int threads = ctx_omp_threads(r->ctx);
+    /* the face archive keeps what the scramble is about to overwrite */
+    const char *archive = r->in_memory ? NULL : r->archive_target;
+    faceless_status s = FACELESS_OK;
+    if (archive)
+        s = archive_capture_begin(r->ctx, v, m, &r->capture);
+    if (s != FACELESS_OK)
+        return s;
     uint64_t h = mask_protected_hash(v, m, threads);
-    faceless_status s = mask_scramble_in_place(r->ctx, v, m, r->a->mode, r->a->seed, st);
+    s = mask_scramble_in_place(r->ctx, v, m, r->a->mode, r->a->seed, st);
     if (s == FACELESS_OK)
         s = mask_check_invariant(r->ctx, v, m, h);
     if (s != FACELESS_OK)
@@ -56,7 +86,17 @@ faceless_status deface_scramble_check_write(deface_run *r, faceless_volume *v, m
     if (r->a->scrub_nifti_text && v->source_kind == VOLUME_SOURCE_NIFTI && v->source)
         nifti_scrub_text((nifti_source *)v->source);
     faceless_write_options wo = {r->a->force || r->a->overwrite};
-    s = faceless_volume_write(r->ctx, v, out, &wo);
+    /* a DICOM series written as DICOM (not as a NIfTI file) records what
+     * each file's write changed */
+    const int dicom_out = v->source_kind == VOLUME_SOURCE_DICOM && !nifti_is_nifti_name(out);
+    s = archive && dicom_out ? write_dicom_recorded(r, v, out, &wo) : faceless_volume_write(r->ctx, v, out, &wo);
+    if (s == FACELESS_OK && archive) {
+        /* after the scrub and the write: the archive keeps the header only
+         * if it changed, and a DICOM file's attributes as the write changed them */
+        s = archive_capture_finish(r->ctx, archive, r->capture, v, m, &r->archive_payload, r->mask_sha256);
+        archive_capture_free(r->capture);
+        r->capture = NULL;
+    }
     if (s == FACELESS_OK)
         s = deface_stage_done(r, v == r->vol ? "write" : "apply_write");
     return s;
@@ -141,11 +181,14 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
         return s;
     }
     mask_scramble_stats st;
+    r->archive_target = r->a->archive_out ? r->apply_archive[k] : NULL;
     s = deface_scramble_check_write(r, v, &own, r->apply_out[k], &st);
     if (s == FACELESS_OK) {
         im->voxels_changed = st.voxels_changed;
         if (deface_output_sha256(r, r->apply_out[k], im->output_sha256) != 0)
             im->output_sha256[0] = '\0';
+        if (r->a->archive_out)
+            s = deface_archive_write(r, v, r->apply_archive[k], im);
     }
     mask_result_free(&own);
     faceless_volume_free(v);

@@ -62,7 +62,7 @@ static faceless_status check_output_names(const deface_run *r)
 {
     const faceless_deface_options *a = r->a;
     faceless_ctx *ctx = r->ctx;
-    const char *outs[5 + RUN_REPORT_MAX_APPLY];
+    const char *outs[6 + 2 * RUN_REPORT_MAX_APPLY];
     int nouts = 0;
     outs[nouts++] = r->output;
     if (a->mask_out)
@@ -71,8 +71,12 @@ static faceless_status check_output_names(const deface_run *r)
         outs[nouts++] = a->report_out;
     if (a->mesh_out)
         outs[nouts++] = a->mesh_out;
+    if (a->archive_out)
+        outs[nouts++] = a->archive_out;
     for (int k = 0; k < a->n_apply; k++)
         outs[nouts++] = r->apply_out[k];
+    for (int k = 0; k < a->n_apply && a->archive_out; k++)
+        outs[nouts++] = r->apply_archive[k];
     for (int i = 0; i < nouts; i++)
         for (int j = 0; j < i; j++)
             if (!strcmp(outs[i], outs[j]))
@@ -141,6 +145,9 @@ faceless_status deface_run_pipeline(deface_run *r)
     faceless_ctx *ctx = r->ctx;
     run_report *rep = &r->rep;
     faceless_status s;
+    /* the archives' names first: they are outputs to check too */
+    if ((s = deface_archive_prepare(r)) != FACELESS_OK)
+        return s;
     if (!r->in_memory && (s = check_output_names(r)) != FACELESS_OK)
         return s;
 
@@ -298,6 +305,7 @@ faceless_status deface_run_pipeline(deface_run *r)
             return s;
     }
     mask_scramble_stats st;
+    r->archive_target = a->archive_out;
     s = deface_scramble_check_write(r, r->vol, &r->mask, r->output, &st);
     if (s == FACELESS_OK && before) {
         uint8_t *changed = NULL;
@@ -326,6 +334,8 @@ faceless_status deface_run_pipeline(deface_run *r)
         return FACELESS_OK; /* the caller takes the image and the mask */
     if (deface_output_sha256(r, r->output, rep->images[0].output_sha256) != 0)
         rep->images[0].output_sha256[0] = '\0';
+    if (a->archive_out && (s = deface_archive_write(r, r->vol, a->archive_out, &rep->images[0])) != FACELESS_OK)
+        return s;
     if (a->mask_out) {
         if ((s = deface_write_mask(r)) != FACELESS_OK || (s = deface_stage_done(r, "mask_out")) != FACELESS_OK)
             return s;
@@ -381,13 +391,17 @@ char *deface_report_finish(deface_run *r, faceless_status s, double t0, size_t f
 
 static void run_free(deface_run *r)
 {
+    archive_capture_free(r->capture);
+    free(r->archive_payload.data);
     mask_result_free(&r->mask);
     template_set_free(r->tpl);
     faceless_volume_free(r->vol);
     faceless_volume_free(r->brain_mask);
     free(r->output);
-    for (int k = 0; k < r->a->n_apply; k++)
+    for (int k = 0; k < r->a->n_apply; k++) {
         free(r->apply_out[k]);
+        free(r->apply_archive[k]);
+    }
 }
 
 /* Every error is one line `faceless: FILE: reason` (README); an

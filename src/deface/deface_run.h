@@ -3,6 +3,7 @@
 #ifndef FACELESS_DEFACE_DEFACE_RUN_H
 #define FACELESS_DEFACE_DEFACE_RUN_H
 
+#include "archive/archive.h"
 #include "deface/deface.h"
 #include "mask/mask.h"
 #include "report/run_report.h"
@@ -22,6 +23,15 @@ typedef struct deface_run {
     template_set *tpl;
     mask_result mask;
     int several_series; /* the input is a DICOM folder of several series and no series was chosen */
+    /* the face archive (issue 20): recipients read before any work, the
+     * original values captured before the scramble, the sealed payload
+     * once the output is written */
+    archive_pubkey recipients[RUN_REPORT_MAX_RECIPIENTS];
+    char *apply_archive[RUN_REPORT_MAX_APPLY]; /* owned: each --apply-to output's archive */
+    const char *archive_target; /* the archive of the image being scrambled; NULL: none */
+    archive_capture *capture;
+    io_bytes archive_payload;
+    uint8_t mask_sha256[32];
 } deface_run;
 
 /* CLOCK_MONOTONIC in seconds, for the report's timings. */
@@ -46,6 +56,14 @@ int deface_output_sha256(const deface_run *r, const char *path, char hex[65]);
 /* The mask as a uint8 image on the subject's grid (1 = changed); NULL when
  * out of memory. */
 faceless_volume *deface_mask_volume(const deface_run *r);
+
+/* --archive-out: checks the archive options, names the --apply-to images'
+ * archives and reads the recipients' keys (before any work). Then, once an
+ * image's output is staged, seals the payload captured for it into its
+ * archive `path` and stages that (deface_archive.c). */
+faceless_status deface_archive_prepare(deface_run *r);
+faceless_status deface_archive_write(deface_run *r, const faceless_volume *v, const char *path,
+                                     run_report_image *im);
 
 /* --mask-out, --mesh-out and one --apply-to image. */
 faceless_status deface_write_mask(deface_run *r);

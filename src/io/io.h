@@ -78,6 +78,15 @@ faceless_status io_check_output_path(faceless_ctx *ctx, const char *in_path, con
  * once, replacing a file at path (callers check io_check_output_path first). */
 faceless_status io_write_atomic(faceless_ctx *ctx, const char *path, const io_bytes *parts, size_t n);
 
+/* A file for its owner alone (file_private.c): the private key of a face
+ * archive. io_write_private writes data with mode 0600 (temporary, fsync,
+ * rename; an existing file is replaced only with overwrite), outside any
+ * output set attached to ctx. io_read_private reads at most max_bytes (plus
+ * a terminating NUL, not counted in out->size) and refuses, with
+ * FACELESS_ERR_ARCHIVE, a file that group or others may access, as ssh does. */
+faceless_status io_write_private(faceless_ctx *ctx, const char *path, const io_bytes *data, int overwrite);
+faceless_status io_read_private(faceless_ctx *ctx, const char *path, size_t max_bytes, io_bytes *out);
+
 /* Temporary file names start with this, so a batch can clean stale ones:
  * IO_TEMP_PREFIX NAME "." PID "@" HOST (faceless_temp_path). */
 #define IO_TEMP_PREFIX ".faceless-tmp-"

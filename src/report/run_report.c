@@ -41,6 +41,18 @@ static void jb_end(jbuf *b, int indent, char close)
 
 static void jb_hex_or_null(jbuf *b, const char *hex) { jb_str(b, hex && *hex ? hex : NULL); }
 
+/* ["a", "b"] on one line */
+static void jb_str_list(jbuf *b, const char *const *s, size_t n)
+{
+    jb_put(b, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            jb_put(b, ", ", 2);
+        jb_str(b, s[i]);
+    }
+    jb_put(b, "]", 1);
+}
+
 static void write_image(jbuf *b, const run_report_image *im, int indent, int with_grid_flag)
 {
     int f = 1;
@@ -66,6 +78,8 @@ static void write_image(jbuf *b, const run_report_image *im, int indent, int wit
     }
     jb_key(b, &f, indent + 1, "voxels_changed");
     jb_printf(b, "%lld", (long long)im->voxels_changed);
+    jb_key(b, &f, indent + 1, "archive");
+    jb_str(b, im->archive_out); /* null when NULL */
     jb_end(b, indent, '}');
 }
 
@@ -238,6 +252,21 @@ char *run_report_json(const run_report *r)
     jb_str(&b, r->render_out); /* null when NULL */
     jb_key(&b, &f, 1, "mesh_out");
     jb_str(&b, r->mesh_out); /* null when NULL */
+    jb_key(&b, &f, 1, "archive");
+    if (r->archive_out) {
+        int g = 1;
+        jb_put(&b, "{", 1);
+        jb_key(&b, &g, 2, "path");
+        jb_str(&b, r->archive_out);
+        jb_key(&b, &g, 2, "recipients");
+        const char *fpr[RUN_REPORT_MAX_RECIPIENTS];
+        for (int i = 0; i < r->n_archive_fpr; i++)
+            fpr[i] = r->archive_fpr[i];
+        jb_str_list(&b, fpr, (size_t)r->n_archive_fpr);
+        jb_end(&b, 1, '}');
+    } else {
+        jb_put(&b, "null", 4);
+    }
 
     jb_key(&b, &f, 1, "timings_seconds");
     {
@@ -265,13 +294,7 @@ char *run_report_json(const run_report *r)
         jb_put(&b, "null", 4);
     }
     jb_key(&b, &f, 1, "warnings");
-    jb_put(&b, "[", 1);
-    for (size_t i = 0; i < r->n_warnings; i++) {
-        if (i)
-            jb_put(&b, ", ", 2);
-        jb_str(&b, r->warnings[i]);
-    }
-    jb_put(&b, "]", 1);
+    jb_str_list(&b, r->warnings, r->n_warnings);
     jb_end(&b, 0, '}');
     jb_put(&b, "\n", 1);
     if (b.failed) {

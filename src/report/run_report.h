@@ -14,6 +14,7 @@
 
 #define RUN_REPORT_VERSION 1
 #define RUN_REPORT_MAX_APPLY 64
+#define RUN_REPORT_MAX_RECIPIENTS 16 /* --recipient keys of one face archive (archive.h) */
 
 typedef struct run_report_stage {
     const char *name; /* "read", "template", "register", ... */
@@ -29,6 +30,7 @@ typedef struct run_report_image {
     char orientation[4];
     int same_grid;               /* apply-to: 1 when its grid equals the reference grid */
     int64_t voxels_changed;      /* over all frames */
+    const char *archive_out;     /* its face archive (issue 20); NULL when none */
 } run_report_image;
 
 typedef struct run_report {
@@ -74,6 +76,11 @@ typedef struct run_report {
     const char *mask_out;
     char mask_sha256[65];
     const char *render_out, *mesh_out; /* --render-out and --mesh-out as given, NULL when not asked */
+    /* --archive-out as given (NULL when none was written) and the
+     * fingerprints of the public keys it is sealed for: never a key */
+    const char *archive_out;
+    char archive_fpr[RUN_REPORT_MAX_RECIPIENTS][33];
+    int n_archive_fpr;
     /* images: [0] the reference, then the --apply-to images */
     run_report_image images[1 + RUN_REPORT_MAX_APPLY];
     int n_images;

@@ -41,6 +41,20 @@ for t in "${targets[@]}"; do
           [ -f "$f" ] || continue
           gzip -dc "$f" | head -c 65536 >"$seeds/$(basename "$f" .nii.gz).nii" || true
         done ;;
+      fuzz_archive)
+        # the first byte picks the layer (fuzz_archive.c): a payload of 4
+        # changed voxels of an 8x8x8 int16 grid, and a container's clear header
+        /usr/bin/python3 - "$seeds" <<'PY'
+import struct, sys
+d = sys.argv[1]
+runs = bytes([10, 4])
+p = b"FLPL" + struct.pack("<IIIqqqqqqq", 1, 3, 2, 8, 8, 8, 1, 4, 1, len(runs)) + runs
+p += bytes(range(8)) + struct.pack("<Iqq", 0, 0, 0) + struct.pack("<I", 0)
+open(d + "/payload", "wb").write(b"\x01" + p)
+h = b"faceless-archive" + struct.pack("<I", 1) + bytes(64) + struct.pack("<I", 1) + bytes(16 + 80 + 24)
+open(d + "/container", "wb").write(b"\x00" + h + struct.pack("<Q", 16) + bytes(16))
+PY
+        ;;
       fuzz_dicom* | fuzz_scan*)
         # fuzz_scan's first byte picks the parser (0 DICOM, 1 JSON, 2 NIfTI):
         # seed_as KIND FILE NAME copies FILE with that byte in front.

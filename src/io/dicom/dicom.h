@@ -84,6 +84,30 @@ faceless_status dicom_series_read(faceless_ctx *ctx, const char *path, const cha
 faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
                                    const faceless_write_options *opts);
 
+/* The face archive's needs (src/archive, issue 20). Of a volume read from
+ * DICOM: the number of files, and file i's path relative to the folder
+ * read (its output name). */
+size_t dicom_volume_n_files(const faceless_volume *v);
+const char *dicom_volume_relpath(const faceless_volume *v, size_t i);
+
+/* dicom_series_write that also records, per file i, the attributes the
+ * write changed into diffs[i] (malloc'd, sizes[i] bytes; the caller gives
+ * arrays of dicom_volume_n_files(v) and frees what is set, also on failure). */
+faceless_status dicom_series_write_recorded(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, uint8_t **diffs, size_t *sizes);
+
+/* SHA-256 of the series written from v into dir: over the files in
+ * relative-path order, each as its relative path, a NUL, and the SHA-256
+ * of the file dir/relpath. 0, or -1 when a file cannot be read. */
+int dicom_volume_digest(const faceless_volume *v, const char *dir, uint8_t sha256[32]);
+
+/* `faceless restore`: v read from a de-faced series, written with its
+ * original attributes back (originals[i], sizes[i]: what
+ * dicom_series_write_recorded recorded for v's file i) and v's pixels. */
+faceless_status dicom_series_write_original(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, const uint8_t *const *originals,
+                                            const size_t *sizes);
+
 /* ------------------------------------------------------------------------ */
 /* Internal: shared by the files of src/io/dicom only.                       */
 
@@ -225,6 +249,17 @@ typedef struct dicom_write_attrs {
     char sop_instance_uid[DICOM_UID_SIZE];
     char series_uid[DICOM_UID_SIZE];
     const char *method;  /* De-identification Method text (LO, <= 64 chars) */
+    /* The face archive (issue 20). De-face: when diff_out is set, the
+     * attributes the write changed (the original elements it replaced or
+     * removed, the tags it added) are recorded into *diff_out (malloc'd,
+     * *diff_size_out bytes). Restore: when original is set (such a record),
+     * the file being written from is a de-faced one: its attributes are put
+     * back as the record says, with the new pixels, and nothing above is
+     * used: no UID, mark or method is added. */
+    uint8_t **diff_out;
+    size_t *diff_size_out;
+    const uint8_t *original;
+    size_t original_size;
 } dicom_write_attrs;
 
 /* Supplies the pixels to write: called once by dicom_dcmtk_write with the

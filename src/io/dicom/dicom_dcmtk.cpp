@@ -25,6 +25,9 @@ extern "C" {
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
@@ -785,6 +788,186 @@ faceless_status put_pixels(faceless_ctx *ctx, const dicom_file *f, DcmDataset *d
     return FACELESS_OK;
 }
 
+// ---- The face archive's attribute difference (issue 20) -----------------
+// What the de-face changed in a file's attributes, to put back on restore:
+// copies of the original elements the output lacks or holds with another
+// value (UIDs, ImageType, de-identification attributes, whatever it was),
+// and the tags the output has that the original had not. Kept per header
+// (meta, dataset) as
+//   "FLDD", then per header: n 4, n tags (group 2, element 2), length 8,
+//   the changed elements as a dataset in explicit VR little endian.
+// A few hundred bytes per file, where the whole header would be tens of kB
+// (Siemens CSA headers): the archive stays the size of the face's values.
+
+void copy_items(DcmItem *from, DcmItem *to)
+{
+    for (unsigned long i = 0; i < from->card(); i++) {
+        DcmElement *e = from->getElement(i);
+        if (e->getTag() != DCM_PixelData)
+            to->insert(OFstatic_cast(DcmElement *, e->clone()), OFTrue);
+    }
+}
+
+void diff_items(DcmItem *before, DcmItem *after, DcmDataset &changed, std::vector<DcmTagKey> &added)
+{
+    for (unsigned long i = 0; i < before->card(); i++) {
+        DcmElement *e = before->getElement(i);
+        if (e->getTag() == DCM_PixelData)
+            continue;
+        DcmElement *a = NULL;
+        if (after->findAndGetElement(e->getTag(), a, OFFalse).bad() || !a || e->compare(*a) != 0)
+            changed.insert(OFstatic_cast(DcmElement *, e->clone()), OFTrue);
+    }
+    for (unsigned long i = 0; i < after->card(); i++) {
+        DcmTagKey t = after->getElement(i)->getTag();
+        if (t != DCM_PixelData && !before->tagExists(t))
+            added.push_back(t);
+    }
+}
+
+OFCondition dataset_bytes(DcmDataset &ds, std::vector<Uint8> &out)
+{
+    std::vector<Uint8> chunk(1 << 16);
+    DcmOutputBufferStream os(chunk.data(), chunk.size());
+    ds.transferInit();
+    OFCondition c;
+    do {
+        c = ds.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, NULL);
+        if (c.good())
+            os.flush();
+        void *buf = NULL;
+        offile_off_t len = 0;
+        os.flushBuffer(buf, len);
+        out.insert(out.end(), (Uint8 *)buf, (Uint8 *)buf + len);
+    } while (c == EC_StreamNotifyClient);
+    ds.transferEnd();
+    return c;
+}
+
+void put_le(std::vector<Uint8> &out, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        out.push_back((Uint8)(v >> (8 * i)));
+}
+
+// Appends one header's part of the difference.
+OFCondition diff_part(DcmItem *before, DcmItem *after, std::vector<Uint8> &out)
+{
+    DcmDataset changed;
+    std::vector<DcmTagKey> added;
+    diff_items(before, after, changed, added);
+    put_le(out, added.size(), 4);
+    for (const DcmTagKey &t : added) {
+        put_le(out, t.getGroup(), 2);
+        put_le(out, t.getElement(), 2);
+    }
+    std::vector<Uint8> bytes;
+    OFCondition c = changed.card() ? dataset_bytes(changed, bytes) : EC_Normal;
+    put_le(out, bytes.size(), 8);
+    out.insert(out.end(), bytes.begin(), bytes.end());
+    return c;
+}
+
+// A bounds-checked reader of the difference; ok drops on any overrun.
+struct DiffReader {
+    const Uint8 *p;
+    size_t n, at;
+    bool ok;
+    uint64_t get(int bytes)
+    {
+        if (!ok || n - at < (size_t)bytes) {
+            ok = false;
+            return 0;
+        }
+        uint64_t v = 0;
+        for (int i = bytes - 1; i >= 0; i--)
+            v = (v << 8) | p[at + (size_t)i];
+        at += (size_t)bytes;
+        return v;
+    }
+};
+
+// Applies one header's part of the difference to target.
+bool apply_part(DiffReader &r, DcmItem *target)
+{
+    uint64_t n = r.get(4);
+    if (!r.ok || n > (r.n - r.at) / 4)
+        return false;
+    for (uint64_t k = 0; k < n; k++) {
+        Uint16 g = (Uint16)r.get(2), e = (Uint16)r.get(2);
+        delete target->remove(DcmTagKey(g, e));
+    }
+    uint64_t len = r.get(8);
+    if (!r.ok || len > r.n - r.at)
+        return false;
+    if (len) {
+        DcmInputBufferStream in;
+        in.setBuffer(r.p + r.at, (offile_off_t)len);
+        in.setEos();
+        DcmDataset changed;
+        changed.transferInit();
+        OFCondition c = changed.read(in, EXS_LittleEndianExplicit, EGL_noChange, DCM_MaxReadLength);
+        changed.transferEnd();
+        if (c.bad())
+            return false;
+        copy_items(&changed, target);
+    }
+    r.at += (size_t)len;
+    return true;
+}
+
+// After a de-face's save: the difference between the attributes as read
+// (before_meta, before_ds) and as written, into a malloc'd buffer.
+faceless_status make_diff(faceless_ctx *ctx, const dicom_file *f, DcmItem *before_meta, DcmItem *before_ds,
+                          DcmFileFormat &ff, const dicom_write_attrs *attrs)
+{
+    std::vector<Uint8> out = {'F', 'L', 'D', 'D'};
+    OFCondition c = diff_part(before_meta, ff.getMetaInfo(), out);
+    if (c.good())
+        c = diff_part(before_ds, ff.getDataset(), out);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_INTERNAL, f->path, "cannot record the changed attributes", c);
+    uint8_t *p = (uint8_t *)std::malloc(out.size());
+    if (!p)
+        return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory", f->path);
+    std::memcpy(p, out.data(), out.size());
+    *attrs->diff_out = p;
+    *attrs->diff_size_out = out.size();
+    return FACELESS_OK;
+}
+
+// Restore: the de-faced file ff with its original attributes back (the
+// difference in attrs->original) and the restored pixels, in the
+// transfer syntax of the de-faced file (the input's own for lossless
+// input; lossy input was written as explicit VR little endian and its lossy
+// bytes are gone). The meta header is written as restored, so the file
+// carries its original SOP Instance UID and implementation.
+faceless_status write_original(faceless_ctx *ctx, const dicom_file *f, DcmFileFormat &ff,
+                               const dicom_write_attrs *attrs, const void *pixels, E_TransferSyntax out,
+                               const char *out_path)
+{
+    DiffReader r = {attrs->original, attrs->original_size, 4, attrs->original_size >= 4};
+    if (!r.ok || std::memcmp(attrs->original, "FLDD", 4) != 0 || !apply_part(r, ff.getMetaInfo()) ||
+        !apply_part(r, ff.getDataset()) || r.at != r.n)
+        return ctx_fail(ctx, FACELESS_ERR_ARCHIVE, "%s: the archive's original attributes of this file do not parse",
+                        f->path);
+    DcmDataset *ds = ff.getDataset();
+    faceless_status st = put_pixels(ctx, f, ds, pixels, out);
+    if (st != FACELESS_OK)
+        return st;
+    DcmMetaInfo *meta = ff.getMetaInfo();
+    meta->putAndInsertString(DCM_TransferSyntaxUID, DcmXfer(out).getXferID());
+    // the meta header's group length over the elements it now holds: with
+    // EWM_dontUpdateMeta, DCMTK writes the value it finds
+    meta->computeGroupLengthAndPadding(EGL_withGL, EPD_noChange, META_HEADER_DEFAULT_TRANSFERSYNTAX,
+                                       EET_ExplicitLength, 0, 0, 0);
+    OFCondition c =
+        ff.saveFile(out_path, out, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_dontUpdateMeta);
+    if (c.bad())
+        return fail_cond(ctx, FACELESS_ERR_OUTPUT, out_path, "cannot write", c);
+    return FACELESS_OK;
+}
+
 faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_fn fn, void *user,
                            const dicom_write_attrs *attrs, const char *out_path)
 {
@@ -806,6 +989,14 @@ faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_f
     if (st != FACELESS_OK)
         return st;
     size_t changed = fn(user, orig.data(), pixels.data());
+    if (attrs->original)
+        return write_original(ctx, f, ff, attrs, pixels.data(), out, out_path);
+    // the archive's difference needs the attributes as read
+    DcmDataset before_meta, before_ds;
+    if (attrs->diff_out) {
+        copy_items(ff.getMetaInfo(), &before_meta);
+        copy_items(ds, &before_ds);
+    }
     if (changed > 0 || kind == DICOM_TS_LOSSY) {
         st = put_pixels(ctx, f, ds, pixels.data(), out);
         if (st != FACELESS_OK)
@@ -820,7 +1011,7 @@ faceless_status write_impl(faceless_ctx *ctx, const dicom_file *f, dicom_pixel_f
                                 EWM_updateMeta);
     if (c.bad())
         return fail_cond(ctx, FACELESS_ERR_OUTPUT, out_path, "cannot write", c);
-    return FACELESS_OK;
+    return attrs->diff_out ? make_diff(ctx, f, &before_meta, &before_ds, ff, attrs) : FACELESS_OK;
 }
 
 std::once_flag quiet_once;

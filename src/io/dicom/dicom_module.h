@@ -37,7 +37,7 @@
 extern "C" {
 #endif
 
-#define DICOM_MODULE_ABI 2
+#define DICOM_MODULE_ABI 3
 
 /* The module's file name, next to the faceless binary in a build tree and in
  * PREFIX/lib/faceless/ when installed. */

@@ -169,8 +169,11 @@ static faceless_status check_volume(faceless_ctx *ctx, const faceless_volume *v,
     return FACELESS_OK;
 }
 
-faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
-                                   const faceless_write_options *opts)
+/* dicom_series_write, or with originals (one per file) restore's
+ * dicom_series_write_original. */
+static faceless_status write_series(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                    const faceless_write_options *opts, const uint8_t *const *originals,
+                                    const size_t *sizes, uint8_t **diffs, size_t *diff_sizes)
 {
     if (!v || v->source_kind != VOLUME_SOURCE_DICOM || !v->source)
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: not a volume read from DICOM", out_dir);
@@ -236,6 +239,10 @@ faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, 
         const dicom_file *f = &s->files[i];
         gather_job job = {s, v, i, slice_of + first[i]};
         dicom_uid_derive(f->sop_instance_uid, digest, attrs.sop_instance_uid);
+        attrs.original = originals ? originals[i] : NULL;
+        attrs.original_size = originals ? sizes[i] : 0;
+        attrs.diff_out = diffs ? &diffs[i] : NULL;
+        attrs.diff_size_out = diffs ? &diff_sizes[i] : NULL;
         const char *slash = strrchr(tmp[i], '/');
         /* Files of one folder come together: create each folder once. */
         if (slash && (i == 0 || strncmp(tmp[i], tmp[i - 1], (size_t)(slash - tmp[i] + 1)) != 0 ||
@@ -271,4 +278,25 @@ done:
     free(first);
     free(slice_of);
     return st;
+}
+
+faceless_status dicom_series_write(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                   const faceless_write_options *opts)
+{
+    return write_series(ctx, v, out_dir, opts, NULL, NULL, NULL, NULL);
+}
+
+faceless_status dicom_series_write_recorded(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, uint8_t **diffs, size_t *sizes)
+{
+    return write_series(ctx, v, out_dir, opts, NULL, NULL, diffs, sizes);
+}
+
+faceless_status dicom_series_write_original(faceless_ctx *ctx, const faceless_volume *v, const char *out_dir,
+                                            const faceless_write_options *opts, const uint8_t *const *originals,
+                                            const size_t *sizes)
+{
+    if (!originals || !sizes)
+        return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: no original attributes to write", out_dir);
+    return write_series(ctx, v, out_dir, opts, originals, sizes, NULL, NULL);
 }
