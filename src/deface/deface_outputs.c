@@ -168,7 +168,7 @@ faceless_status deface_apply_one(deface_run *r, int k, const double tpl2subj[4][
     mask_result own;
     memset(&own, 0, sizeof own);
     if (!im->same_grid) {
-        mask_params p = {r->a->brain_margin_mm, r->brain_mask};
+        mask_params p = {r->a->brain_margin_mm, r->brain_mask, NULL}; /* another image: its own surface */
         s = mask_build(r->ctx, v, r->tpl, tpl2subj, &p, &own);
     } else if (!mask_result_unpack(&r->mask, &own, ctx_omp_threads(r->ctx))) {
         s = ctx_fail(r->ctx, FACELESS_ERR_MEMORY, "%s: out of memory", in);

@@ -130,7 +130,7 @@ static faceless_status read_brain_mask(deface_run *r)
         s = ctx_fail(r->ctx, s, "%s", faceless_ctx_error(quiet));
     faceless_ctx_free(quiet);
     if (s == FACELESS_OK)
-        s = mask_user_guard_check(r->ctx, r->vol, r->brain_mask, r->a->brain_mask);
+        s = mask_user_guard_check(r->ctx, r->vol, r->brain_mask, r->a->brain_mask, &r->surface);
     if (s == FACELESS_OK)
         s = deface_stage_done(r, "brain_mask");
     return s;
@@ -263,8 +263,9 @@ faceless_status deface_run_pipeline(deface_run *r)
                  rep->trust, lowered, rep->min_trust);
     }
 
-    mask_params mp = {a->brain_margin_mm, r->brain_mask};
+    mask_params mp = {a->brain_margin_mm, r->brain_mask, r->surface.depth ? &r->surface : NULL};
     s = mask_build(ctx, r->vol, r->tpl, tpl2subj, &mp, &r->mask);
+    mask_depth_free(&r->surface);
     if (s != FACELESS_OK)
         return s;
     rep->have_mask = 1;
@@ -397,6 +398,7 @@ static void run_free(deface_run *r)
     template_set_free(r->tpl);
     faceless_volume_free(r->vol);
     faceless_volume_free(r->brain_mask);
+    mask_depth_free(&r->surface);
     free(r->output);
     for (int k = 0; k < r->a->n_apply; k++) {
         free(r->apply_out[k]);

@@ -20,6 +20,7 @@ typedef struct deface_run {
     char *apply_out[RUN_REPORT_MAX_APPLY];
     faceless_volume *vol;
     faceless_volume *brain_mask; /* brain-mask option: read and checked before registration */
+    mask_depth surface;          /* the head surface that check built, reused by the mask (zero: none) */
     template_set *tpl;
     mask_result mask;
     int several_series; /* the input is a DICOM folder of several series and no series was chosen */

@@ -23,6 +23,8 @@ typedef struct mask_params {
     const faceless_volume *brain_mask; /* --brain-mask: a user's brain mask on any grid, a
                                           hard guard like the template's (NULL: none);
                                           checked first with mask_user_guard_check */
+    const struct mask_depth *surface; /* this head's surface when already built (the
+                                         check above builds it), else NULL: built here */
 } mask_params;
 
 void mask_params_default(mask_params *p);
@@ -133,11 +135,14 @@ int64_t mask_limit_by_depth(const faceless_volume *subj, const template_image *f
 /* --brain-mask (user_guard.c). mask_user_guard_check refuses, naming name,
  * a mask that cannot serve as a guard: no geometry (and not on subj's
  * grid), empty, all ones, or not lying on the head (FACELESS_ERR_INPUT).
+ * The head surface it builds for that is handed to *surface when the mask
+ * passes (the caller frees it with mask_depth_free and passes it on in
+ * mask_params, so it is not built twice); freed otherwise.
  * mask_user_guard_apply sets MASK_GUARD on every subject voxel whose centre
  * falls within one mask voxel of a set one (placed by world coordinates);
  * returns the number set, -1 for a singular matrix. */
 faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *subj, const faceless_volume *m,
-                                      const char *name);
+                                      const char *name, mask_depth *surface);
 int64_t mask_user_guard_apply(const faceless_volume *subj, const faceless_volume *m, uint8_t *flags, int threads);
 
 /* The smallest distance (mm, between voxel centres in world space) from a

@@ -13,6 +13,7 @@ void mask_params_default(mask_params *p)
 {
     p->brain_margin_mm = MASK_DEFAULT_BRAIN_MARGIN_MM;
     p->brain_mask = NULL;
+    p->surface = NULL;
 }
 
 void mask_result_free(mask_result *m)
@@ -303,19 +304,21 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     const int64_t n = volume_voxels3(subj);
     /* The head surface first, before the byte-per-voxel flags exist: its
      * work arrays then never add to the flags (peak memory, issue 4). */
-    mask_depth d;
-    memset(&d, 0, sizeof d);
+    mask_depth own; /* built here unless the caller has it (p->surface) */
+    memset(&own, 0, sizeof own);
     const int have_depth = tpl->face_depth.mask != NULL;
-    if (have_depth) {
-        faceless_status st = mask_depth_build(ctx, subj, &d);
+    const mask_depth *d = p->surface;
+    if (have_depth && !d) {
+        faceless_status st = mask_depth_build(ctx, subj, &own);
         if (st != FACELESS_OK)
             return st;
+        d = &own;
     }
     mask_result r = {subj->nx, subj->ny, subj->nz, NULL, 0, 0, 0, 0, NULL, 0, 0, NAN, 0, NAN, NAN};
     r.flags = calloc((size_t)n, 1);
     if (!r.flags) {
         if (have_depth)
-            mask_depth_free(&d);
+            mask_depth_free(&own);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
                         subj->path ? subj->path : "subject");
     }
@@ -334,19 +337,19 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
     if (p->brain_mask && r.n_face > 0 && g >= 0 &&
         (r.n_user_guard = mask_user_guard_apply(subj, p->brain_mask, r.flags, threads)) < 0) {
         mask_result_free(&r);
-        mask_depth_free(&d);
+        mask_depth_free(&own);
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: brain mask has a singular matrix",
                         subj->path ? subj->path : "subject");
     }
     if (r.n_face == -2 || g == -2) {
         mask_result_free(&r);
-        mask_depth_free(&d);
+        mask_depth_free(&own);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the masks",
                         subj->path ? subj->path : "subject");
     }
     if (r.n_face < 0 || g < 0) {
         mask_result_free(&r);
-        mask_depth_free(&d);
+        mask_depth_free(&own);
         return ctx_fail(ctx, FACELESS_ERR_INTERNAL, "%s: singular template-to-subject affine",
                         subj->path ? subj->path : "subject");
     }
@@ -356,9 +359,9 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
      * keeps inside the margin is still guarded below, so the order does not
      * change what is removed. */
     if (have_depth && r.n_face > 0) {
-        int64_t dropped = mask_limit_by_depth(subj, &tpl->face_depth, tpl2subj, &d, r.flags, threads);
+        int64_t dropped = mask_limit_by_depth(subj, &tpl->face_depth, tpl2subj, d, r.flags, threads);
         if (dropped < 0) {
-            mask_depth_free(&d);
+            mask_depth_free(&own);
             mask_result_free(&r);
             if (dropped == -2)
                 return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the head surface",
@@ -369,10 +372,10 @@ faceless_status mask_build(faceless_ctx *ctx, const faceless_volume *subj, const
         r.n_face -= dropped;
         r.depth_limited = 1;
         r.n_depth_dropped = dropped;
-        r.skin_threshold = d.threshold;
+        r.skin_threshold = d->threshold;
     }
     if (have_depth)
-        mask_depth_free(&d);
+        mask_depth_free(&own);
     if (mask_dilate_guard(subj, r.flags, p->brain_margin_mm, threads) != 0) {
         mask_result_free(&r);
         return ctx_fail(ctx, FACELESS_ERR_MEMORY, "%s: out of memory for the brain guard",

@@ -54,7 +54,7 @@ static int set_near(const faceless_volume *m, const double c[3])
 }
 
 faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *subj, const faceless_volume *m,
-                                      const char *name)
+                                      const char *name, mask_depth *surface)
 {
     const int same_grid = m->nx == subj->nx && m->ny == subj->ny && m->nz == subj->nz;
     if (m->matrix_source == FACELESS_MATRIX_PIXDIM && !same_grid)
@@ -106,7 +106,8 @@ faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *
         inside++;
         on_head += d.depth[mask_depth_block(&d, c[0], c[1], c[2])] > 0;
     }
-    mask_depth_free(&d);
+    if (!ok || inside < set / 2 || on_head < set / 2)
+        mask_depth_free(&d);
     if (!ok)
         return ctx_fail(ctx, FACELESS_ERR_INPUT, "%s: brain mask has a singular matrix", name);
     if (inside < set / 2 || on_head < set / 2)
@@ -114,6 +115,7 @@ faceless_status mask_user_guard_check(faceless_ctx *ctx, const faceless_volume *
                         "%s: brain mask does not lie on the head (%.0f%% of it inside the image, %.0f%% on the head); "
                         "is it the mask of this image?",
                         name, 100.0 * (double)inside / (double)set, 100.0 * (double)on_head / (double)set);
+    *surface = d;
     return FACELESS_OK;
 }
 
